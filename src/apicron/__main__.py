@@ -1,0 +1,3 @@
+from apicron.cli.main import main
+
+main()

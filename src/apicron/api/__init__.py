@@ -1,0 +1,1 @@
+"""The management REST API (DESIGN.md's contract): thin routers over the services."""

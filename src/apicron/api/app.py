@@ -1,0 +1,56 @@
+"""The management API application: the contract's routers behind the bearer token."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import Depends, FastAPI
+from fastapi.openapi.utils import get_openapi
+
+from apicron import __version__
+from apicron.api.auth import require_token
+from apicron.api.errors import install_error_handlers
+from apicron.api.limits import BodyLimit
+from apicron.api.routes import apis, apps, cron, grants, groups, health, instance, tasks
+from apicron.services.context import Context
+
+PROTECTED = (
+    instance.router, apps.router, groups.router, apis.router, grants.router, tasks.router,
+    cron.router,
+)
+
+
+def _openapi(app: FastAPI) -> dict[str, Any]:
+    if app.openapi_schema is None:
+        schema = get_openapi(
+            title=app.title, version=app.version, description=app.description,
+            routes=app.routes,
+        )
+        # Validation failures answer 400 with the error body, never FastAPI's 422.
+        for path in schema.get("paths", {}).values():
+            for operation in path.values():
+                operation.get("responses", {}).pop("422", None)
+        for name in ("HTTPValidationError", "ValidationError"):
+            schema.get("components", {}).get("schemas", {}).pop(name, None)
+        app.openapi_schema = schema
+    return app.openapi_schema
+
+
+def create_api_app(ctx: Context, admin_token: str) -> FastAPI:
+    app = FastAPI(
+        title="apicron",
+        version=__version__,
+        description="Management API of apicron, the self-hosted API scheduler.",
+        openapi_url="/openapi.json",
+        docs_url="/docs",
+        redoc_url=None,
+    )
+    app.state.ctx = ctx
+    app.state.admin_token = admin_token
+    install_error_handlers(app)
+    app.add_middleware(BodyLimit)
+    app.include_router(health.router)
+    for router in PROTECTED:
+        app.include_router(router, dependencies=[Depends(require_token)])
+    app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
+    return app

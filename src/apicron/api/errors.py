@@ -1,0 +1,63 @@
+"""The one place where errors become HTTP: ``{"error_code", "error_msg"}`` and a status."""
+
+from __future__ import annotations
+
+import logging
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel
+from starlette.exceptions import HTTPException
+
+from apicron.domain.errors import ApicronError, InvalidInput
+from apicron.domain.validation import invalid_input
+
+log = logging.getLogger("apicron.api")
+
+
+class ErrorBody(BaseModel):
+    error_code: str
+    error_msg: str
+    field: str | None = None
+
+
+_HTTP_CODES = {
+    404: ("NOT_FOUND", "no such path"),
+    405: ("METHOD_NOT_ALLOWED", "method not allowed on this path"),
+    413: ("TOO_LARGE", ""),
+}
+
+
+def error_response(status: int, code: str, message: str, field: str | None = None) -> JSONResponse:
+    body = ErrorBody(error_code=code, error_msg=message, field=field)
+    headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
+    return JSONResponse(body.model_dump(exclude_none=True), status_code=status, headers=headers)
+
+
+def _from_apicron(error: ApicronError) -> JSONResponse:
+    return error_response(error.status, error.code, error.message, error.field)
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(ApicronError)
+    async def _apicron(_request: Request, exc: ApicronError) -> JSONResponse:
+        return _from_apicron(exc)
+
+    @app.exception_handler(RequestValidationError)
+    async def _validation(_request: Request, exc: RequestValidationError) -> JSONResponse:
+        errors = list(exc.errors())
+        if errors and errors[0].get("type") == "json_invalid":
+            detail = errors[0].get("ctx", {}).get("error", "")
+            return _from_apicron(InvalidInput(f"is not valid JSON ({detail})", field="body"))
+        return _from_apicron(invalid_input(errors))
+
+    @app.exception_handler(HTTPException)
+    async def _http(_request: Request, exc: HTTPException) -> JSONResponse:
+        code, message = _HTTP_CODES.get(exc.status_code, ("HTTP_ERROR", ""))
+        return error_response(exc.status_code, code, message or str(exc.detail))
+
+    @app.exception_handler(Exception)
+    async def _unexpected(_request: Request, exc: Exception) -> JSONResponse:
+        log.exception("unexpected error", exc_info=exc)
+        return error_response(500, "INTERNAL_ERROR", "internal error; see the server log")

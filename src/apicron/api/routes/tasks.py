@@ -1,0 +1,59 @@
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Response
+
+from apicron.api.routes.common import ERRORS, Ctx, Limit, NameFilter, Offset
+from apicron.domain.models import Page, Task, TaskCreate, TaskStatus, TaskUpdate
+from apicron.services import tasks
+
+router = APIRouter(prefix="/v1/tasks", tags=["scheduled tasks"], responses=ERRORS)
+
+
+@router.post("", status_code=201)
+def create_task(ctx: Ctx, spec: TaskCreate) -> Task:
+    """Creates the task INITIALIZED; start it to have it fire."""
+    return tasks.create_task(ctx, spec)
+
+
+@router.get("")
+def list_tasks(
+    ctx: Ctx,
+    name: NameFilter = None,
+    status: Annotated[TaskStatus | None, Query()] = None,
+    app_id: str | None = None,
+    api_id: str | None = None,
+    offset: Offset = 0,
+    limit: Limit = 20,
+) -> Page[Task]:
+    return tasks.list_tasks(
+        ctx, name=name, status=status, app_id=app_id, api_id=api_id, offset=offset, limit=limit
+    )
+
+
+@router.get("/{task_id}")
+def get_task(ctx: Ctx, task_id: str) -> Task:
+    return tasks.get_task(ctx, task_id)
+
+
+@router.put("/{task_id}")
+def update_task(ctx: Ctx, task_id: str, patch: TaskUpdate) -> Task:
+    """Changes the fields given (null clears an optional one); refused while STARTED."""
+    return tasks.update_task(ctx, task_id, patch)
+
+
+@router.delete("/{task_id}", status_code=204)
+def delete_task(ctx: Ctx, task_id: str) -> Response:
+    tasks.delete_task(ctx, task_id)
+    return Response(status_code=204)
+
+
+@router.post("/{task_id}/start")
+def start_task(ctx: Ctx, task_id: str) -> Task:
+    return tasks.start_task(ctx, task_id)
+
+
+@router.post("/{task_id}/stop")
+def stop_task(ctx: Ctx, task_id: str) -> Task:
+    return tasks.stop_task(ctx, task_id)

@@ -1,0 +1,1 @@
+"""The ``apicron`` command line: ``serve`` and friends, and a client of the REST API."""

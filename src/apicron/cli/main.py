@@ -1,0 +1,115 @@
+"""``apicron``: run the server, manage the instance through its REST API, explain cron."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from apicron.cli import resources
+from apicron.cli.output import fail
+from apicron.domain.errors import ApicronError
+
+app = typer.Typer(
+    name="apicron",
+    help="apicron: a self-hosted API scheduler with its own API gateway.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
+cron_app = typer.Typer(help="Cron expressions, explained locally (no server needed).",
+                       no_args_is_help=True)
+app.add_typer(db_app, name="db")
+app.add_typer(cron_app, name="cron")
+resources.register(app)
+
+
+def _settings(**overrides: object) -> object:
+    from apicron.settings import load_settings
+
+    return load_settings(overrides=overrides)
+
+
+@app.command()
+def serve(
+    data_dir: Annotated[Path | None, typer.Option(help="APICRON_DATA_DIR")] = None,
+    database_url: Annotated[str | None, typer.Option(help="APICRON_DATABASE_URL")] = None,
+    api_host: Annotated[str | None, typer.Option(help="APICRON_API_HOST")] = None,
+    api_port: Annotated[int | None, typer.Option(help="APICRON_API_PORT")] = None,
+    gateway_host: Annotated[str | None, typer.Option(help="APICRON_GATEWAY_HOST")] = None,
+    gateway_port: Annotated[int | None, typer.Option(help="APICRON_GATEWAY_PORT")] = None,
+    gateway_url: Annotated[str | None, typer.Option(help="APICRON_GATEWAY_URL")] = None,
+) -> None:
+    """Run apicron: management API (and console), gateway and scheduler in one process."""
+    from apicron.server import serve as run
+    from apicron.settings import Settings
+
+    settings = _settings(
+        data_dir=data_dir, database_url=database_url, api_host=api_host, api_port=api_port,
+        gateway_host=gateway_host, gateway_port=gateway_port, gateway_url=gateway_url,
+    )
+    assert isinstance(settings, Settings)
+    run(settings)
+
+
+@db_app.command("upgrade")
+def db_upgrade(
+    data_dir: Annotated[Path | None, typer.Option(help="APICRON_DATA_DIR")] = None,
+    database_url: Annotated[str | None, typer.Option(help="APICRON_DATABASE_URL")] = None,
+) -> None:
+    """Upgrade the database schema to this version of apicron (serve does it on start)."""
+    from apicron.crypto import ensure_private_dir
+    from apicron.settings import Settings
+    from apicron.store import migrate
+    from apicron.store.database import make_engine
+
+    settings = _settings(data_dir=data_dir, database_url=database_url)
+    assert isinstance(settings, Settings)
+    if settings.is_sqlite:
+        ensure_private_dir(settings.data_dir)
+    engine = make_engine(settings.database_url)
+    migrate.upgrade(engine)
+    typer.echo(f"schema at revision {migrate.current_revision(engine)}")
+    engine.dispose()
+
+
+@app.command("secret-key")
+def secret_key() -> None:
+    """Print a new key for APICRON_SECRET_KEY."""
+    from cryptography.fernet import Fernet
+
+    typer.echo(Fernet.generate_key().decode())
+
+
+@cron_app.command("explain")
+def cron_explain(
+    expression: Annotated[str, typer.Argument(help="Quartz (6/7 fields) or Unix (5 fields)")],
+    tz: Annotated[str, typer.Option("--tz", help="IANA time zone")] = "UTC",
+    next_: Annotated[int, typer.Option("--next", min=1, max=100, help="fire times to list")] = 5,
+) -> None:
+    """Describe a cron expression in words and list its next fire times."""
+    from datetime import UTC, datetime
+
+    from apicron.triggers import build_trigger
+
+    now = datetime.now(UTC).replace(microsecond=0)
+    schedule = build_trigger(
+        trigger_type="CRON", cron_expression=expression, interval_unit=None,
+        interval_value=None, effective_time=now, timezone=tz,
+    )
+    typer.echo(schedule.description)
+    for fire in schedule.preview(now, next_):
+        note = "  (moved by a DST change)" if fire.dst_shifted else ""
+        typer.echo(f"  {fire.at.strftime('%Y-%m-%dT%H:%M:%SZ')}  {fire.local.isoformat()}{note}")
+
+
+def main() -> None:
+    try:
+        app()
+    except ApicronError as exc:
+        fail(exc.message)
+    except KeyboardInterrupt:
+        sys.exit(130)

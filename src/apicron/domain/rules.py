@@ -1,0 +1,220 @@
+"""Field rules shared by every entity; each raises InvalidInput naming the field and rule.
+
+These are the seed's and DESIGN.md's "Task rules" that need nothing but the value itself.
+Rules that need stored state (published API, grants, instance params) live in the services.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import json
+import re
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Protocol
+from urllib.parse import urlsplit
+
+from defusedxml import ElementTree as SafeElementTree
+
+from apicron.domain.errors import InvalidInput, TooLarge
+
+NAME_PATTERN = re.compile(r"[A-Za-z][A-Za-z0-9_-]{2,63}")
+DESCRIPTION_MAX = 255
+BODY_MAX_BYTES = 1024 * 1024
+BODY_METHODS = frozenset({"POST", "PUT", "PATCH"})
+HTTP_TOKEN = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
+# Reserved because apicron sets them itself (auth, framing, idempotency headers):
+# a task that could set them would spoof credentials or break the request.
+RESERVED_HEADERS = frozenset(
+    {"host", "content-length", "authorization", "x-hw-id", "x-hw-appkey", "transfer-encoding",
+     "connection"}
+)
+RESERVED_HEADER_PREFIX = "x-apicron-"
+MAX_PARAMS = 50
+MAX_PARAM_NAME = 256
+MAX_PARAM_VALUE = 4096
+PATH_MAX = 1024
+PATH_SEGMENT = re.compile(r"[A-Za-z0-9\-._~!$&'()*+,;=:@%]+|\{[A-Za-z_][A-Za-z0-9_]{0,63}\}")
+PATH_PARAM = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]{0,63})\}")
+# Link-local and cloud-metadata addresses: a backend there would let an API caller read
+# the host's instance credentials.
+FORBIDDEN_NETWORKS = (
+    ipaddress.ip_network("169.254.0.0/16"),
+    ipaddress.ip_network("fe80::/10"),
+    ipaddress.ip_network("fd00:ec2::254/128"),
+)
+
+
+def check_name(field: str, value: str) -> str:
+    if not NAME_PATTERN.fullmatch(value):
+        raise InvalidInput(
+            f"must be 3-64 characters, start with a letter and contain only letters, digits, "
+            f"'_' and '-' (got {value!r:.80})",
+            field=field,
+        )
+    return value
+
+
+def check_description(field: str, value: str) -> str:
+    if len(value) > DESCRIPTION_MAX:
+        raise InvalidInput(
+            f"must be at most {DESCRIPTION_MAX} characters (got {len(value)})", field=field
+        )
+    return value
+
+
+class NameValue(Protocol):
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def value(self) -> str: ...
+
+
+def check_headers(field: str, headers: Sequence[NameValue]) -> None:
+    if len(headers) > MAX_PARAMS:
+        raise InvalidInput(f"at most {MAX_PARAMS} headers (got {len(headers)})", field=field)
+    seen: set[str] = set()
+    for i, header in enumerate(headers):
+        where = f"{field}[{i}]"
+        if not HTTP_TOKEN.fullmatch(header.name) or len(header.name) > MAX_PARAM_NAME:
+            raise InvalidInput(
+                f"{header.name!r:.80} is not a valid header name (an HTTP token: letters, "
+                "digits and !#$%&'*+-.^_`|~, at most 256)",
+                field=f"{where}.name",
+            )
+        lower = header.name.lower()
+        if lower in RESERVED_HEADERS or lower.startswith(RESERVED_HEADER_PREFIX):
+            raise InvalidInput(
+                f"{header.name!r} is reserved: apicron sets it itself "
+                "(reserved: Host, Content-Length, Authorization, X-HW-ID, X-HW-AppKey, "
+                "Transfer-Encoding, Connection, X-Apicron-*)",
+                field=f"{where}.name",
+            )
+        if lower in seen:
+            raise InvalidInput(f"header {header.name!r} is given twice", field=f"{where}.name")
+        seen.add(lower)
+        if any(c in header.value for c in "\r\n\0"):
+            raise InvalidInput(
+                "must not contain CR, LF or NUL characters (header injection)",
+                field=f"{where}.value",
+            )
+        if len(header.value) > MAX_PARAM_VALUE:
+            raise InvalidInput(
+                f"must be at most {MAX_PARAM_VALUE} characters", field=f"{where}.value"
+            )
+
+
+def check_query(field: str, query: Sequence[NameValue]) -> None:
+    """Query parameters may repeat a name (seed: Parameters), so only shape is checked."""
+    if len(query) > MAX_PARAMS:
+        raise InvalidInput(f"at most {MAX_PARAMS} parameters (got {len(query)})", field=field)
+    for i, param in enumerate(query):
+        if not param.name or len(param.name) > MAX_PARAM_NAME:
+            raise InvalidInput("must be 1-256 characters", field=f"{field}[{i}].name")
+        if len(param.value) > MAX_PARAM_VALUE:
+            raise InvalidInput(
+                f"must be at most {MAX_PARAM_VALUE} characters", field=f"{field}[{i}].value"
+            )
+
+
+def check_body_content(field: str, content_type: str, content: str) -> None:
+    size = len(content.encode("utf-8", "surrogatepass"))
+    if size > BODY_MAX_BYTES:
+        raise TooLarge(f"must be at most 1 MiB (got {size} bytes)", field=field)
+    if content_type == "application/json":
+        try:
+            json.loads(content)
+        except ValueError as exc:
+            raise InvalidInput(
+                f"is not valid JSON for content type application/json ({exc})", field=field
+            ) from None
+    elif content_type == "application/xml":
+        try:
+            SafeElementTree.fromstring(content)
+        except Exception as exc:  # defusedxml raises several unrelated kinds
+            raise InvalidInput(
+                f"is not well-formed XML for content type application/xml ({exc})", field=field
+            ) from None
+
+
+def check_body_allowed(field: str, method: str) -> None:
+    if method not in BODY_METHODS:
+        raise InvalidInput(
+            f"a body can only be sent with POST, PUT or PATCH; the API's method is {method}",
+            field=field,
+        )
+
+
+def check_api_path(field: str, path: str) -> list[str]:
+    """Validate an API path template and return its parameter names."""
+    if not path.startswith("/") or len(path) > PATH_MAX:
+        raise InvalidInput("must start with '/' and be at most 1024 characters", field=field)
+    if path == "/":
+        return []
+    segments = path[1:].split("/")
+    if segments[-1] == "":
+        segments = segments[:-1]
+    for segment in segments:
+        if segment in (".", ".."):
+            raise InvalidInput("must not contain '.' or '..' segments", field=field)
+        if not PATH_SEGMENT.fullmatch(segment):
+            raise InvalidInput(
+                f"segment {segment!r:.80} is invalid: use URL path characters, or a whole "
+                "segment {name} for a path parameter",
+                field=field,
+            )
+    names = PATH_PARAM.findall(path)
+    if len(names) != len(set(names)):
+        raise InvalidInput("a path parameter name is used twice", field=field)
+    return names
+
+
+def route_key(method: str, path: str) -> str:
+    """Two published APIs conflict when method and path match, whatever the parameter names."""
+    normalized = PATH_PARAM.sub("{}", path.rstrip("/") or "/")
+    return f"{method} {normalized}"
+
+
+def check_backend_url(field: str, url: str, path_params: Sequence[str]) -> None:
+    try:
+        parts = urlsplit(url)
+        port = parts.port
+    except ValueError as exc:
+        raise InvalidInput(f"is not a valid URL ({exc})", field=field) from None
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise InvalidInput("must be an absolute http:// or https:// URL with a host", field=field)
+    if parts.username is not None or parts.password is not None:
+        raise InvalidInput(
+            "must not contain credentials; the gateway authenticates callers itself",
+            field=field,
+        )
+    if parts.fragment:
+        raise InvalidInput("must not contain a #fragment", field=field)
+    if port == 0:
+        raise InvalidInput("port must be 1-65535", field=field)
+    if any(c in url for c in " \r\n\t\0"):
+        raise InvalidInput("must not contain whitespace or control characters", field=field)
+    for name in PATH_PARAM.findall(parts.path):
+        if name not in path_params:
+            raise InvalidInput(
+                f"uses path parameter {{{name}}} that the API path does not define", field=field
+            )
+    check_backend_host(field, parts.hostname)
+
+
+def check_backend_host(field: str, host: str) -> None:
+    try:
+        address = ipaddress.ip_address(host.strip("[]"))
+    except ValueError:
+        return
+    if any(address in network for network in FORBIDDEN_NETWORKS):
+        raise InvalidInput(
+            f"points at {address}, a link-local / cloud-metadata address, which is refused",
+            field=field,
+        )
+
+
+def whole_seconds(value: datetime) -> datetime:
+    """Schedules have one-second resolution; sub-second parts would make equality fragile."""
+    return value.replace(microsecond=0)

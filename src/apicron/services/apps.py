@@ -1,0 +1,78 @@
+"""Integration apps: credentials generated here, the secret encrypted at rest."""
+
+from __future__ import annotations
+
+from apicron.crypto import new_app_key, new_app_secret
+from apicron.domain.errors import Conflict, NotFound
+from apicron.domain.models import App, AppCreate, AppUpdate, AppWithSecret, Page
+from apicron.services.context import Context, new_id
+from apicron.store.store import Queries
+
+
+def load_app(q: Queries, app_id: str) -> App:
+    app = q.get_app(app_id)
+    if app is None:
+        raise NotFound(f"no integration app with id {app_id!r}")
+    return app
+
+
+def create_app(ctx: Context, spec: AppCreate) -> AppWithSecret:
+    now, app_id, secret = ctx.now(), new_id(), new_app_secret()
+    with ctx.store.write() as q:
+        q.insert_app(
+            {
+                "id": app_id,
+                "name": spec.name,
+                "description": spec.description,
+                "key": new_app_key(),
+                "secret_encrypted": ctx.secrets.encrypt(secret),
+                "created_at": now,
+                "updated_at": now,
+            }
+        )
+        app = load_app(q, app_id)
+    return AppWithSecret(**app.model_dump(), secret=secret)
+
+
+def get_app(ctx: Context, app_id: str) -> App:
+    with ctx.store.read() as q:
+        return load_app(q, app_id)
+
+
+def list_apps(ctx: Context, name: str | None, offset: int, limit: int) -> Page[App]:
+    with ctx.store.read() as q:
+        total, items = q.list_apps(name, offset, limit)
+    return Page[App](total=total, items=items)
+
+
+def update_app(ctx: Context, app_id: str, patch: AppUpdate) -> App:
+    values = patch.model_dump(exclude_none=True)
+    with ctx.store.write() as q:
+        load_app(q, app_id)
+        if values:
+            q.update_app(app_id, {**values, "updated_at": ctx.now()})
+        return load_app(q, app_id)
+
+
+def reset_secret(ctx: Context, app_id: str) -> AppWithSecret:
+    secret = new_app_secret()
+    with ctx.store.write() as q:
+        load_app(q, app_id)
+        q.update_app(
+            app_id, {"secret_encrypted": ctx.secrets.encrypt(secret), "updated_at": ctx.now()}
+        )
+        app = load_app(q, app_id)
+    return AppWithSecret(**app.model_dump(), secret=secret)
+
+
+def delete_app(ctx: Context, app_id: str) -> None:
+    with ctx.store.write() as q:
+        app = load_app(q, app_id)
+        groups, tasks = q.count_groups_of_app(app_id), q.count_tasks_of_app(app_id)
+        if groups or tasks:
+            raise Conflict(
+                f"integration app {app.name!r} owns {groups} API group(s) and {tasks} "
+                "scheduled task(s); delete or move them first",
+                code="APP_IN_USE",
+            )
+        q.delete_app(app_id)

@@ -1,0 +1,57 @@
+"""Grants (app-auths): let an app call an APP-auth API that another app owns."""
+
+from __future__ import annotations
+
+from apicron.domain.errors import InvalidInput, NotFound
+from apicron.domain.models import Grant, GrantCreate, GrantItems, Page
+from apicron.services.context import Context, new_id
+
+
+def create_grants(ctx: Context, spec: GrantCreate) -> GrantItems:
+    """All or nothing; granting what the app already holds answers the existing grant."""
+    now = ctx.now()
+    granted: list[Grant] = []
+    with ctx.store.write() as q:
+        app = q.get_app(spec.app_id)
+        if app is None:
+            raise InvalidInput(f"no integration app with id {spec.app_id!r}", field="app_id")
+        for i, api_id in enumerate(spec.api_ids):
+            api = q.get_api(api_id)
+            field = f"api_ids[{i}]"
+            if api is None:
+                raise InvalidInput(f"no API with id {api_id!r}", field=field)
+            if api.auth_type != "APP":
+                raise InvalidInput(
+                    f"API {api.name!r} uses NONE authentication; only APP-auth APIs are granted",
+                    field=field,
+                )
+            if api.app_id == app.id:
+                raise InvalidInput(
+                    f"app {app.name!r} owns API {api.name!r} already (through its group)",
+                    field=field,
+                )
+            existing = q.find_grant(app.id, api_id)
+            if existing is None:
+                grant_id = new_id()
+                q.insert_grant(
+                    {"id": grant_id, "app_id": app.id, "api_id": api_id, "created_at": now}
+                )
+                existing = q.get_grant(grant_id)
+            assert existing is not None
+            granted.append(existing)
+    return GrantItems(items=granted)
+
+
+def list_grants(
+    ctx: Context, app_id: str | None, api_id: str | None, offset: int, limit: int
+) -> Page[Grant]:
+    with ctx.store.read() as q:
+        total, items = q.list_grants(app_id, api_id, offset, limit)
+    return Page[Grant](total=total, items=items)
+
+
+def delete_grant(ctx: Context, grant_id: str) -> None:
+    with ctx.store.write() as q:
+        if q.get_grant(grant_id) is None:
+            raise NotFound(f"no app-auth with id {grant_id!r}")
+        q.delete_grant(grant_id)

@@ -1,0 +1,253 @@
+"""Scheduled tasks: the seed's Table 1 and DESIGN.md's task rules, and the lifecycle.
+
+INITIALIZED --start--> STARTED --stop--> STOPPED --start--> STARTED …
+A STARTED task cannot be edited or deleted (stop it first); ``next_fire_time`` is set on
+start and cleared on stop, so the engine only ever sees started tasks.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from apicron.domain import rules
+from apicron.domain.errors import Conflict, InvalidInput, NotFound
+from apicron.domain.models import (
+    Instance,
+    Page,
+    PublishedApi,
+    StoredTask,
+    Task,
+    TaskCreate,
+    TaskFields,
+    TaskUpdate,
+)
+from apicron.domain.validation import validate
+from apicron.services.context import Context, new_id
+from apicron.services.instance import require_task_params
+from apicron.store.store import Queries
+from apicron.triggers import Schedule, build_trigger, load_zone
+from apicron.triggers.zones import wall_to_utc
+
+_SPEC_FIELDS = tuple(TaskFields.model_fields)
+
+
+def load_task(q: Queries, task_id: str) -> StoredTask:
+    task = q.get_task(task_id)
+    if task is None:
+        raise NotFound(f"no scheduled task with id {task_id!r}")
+    return task
+
+
+def schedule_of(task: StoredTask | TaskFields) -> Schedule:
+    assert task.effective_time is not None and task.timezone is not None
+    return build_trigger(
+        trigger_type=task.trigger_type,
+        cron_expression=task.cron_expression,
+        interval_unit=task.interval_unit,
+        interval_value=task.interval_value,
+        effective_time=task.effective_time,
+        timezone=task.timezone,
+        end_time=task.end_time,
+    )
+
+
+def _fields_of(task: StoredTask) -> dict[str, Any]:
+    fields = {f: getattr(task, f) for f in _SPEC_FIELDS}
+    fields["request"] = task.request.model_dump()
+    return fields
+
+
+def present(task: StoredTask) -> Task:
+    return Task(**task.model_dump(), schedule_description=schedule_of(task).description)
+
+
+def to_utc_in_zone(value: datetime | None, zone_name: str) -> datetime | None:
+    """Times without an offset are wall times in the task's zone (what a console user means)."""
+    if value is None:
+        return None
+    if value.tzinfo is None or value.utcoffset() is None:
+        value = wall_to_utc(value.replace(tzinfo=None), load_zone(zone_name))
+    return rules.whole_seconds(value.astimezone(UTC))
+
+
+def _normalise(fields: TaskFields, instance: Instance, now: datetime) -> TaskFields:
+    """Fill the defaults that depend on the instance and the clock, and put times in UTC."""
+    zone = fields.timezone or instance.timezone
+    load_zone(zone)
+    effective = to_utc_in_zone(fields.effective_time, zone) or rules.whole_seconds(now)
+    end = to_utc_in_zone(fields.end_time, zone)
+    if end is not None and end <= effective:
+        raise InvalidInput(
+            f"must be after effective_time ({effective.isoformat()})", field="end_time"
+        )
+    interval_value = fields.interval_value
+    if fields.trigger_type == "CALENDAR" and interval_value is None:
+        interval_value = 1
+    return fields.model_copy(
+        update={
+            "timezone": zone,
+            "effective_time": effective,
+            "end_time": end,
+            "interval_value": interval_value,
+        }
+    )
+
+
+def _check_api(q: Queries, fields: TaskFields) -> PublishedApi:
+    """Seed: the API must be published, NONE or APP auth, and callable by the task's app."""
+    app = q.get_app(fields.app_id)
+    if app is None:
+        raise InvalidInput(f"no integration app with id {fields.app_id!r}", field="app_id")
+    api = q.get_published_api(fields.api_id)
+    if api is None:
+        draft = q.get_api(fields.api_id)
+        if draft is None:
+            raise InvalidInput(f"no API with id {fields.api_id!r}", field="api_id")
+        raise InvalidInput(
+            f"API {draft.name!r} is not published; publish it first", field="api_id",
+            code="API_NOT_PUBLISHED",
+        )
+    check_callable(q, fields.app_id, app.name, api)
+    if fields.request.body is not None:
+        rules.check_body_allowed("request.body", api.method)
+    return api
+
+
+def check_callable(q: Queries, app_id: str, app_name: str, api: PublishedApi) -> None:
+    """Seed: an API of another app must be APP-auth, and the task's app must hold a grant.
+
+    Checked on create, update and start here, and again by the engine at every fire.
+    """
+    if api.app_id == app_id:
+        return
+    if api.auth_type != "APP":
+        raise InvalidInput(
+            f"API {api.name!r} belongs to another integration app and uses NONE "
+            "authentication; a task can only call another app's API when it uses APP "
+            "authentication",
+            field="api_id",
+            code="API_NOT_CALLABLE",
+        )
+    if not q.has_grant(app_id, api.id):
+        raise InvalidInput(
+            f"integration app {app_name!r} holds no grant for API {api.name!r}, which "
+            "belongs to another app; grant it first (POST /v1/app-auths)",
+            field="api_id",
+            code="API_NOT_GRANTED",
+        )
+
+
+def _row(fields: TaskFields) -> dict[str, Any]:
+    row = fields.model_dump(mode="python")
+    row["request"] = fields.request.model_dump(mode="json")
+    return row
+
+
+def create_task(ctx: Context, spec: TaskCreate) -> Task:
+    now, task_id = ctx.now(), new_id()
+    with ctx.store.write() as q:
+        instance = q.get_instance(ctx.gateway_url)
+        require_task_params(instance)
+        fields = _normalise(spec, instance, now)
+        schedule_of(fields)
+        _check_api(q, fields)
+        q.insert_task(
+            {
+                "id": task_id,
+                **_row(fields),
+                "status": "INITIALIZED",
+                "next_fire_time": None,
+                "created_at": now,
+                "updated_at": now,
+            }
+        )
+        return present(load_task(q, task_id))
+
+
+def get_task(ctx: Context, task_id: str) -> Task:
+    with ctx.store.read() as q:
+        return present(load_task(q, task_id))
+
+
+def list_tasks(
+    ctx: Context,
+    *,
+    name: str | None,
+    status: str | None,
+    app_id: str | None,
+    api_id: str | None,
+    offset: int,
+    limit: int,
+) -> Page[Task]:
+    with ctx.store.read() as q:
+        total, items = q.list_tasks(
+            name=name, status=status, app_id=app_id, api_id=api_id, offset=offset, limit=limit
+        )
+    return Page[Task](total=total, items=[present(t) for t in items])
+
+
+def _refuse_started(task: StoredTask, action: str) -> None:
+    if task.status == "STARTED":
+        raise Conflict(
+            f"task {task.name!r} is STARTED and cannot be {action}; stop it first",
+            code="TASK_STARTED",
+        )
+
+
+def update_task(ctx: Context, task_id: str, patch: TaskUpdate) -> Task:
+    with ctx.store.write() as q:
+        task = load_task(q, task_id)
+        _refuse_started(task, "edited")
+        merged = _fields_of(task)
+        # Fields given in the request change, an explicit null included.
+        merged.update(patch.model_dump(exclude_unset=True))
+        fields = validate(TaskFields, merged)
+        fields = _normalise(fields, q.get_instance(ctx.gateway_url), ctx.now())
+        schedule_of(fields)
+        _check_api(q, fields)
+        q.update_task(task_id, {**_row(fields), "updated_at": ctx.now()})
+        return present(load_task(q, task_id))
+
+
+def delete_task(ctx: Context, task_id: str) -> None:
+    with ctx.store.write() as q:
+        _refuse_started(load_task(q, task_id), "deleted")
+        q.delete_task(task_id)
+
+
+def start_task(ctx: Context, task_id: str) -> Task:
+    now = ctx.now()
+    with ctx.store.write() as q:
+        task = load_task(q, task_id)
+        if task.status == "STARTED":
+            return present(task)
+        require_task_params(q.get_instance(ctx.gateway_url))
+        _check_api(q, validate(TaskFields, _fields_of(task)))
+        # Resuming never back-fills the stopped period: the first fire is from now on.
+        next_fire = schedule_of(task).first_at_or_after(now)
+        if next_fire is None:
+            raise Conflict(
+                "the task has no fire time left (its end_time has passed or its trigger "
+                "never matches again); change end_time or the trigger first",
+                field="end_time",
+                code="TASK_EXPIRED",
+            )
+        q.update_task(
+            task_id, {"status": "STARTED", "next_fire_time": next_fire, "updated_at": now}
+        )
+        return present(load_task(q, task_id))
+
+
+def stop_task(ctx: Context, task_id: str) -> Task:
+    with ctx.store.write() as q:
+        task = load_task(q, task_id)
+        if task.status == "INITIALIZED":
+            raise Conflict(
+                f"task {task.name!r} has never been started", code="TASK_NOT_STARTED"
+            )
+        if task.status == "STARTED":
+            q.update_task(
+                task_id, {"status": "STOPPED", "next_fire_time": None, "updated_at": ctx.now()}
+            )
+        return present(load_task(q, task_id))

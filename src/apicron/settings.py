@@ -1,0 +1,124 @@
+"""Settings: one frozen dataclass, read from the environment (each also a CLI flag).
+
+A bad setting fails at start with one line that names the variable and the rule.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from apicron.domain.errors import ConfigurationError
+
+DEFAULT_API_PORT = 8080
+DEFAULT_GATEWAY_PORT = 8081
+LOOPBACK = "127.0.0.1"
+
+
+@dataclass(frozen=True)
+class Settings:
+    data_dir: Path
+    database_url: str
+    admin_token: str | None = field(default=None, repr=False)
+    secret_key: str | None = field(default=None, repr=False)
+    api_host: str = LOOPBACK
+    api_port: int = DEFAULT_API_PORT
+    gateway_host: str = LOOPBACK
+    gateway_port: int = DEFAULT_GATEWAY_PORT
+    gateway_url: str = ""
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")
+
+
+def _port(name: str, raw: str) -> int:
+    try:
+        port = int(raw)
+    except ValueError:
+        port = -1
+    if not 1 <= port <= 65535:
+        raise ConfigurationError(f"{name} must be a port number 1-65535, got {raw!r}")
+    return port
+
+
+def _host(name: str, raw: str) -> str:
+    host = raw.strip()
+    if not host:
+        raise ConfigurationError(f"{name} must be an IP address or host name, got an empty value")
+    try:
+        ipaddress.ip_address(host)
+    except ValueError:
+        if not all(part.isalnum() or part.replace("-", "").isalnum() for part in host.split(".")):
+            raise ConfigurationError(
+                f"{name} must be an IP address or host name, got {raw!r}"
+            ) from None
+    return host
+
+
+def _database_url(raw: str, data_dir: Path) -> str:
+    if not raw:
+        return f"sqlite:///{data_dir / 'apicron.db'}"
+    scheme = raw.split(":", 1)[0].lower()
+    if scheme in ("sqlite", "sqlite+pysqlite"):
+        return raw
+    if scheme in ("postgresql", "postgres", "postgresql+psycopg"):
+        raise ConfigurationError(
+            "APICRON_DATABASE_URL: PostgreSQL support arrives with multi-node mode; "
+            "use the embedded SQLite default for now"
+        )
+    raise ConfigurationError(
+        f"APICRON_DATABASE_URL must start with sqlite:// or postgresql://, got scheme {scheme!r}"
+    )
+
+
+def _gateway_url(raw: str, host: str, port: int) -> str:
+    if not raw:
+        shown = f"[{host}]" if ":" in host else host
+        return f"http://{'127.0.0.1' if host in ('0.0.0.0', '::') else shown}:{port}"  # noqa: S104
+    parts = urlsplit(raw)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ConfigurationError(
+            f"APICRON_GATEWAY_URL must be an http:// or https:// URL with a host, got {raw!r}"
+        )
+    return raw.rstrip("/")
+
+
+def load_settings(
+    env: Mapping[str, str] | None = None, overrides: Mapping[str, object] | None = None
+) -> Settings:
+    """Build settings from ``env`` (default: the process environment) and CLI ``overrides``.
+
+    An override of ``None`` means "not given on the command line".
+    """
+    source = dict(os.environ if env is None else env)
+    for key, value in (overrides or {}).items():
+        if value is not None:
+            source[f"APICRON_{key.upper()}"] = str(value)
+
+    default_dir = Path.home() / ".local" / "share" / "apicron"
+    data_dir = Path(source.get("APICRON_DATA_DIR") or default_dir).expanduser()
+    api_host = _host("APICRON_API_HOST", source.get("APICRON_API_HOST", LOOPBACK))
+    api_port = _port("APICRON_API_PORT", source.get("APICRON_API_PORT", str(DEFAULT_API_PORT)))
+    gateway_host = _host("APICRON_GATEWAY_HOST", source.get("APICRON_GATEWAY_HOST", LOOPBACK))
+    gateway_port = _port(
+        "APICRON_GATEWAY_PORT", source.get("APICRON_GATEWAY_PORT", str(DEFAULT_GATEWAY_PORT))
+    )
+    admin_token = source.get("APICRON_ADMIN_TOKEN") or None
+    if admin_token is not None and len(admin_token) < 16:
+        raise ConfigurationError("APICRON_ADMIN_TOKEN must be at least 16 characters long")
+    return Settings(
+        data_dir=data_dir,
+        database_url=_database_url(source.get("APICRON_DATABASE_URL", ""), data_dir),
+        admin_token=admin_token,
+        secret_key=source.get("APICRON_SECRET_KEY") or None,
+        api_host=api_host,
+        api_port=api_port,
+        gateway_host=gateway_host,
+        gateway_port=gateway_port,
+        gateway_url=_gateway_url(source.get("APICRON_GATEWAY_URL", ""), gateway_host, gateway_port),
+    )

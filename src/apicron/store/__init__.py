@@ -1,0 +1,1 @@
+"""Storage: the only package with SQL in it (SQLAlchemy Core, portable to PostgreSQL)."""

@@ -1,0 +1,18 @@
+"""Alembic environment: always run by apicron itself with an open connection."""
+
+from __future__ import annotations
+
+from alembic import context
+
+from apicron.store.tables import metadata
+
+connection = context.config.attributes["connection"]
+context.configure(
+    connection=connection,
+    target_metadata=metadata,
+    # SQLite cannot ALTER most things; batch mode rebuilds tables instead.
+    render_as_batch=connection.dialect.name == "sqlite",
+    compare_type=True,
+)
+with context.begin_transaction():
+    context.run_migrations()

@@ -1,0 +1,113 @@
+from __future__ import annotations
+
+import itertools
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from tests.servers import ApicronProcess
+
+_names = itertools.count(1)
+
+
+def unique(prefix: str) -> str:
+    return f"{prefix}{next(_names):05d}"
+
+
+class World:
+    """Builds apps, groups, APIs, grants and tasks through the real REST API."""
+
+    def __init__(self, client: httpx.Client):
+        self.client = client
+
+    def ok(self, response: httpx.Response, status: int = 200) -> Any:
+        assert response.status_code == status, response.text
+        return None if status == 204 else response.json()
+
+    def app(self, **fields: Any) -> dict[str, Any]:
+        body = {"name": unique("app"), **fields}
+        return self.ok(self.client.post("/v1/apps", json=body), 201)  # type: ignore[no-any-return]
+
+    def group(self, app: dict[str, Any], **fields: Any) -> dict[str, Any]:
+        body = {"name": unique("grp"), "app_id": app["id"], **fields}
+        return self.ok(self.client.post("/v1/api-groups", json=body), 201)  # type: ignore[no-any-return]
+
+    def api(
+        self,
+        group: dict[str, Any],
+        *,
+        publish: bool = True,
+        **fields: Any,
+    ) -> dict[str, Any]:
+        body = {
+            "group_id": group["id"],
+            "name": unique("api"),
+            "method": "POST",
+            "path": f"/{unique('p')}/orders/{{id}}",
+            "auth_type": "APP",
+            "backend_url": "http://127.0.0.1:9/orders/{id}",
+            **fields,
+        }
+        api = self.ok(self.client.post("/v1/apis", json=body), 201)
+        if publish:
+            api = self.ok(self.client.post(f"/v1/apis/{api['id']}/publish"))
+        return api  # type: ignore[no-any-return]
+
+    def grant(self, app: dict[str, Any], api: dict[str, Any]) -> dict[str, Any]:
+        body = {"app_id": app["id"], "api_ids": [api["id"]]}
+        return self.ok(self.client.post("/v1/app-auths", json=body), 201)["items"][0]  # type: ignore[no-any-return]
+
+    def setup(self, **api_fields: Any) -> tuple[dict[str, Any], dict[str, Any]]:
+        """An app and a published API it owns."""
+        app = self.app()
+        return app, self.api(self.group(app), **api_fields)
+
+    def task_body(self, app: dict[str, Any], api: dict[str, Any], **fields: Any) -> dict[str, Any]:
+        return {
+            "name": unique("task"),
+            "app_id": app["id"],
+            "api_id": api["id"],
+            "trigger_type": "CRON",
+            "cron_expression": "0 0 12 ? * 6#3",
+            **fields,
+        }
+
+    def task(self, app: dict[str, Any], api: dict[str, Any], **fields: Any) -> dict[str, Any]:
+        body = self.task_body(app, api, **fields)
+        return self.ok(self.client.post("/v1/tasks", json=body), 201)  # type: ignore[no-any-return]
+
+    def snapshot(self) -> Any:
+        """Everything a rule test must leave unchanged when it refuses a request."""
+        return {
+            path: self.ok(self.client.get(path, params={"limit": 500}))
+            for path in ("/v1/apps", "/v1/api-groups", "/v1/apis", "/v1/app-auths", "/v1/tasks")
+        } | {"/v1/instance": self.ok(self.client.get("/v1/instance"))}
+
+
+@pytest.fixture(scope="session")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ApicronProcess]:
+    process = ApicronProcess(tmp_path_factory.mktemp("apicron")).start()
+    yield process
+    process.stop()
+
+
+@pytest.fixture
+def fresh_server(tmp_path: Path) -> Iterator[ApicronProcess]:
+    """A server of its own, for tests that change instance-wide state."""
+    process = ApicronProcess(tmp_path / "data").start()
+    yield process
+    process.stop()
+
+
+@pytest.fixture
+def client(server: ApicronProcess) -> Iterator[httpx.Client]:
+    with server.client() as c:
+        yield c
+
+
+@pytest.fixture
+def world(client: httpx.Client) -> World:
+    return World(client)
