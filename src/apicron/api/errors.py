@@ -9,6 +9,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 from starlette.exceptions import HTTPException
+from starlette.routing import Match
 
 from apicron.domain.errors import ApicronError, InvalidInput
 from apicron.domain.validation import invalid_input
@@ -29,14 +30,31 @@ _HTTP_CODES = {
 }
 
 
-def error_response(status: int, code: str, message: str, field: str | None = None) -> JSONResponse:
+def error_response(
+    status: int,
+    code: str,
+    message: str,
+    field: str | None = None,
+    headers: dict[str, str] | None = None,
+) -> JSONResponse:
     body = ErrorBody(error_code=code, error_msg=message, field=field)
-    headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
+    if status == 401:
+        headers = {**(headers or {}), "WWW-Authenticate": "Bearer"}
     return JSONResponse(body.model_dump(exclude_none=True), status_code=status, headers=headers)
 
 
 def _from_apicron(error: ApicronError) -> JSONResponse:
     return error_response(error.status, error.code, error.message, error.field)
+
+
+def _allowed_methods(request: Request) -> list[str]:
+    """Every method some route serves at this path: Starlette names only the first route's."""
+    methods: set[str] = set()
+    for route in request.app.routes:
+        match, _ = route.matches(request.scope)
+        if match != Match.NONE:
+            methods |= getattr(route, "methods", None) or set()
+    return sorted(methods)
 
 
 def install_error_handlers(app: FastAPI) -> None:
@@ -53,9 +71,12 @@ def install_error_handlers(app: FastAPI) -> None:
         return _from_apicron(invalid_input(errors))
 
     @app.exception_handler(HTTPException)
-    async def _http(_request: Request, exc: HTTPException) -> JSONResponse:
+    async def _http(request: Request, exc: HTTPException) -> JSONResponse:
         code, message = _HTTP_CODES.get(exc.status_code, ("HTTP_ERROR", ""))
-        return error_response(exc.status_code, code, message or str(exc.detail))
+        headers = exc.headers
+        if exc.status_code == 405:
+            headers = {"Allow": ", ".join(_allowed_methods(request))}
+        return error_response(exc.status_code, code, message or str(exc.detail), headers=headers)
 
     @app.exception_handler(Exception)
     async def _unexpected(_request: Request, exc: Exception) -> JSONResponse:

@@ -49,7 +49,7 @@ TextDatetime = Annotated[datetime, BeforeValidator(_text_datetime)]
 Name = Annotated[
     StrictStr,
     AfterValidator(lambda v: rules.check_name("name", v)),
-    Field(json_schema_extra={"pattern": rules.NAME_PATTERN.pattern}),
+    Field(json_schema_extra={"pattern": f"^{rules.NAME_PATTERN.pattern}$"}),
 ]
 Description = Annotated[
     StrictStr,

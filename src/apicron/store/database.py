@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import os
+from pathlib import Path
 from typing import Any
 
-from sqlalchemy import create_engine, event
+from sqlalchemy import create_engine, event, make_url
 from sqlalchemy.engine import Connection, Engine
 
 WRITE_OPTION = "apicron_write"
@@ -30,8 +32,19 @@ def _configure_sqlite(engine: Engine) -> None:
         connection.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
 
 
+def _create_private_file(url: str) -> None:
+    # The database holds encrypted secrets and the schedule: readable by its owner only.
+    database = make_url(url).database
+    if database and database != ":memory:" and not database.startswith("file:"):
+        path = Path(database)
+        if not path.exists():
+            path.parent.mkdir(parents=True, exist_ok=True)
+            os.close(os.open(path, os.O_WRONLY | os.O_CREAT, 0o600))
+
+
 def make_engine(url: str) -> Engine:
     if url.startswith("sqlite"):
+        _create_private_file(url)
         engine = create_engine(url, pool_size=8, max_overflow=16, pool_timeout=30)
         _configure_sqlite(engine)
         return engine
