@@ -73,7 +73,7 @@ def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(HTTPException)
     async def _http(request: Request, exc: HTTPException) -> JSONResponse:
         code, message = _HTTP_CODES.get(exc.status_code, ("HTTP_ERROR", ""))
-        headers = exc.headers
+        headers = dict(exc.headers or {})
         if exc.status_code == 405:
             headers = {"Allow": ", ".join(_allowed_methods(request))}
         return error_response(exc.status_code, code, message or str(exc.detail), headers=headers)

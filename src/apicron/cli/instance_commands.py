@@ -1,0 +1,45 @@
+"""``apicron instance``: the instance's name, default time zone and parameters."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from apicron.cli.output import show
+from apicron.cli.resources import connect, given, require_changes
+
+cli = typer.Typer(help="The instance: name, default time zone, parameters.",
+                  no_args_is_help=True)
+
+
+@cli.command("show")
+def instance_show() -> None:
+    """Print the instance (name, params, timezone, gateway_url)."""
+    show(connect().call("GET", "/v1/instance"))
+
+
+@cli.command("set")
+def instance_set(
+    name: Annotated[str | None, typer.Option("--name", help="Instance name.")] = None,
+    timezone: Annotated[
+        str | None, typer.Option("--timezone", help="Default IANA time zone of new tasks.")
+    ] = None,
+    app_route: Annotated[
+        bool | None,
+        typer.Option("--app-route/--no-app-route",
+                     help="Parameter app_route: the gateway routes by its IP address."),
+    ] = None,
+    app_secret: Annotated[
+        bool | None,
+        typer.Option("--app-secret/--no-app-secret",
+                     help="Parameter app_secret: apps may authenticate with key and secret."),
+    ] = None,
+) -> None:
+    """Change the given settings only (tasks need both parameters on)."""
+    body = given(name=name, timezone=timezone)
+    params = given(app_route=app_route, app_secret=app_secret)
+    if params:
+        body["params"] = params
+    require_changes(body, "--name, --timezone, --[no-]app-route, --[no-]app-secret")
+    show(connect().call("PUT", "/v1/instance", json=body))

@@ -1,0 +1,179 @@
+"""The ``apicron`` resource commands, run as real processes against a real server.
+
+Each CLI call is a process start, so the tests build what they do not exercise through the
+REST API (``world``) and keep the CLI calls few.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+from tests.conftest import World, unique
+from tests.servers import ADMIN_TOKEN, ApicronProcess
+
+
+def cli(server: ApicronProcess, *args: str) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "APICRON_URL": server.url, "APICRON_ADMIN_TOKEN": ADMIN_TOKEN}
+    result = subprocess.run(
+        [sys.executable, "-m", "apicron", *args],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        stdin=subprocess.DEVNULL,
+        check=False,
+    )
+    assert ADMIN_TOKEN not in result.stdout + result.stderr
+    return result
+
+
+def ok(server: ApicronProcess, *args: str) -> Any:
+    """Run a command that must succeed and print one JSON value on stdout."""
+    result = cli(server, *args)
+    assert result.returncode == 0, result.stderr
+    return json.loads(result.stdout)
+
+
+def refused(server: ApicronProcess, code: int, *args: str) -> str:
+    """Run a command that must fail with ``code`` and one error line; answer that line."""
+    result = cli(server, *args)
+    assert result.returncode == code, (result.stdout, result.stderr)
+    assert result.stdout == ""
+    lines = result.stderr.splitlines()
+    assert len(lines) == 1 and lines[0].startswith("apicron: error: "), result.stderr
+    return lines[0]
+
+
+def test_walkthrough(server: ApicronProcess, world: World, tmp_path: Path) -> None:
+    assert ok(server, "instance", "show")["params"] == {"app_route": True, "app_secret": True}
+
+    owner_name, caller_name = unique("owner"), unique("caller")
+    created = cli(server, "app", "create", owner_name, "--description", "owns the API")
+    assert created.returncode == 0, created.stderr
+    owner = json.loads(created.stdout)
+    assert owner["name"] == owner_name and owner["secret"] and owner["key"]
+    assert "secret is shown only now" in created.stderr
+
+    group_name = unique("grp")
+    group = ok(server, "group", "create", group_name, "--app", owner_name)  # by name
+    assert group["app_id"] == owner["id"]
+
+    api_name, prefix = unique("api"), unique("p")
+    api = ok(
+        server, "api", "create", api_name, "--group", group_name, "--method", "post",
+        "--path", f"/{prefix}/orders/{{id}}", "--backend-url", "http://127.0.0.1:9/o/{id}",
+        "--auth", "APP", "--timeout-ms", "2000", "--publish",
+    )
+    assert (api["method"], api["published"], api["backend_timeout_ms"]) == ("POST", True, 2000)
+    assert api["group_id"] == group["id"] and api["app_id"] == owner["id"]
+
+    caller = world.app(name=caller_name)
+    grants = ok(server, "grant", "create", "--app", caller_name, "--api", api_name)
+    assert [(g["app_id"], g["api_id"]) for g in grants["items"]] == [(caller["id"], api["id"])]
+
+    body_file = tmp_path / "body.json"
+    body_file.write_text('{"order": 42}')
+    task_name = unique("task")
+    task = ok(
+        server, "task", "create", task_name, "--app", caller["id"], "--api", api["id"],
+        "--cron", "0 0 12 ? * 6#3", "--description", "nightly",
+        "--effective-time", "2026-01-01T00:00:00Z", "--end-time", "2099-01-01T00:00:00Z",
+        "--timezone", "Europe/Paris", "--max-retries", "2",
+        "--header", "X-Trace: abc", "--header", "Accept:application/json",
+        "--query", "a=1", "--query", "a=2", "--query", "empty=",
+        "--body", f"@{body_file}", "--content-type", "application/json",
+        "--misfire", "SKIP", "--overlap", "ALLOW",
+    )
+    assert task["status"] == "INITIALIZED" and task["next_fire_time"] is None
+    assert task["app_id"] == caller["id"] and task["api_id"] == api["id"]
+    assert (task["trigger_type"], task["cron_expression"]) == ("CRON", "0 0 12 ? * 6#3")
+    assert (task["timezone"], task["max_retries"], task["description"]) == (
+        "Europe/Paris", 2, "nightly"
+    )
+    assert (task["misfire_policy"], task["overlap_policy"]) == ("SKIP", "ALLOW")
+    assert task["end_time"] == "2099-01-01T00:00:00Z"
+    assert task["request"] == {
+        "headers": [
+            {"name": "X-Trace", "value": "abc"},
+            {"name": "Accept", "value": "application/json"},
+        ],
+        "query": [
+            {"name": "a", "value": "1"}, {"name": "a", "value": "2"},
+            {"name": "empty", "value": ""},
+        ],
+        "body": {"content_type": "application/json", "content": '{"order": 42}'},
+    }
+
+    assert ok(server, "task", "start", task_name)["status"] == "STARTED"
+
+    shown = cli(server, "task", "show", task_name)
+    assert shown.returncode == 0, shown.stderr
+    detail = json.loads(shown.stdout)  # stdout is only the JSON object
+    assert detail["id"] == task["id"] and detail["next_fire_time"]
+    assert "third Friday" in shown.stderr and "next fire: " in shown.stderr
+
+    listed = cli(server, "task", "list", "--name", task_name)
+    assert listed.returncode == 0, listed.stderr
+    header, row = listed.stdout.splitlines()
+    assert header.split() == ["NAME", "STATUS", "TRIGGER", "NEXT_FIRE_TIME", "APP"]
+    cron_fields = ["0", "0", "12", "?", "*", "6#3"]  # the TRIGGER column
+    assert row.split() == [
+        task_name, "STARTED", *cron_fields, detail["next_fire_time"], caller_name
+    ]
+
+    stopped = ok(server, "task", "stop", task["id"])
+    assert (stopped["status"], stopped["next_fire_time"]) == ("STOPPED", None)
+
+
+def test_server_refusal_names_the_field(
+    server: ApicronProcess, world: World
+) -> None:
+    app, api = world.setup()
+    name = unique("task")
+    line = refused(
+        server, 1, "task", "create", name, "--app", app["name"], "--api", api["id"],
+        "--every", "day", "--max-retries", "4",
+    )
+    assert "max_retries" in line and "(HTTP 400)" in line
+    assert world.ok(world.client.get("/v1/tasks", params={"name": name}))["total"] == 0
+
+
+def test_local_usage_errors_exit_2(server: ApicronProcess) -> None:
+    common = ["task", "create", unique("task"), "--app", "nope1", "--api", "nope2"]
+    line = refused(server, 2, *common, "--cron", "0 * * * *", "--header", "no-colon")
+    assert "--header" in line
+    line = refused(server, 2, *common, "--cron", "0 * * * *", "--every", "DAY")
+    assert "--cron/--every" in line
+
+
+def test_names_ids_and_json_lists(server: ApicronProcess, world: World) -> None:
+    app = world.app()
+    group_a, group_b = world.group(app), world.group(app)
+    first = world.api(group_a)
+    second = world.api(group_b, name=first["name"])  # API names are unique per group only
+
+    line = refused(server, 2, "api", "show", first["name"])
+    assert first["id"] in line and second["id"] in line
+    assert ok(server, "api", "show", second["id"])["group_id"] == group_b["id"]
+
+    page = ok(server, "api", "list", "--group", group_a["name"], "--published", "--json")
+    assert page["total"] == 1 and [a["id"] for a in page["items"]] == [first["id"]]
+
+    line = refused(server, 1, "group", "show", unique("missing"))
+    assert "no API group named" in line
+
+
+def test_app_reset_secret(server: ApicronProcess, world: World) -> None:
+    app = world.app()
+    reset = cli(server, "app", "reset-secret", app["name"], "--yes")
+    assert reset.returncode == 0, reset.stderr
+    answer = json.loads(reset.stdout)
+    assert answer["id"] == app["id"] and answer["secret"] and answer["secret"] != app["secret"]
+
+    shown = ok(server, "app", "show", app["name"])
+    assert shown["id"] == app["id"] and "secret" not in shown
