@@ -76,7 +76,7 @@ def update_api(ctx: Context, api_id: str, patch: ApiUpdate) -> Api:
 
 
 def publish_api(ctx: Context, api_id: str) -> Api:
-    with ctx.store.write() as q:
+    with ctx.changing() as q:
         api = load_api(q, api_id)
         snapshot = PublishedApi(
             id=api.id,
@@ -95,14 +95,14 @@ def publish_api(ctx: Context, api_id: str) -> Api:
 
 
 def unpublish_api(ctx: Context, api_id: str) -> Api:
-    with ctx.store.write() as q:
+    with ctx.changing() as q:
         load_api(q, api_id)
         q.unpublish_api(api_id, ctx.now())
         return load_api(q, api_id)
 
 
 def delete_api(ctx: Context, api_id: str) -> None:
-    with ctx.store.write() as q:
+    with ctx.changing() as q:
         api = load_api(q, api_id)
         if api.published:
             raise Conflict(

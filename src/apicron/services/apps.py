@@ -47,7 +47,7 @@ def list_apps(ctx: Context, name: str | None, offset: int, limit: int) -> Page[A
 
 def update_app(ctx: Context, app_id: str, patch: AppUpdate) -> App:
     values = patch.model_dump(exclude_none=True)
-    with ctx.store.write() as q:
+    with ctx.changing() as q:
         load_app(q, app_id)
         if values:
             q.update_app(app_id, {**values, "updated_at": ctx.now()})
@@ -56,7 +56,7 @@ def update_app(ctx: Context, app_id: str, patch: AppUpdate) -> App:
 
 def reset_secret(ctx: Context, app_id: str) -> AppWithSecret:
     secret = new_app_secret()
-    with ctx.store.write() as q:
+    with ctx.changing() as q:
         load_app(q, app_id)
         q.update_app(
             app_id, {"secret_encrypted": ctx.secrets.encrypt(secret), "updated_at": ctx.now()}
@@ -66,7 +66,7 @@ def reset_secret(ctx: Context, app_id: str) -> AppWithSecret:
 
 
 def delete_app(ctx: Context, app_id: str) -> None:
-    with ctx.store.write() as q:
+    with ctx.changing() as q:
         app = load_app(q, app_id)
         groups, tasks = q.count_groups_of_app(app_id), q.count_tasks_of_app(app_id)
         if groups or tasks:

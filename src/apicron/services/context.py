@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from apicron.crypto import SecretBox
-from apicron.store.store import Store
+from apicron.services.changes import ChangeFeed
+from apicron.store.store import Queries, Store
 
 Clock = Callable[[], datetime]
 
@@ -27,6 +29,14 @@ class Context:
     secrets: SecretBox
     gateway_url: str
     clock: Clock = field(default=system_clock)
+    changes: ChangeFeed = field(default_factory=ChangeFeed)
 
     def now(self) -> datetime:
         return self.clock()
+
+    @contextmanager
+    def changing(self) -> Iterator[Queries]:
+        """A write transaction whose commit caches (gateway, engine) must see at once."""
+        with self.store.write() as q:
+            yield q
+        self.changes.bump()

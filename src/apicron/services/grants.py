@@ -11,7 +11,7 @@ def create_grants(ctx: Context, spec: GrantCreate) -> GrantItems:
     """All or nothing; granting what the app already holds answers the existing grant."""
     now = ctx.now()
     granted: list[Grant] = []
-    with ctx.store.write() as q:
+    with ctx.changing() as q:
         app = q.get_app(spec.app_id)
         if app is None:
             raise InvalidInput(f"no integration app with id {spec.app_id!r}", field="app_id")
@@ -51,7 +51,7 @@ def list_grants(
 
 
 def delete_grant(ctx: Context, grant_id: str) -> None:
-    with ctx.store.write() as q:
+    with ctx.changing() as q:
         if q.get_grant(grant_id) is None:
             raise NotFound(f"no app-auth with id {grant_id!r}")
         q.delete_grant(grant_id)

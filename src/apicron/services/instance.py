@@ -28,7 +28,7 @@ def update_instance(ctx: Context, patch: InstanceUpdate) -> Instance:
         values["timezone"] = patch.timezone
     if patch.params is not None:
         values.update(patch.params.model_dump(exclude_none=True))
-    with ctx.store.write() as q:
+    with ctx.changing() as q:
         if values:
             q.update_instance({**values, "updated_at": ctx.now()})
         return q.get_instance(ctx.gateway_url)

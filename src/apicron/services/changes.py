@@ -1,0 +1,25 @@
+"""A change counter that lets in-process caches (gateway routes, credentials) go stale.
+
+Services bump it after committing a change that a cache depends on; a cache remembers the
+version it was built at and rebuilds when the counter has moved, so a publish, a revoke or
+a secret reset takes effect on the very next gateway request. (Several processes need the
+database to carry the signal; that is the multi-node issue's job.)
+"""
+
+from __future__ import annotations
+
+import threading
+
+
+class ChangeFeed:
+    def __init__(self) -> None:
+        self._version = 0
+        self._lock = threading.Lock()
+
+    @property
+    def version(self) -> int:
+        return self._version
+
+    def bump(self) -> None:
+        with self._lock:
+            self._version += 1
