@@ -1,0 +1,37 @@
+"""The shapes every trigger shares."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Protocol
+
+# A fire instant (aware UTC) and the wall time that asked for it (naive, in the task zone).
+Fire = tuple[datetime, datetime]
+
+
+class Trigger(Protocol):
+    """Pure, immutable and thread-safe; every datetime in and out is aware UTC."""
+
+    def first_at_or_after(self, t: datetime) -> datetime | None: ...
+
+    def next_after(self, t: datetime) -> datetime | None: ...
+
+
+class FireSource(Protocol):
+    """What a ``Schedule`` needs from the trigger it bounds."""
+
+    def next_fire(self, t: datetime) -> Fire | None:
+        """The first fire strictly after the aware instant ``t``."""
+        ...
+
+    @property
+    def description(self) -> str: ...
+
+
+@dataclass(frozen=True)
+class FireTime:
+    at: datetime
+    local: datetime
+    # True when a spring-forward gap moved the fire off the wall time it asked for.
+    dst_shifted: bool

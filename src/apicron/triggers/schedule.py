@@ -1,0 +1,177 @@
+"""A trigger bounded by its effective and end times, and the one way to build it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from apicron.domain.errors import InvalidInput
+from apicron.triggers.calendar_trigger import UNITS, CalendarTrigger
+from apicron.triggers.cron_parse import parse_cron
+from apicron.triggers.cron_trigger import CronTrigger
+from apicron.triggers.describe import format_wall
+from apicron.triggers.model import Fire, FireSource, FireTime
+from apicron.triggers.zones import load_zone
+
+TRIGGER_TYPES = ("CRON", "CALENDAR")
+MAX_INTERVAL = 59
+_MICROSECOND = timedelta(microseconds=1)
+
+
+@dataclass(frozen=True)
+class Schedule:
+    """Fires of ``trigger`` at or after ``effective_time`` and at or before ``end_time``."""
+
+    trigger: FireSource
+    effective_time: datetime
+    end_time: datetime | None
+    zone: ZoneInfo
+
+    def first_at_or_after(self, t: datetime) -> datetime | None:
+        fire = self._first_fire(_utc(t, "time"))
+        return None if fire is None else fire[0]
+
+    def next_after(self, t: datetime) -> datetime | None:
+        fire = self._next_fire(_utc(t, "time"))
+        return None if fire is None else fire[0]
+
+    def preview(self, after: datetime, count: int) -> list[FireTime]:
+        """The next ``count`` fire times at or after ``max(after, effective_time)``."""
+        if isinstance(count, bool) or not isinstance(count, int) or count < 0:
+            raise InvalidInput("must be a whole number of 0 or more", field="count")
+        fires: list[FireTime] = []
+        fire = self._first_fire(_utc(after, "after")) if count else None
+        while fire is not None:
+            fires.append(self._fire_time(fire))
+            if len(fires) == count:
+                break
+            fire = self._next_fire(fire[0])
+        return fires
+
+    @property
+    def description(self) -> str:
+        text = self.trigger.description
+        if self.end_time is not None:
+            text += f", until {format_wall(self.end_time.astimezone(self.zone))}"
+        return text
+
+    def _first_fire(self, t: datetime) -> Fire | None:
+        # A microsecond is the clock's tick, so "at or after t" is "after t minus one tick".
+        try:
+            return self._next_fire(t - _MICROSECOND)
+        except OverflowError:
+            return self._next_fire(t)
+
+    def _next_fire(self, t: datetime) -> Fire | None:
+        if t < self.effective_time:
+            try:
+                t = self.effective_time - _MICROSECOND
+            except OverflowError:
+                t = self.effective_time
+        fire = self.trigger.next_fire(t)
+        if fire is None or (self.end_time is not None and fire[0] > self.end_time):
+            return None
+        return fire
+
+    def _fire_time(self, fire: Fire) -> FireTime:
+        at, wall = fire
+        local = at.astimezone(self.zone)
+        return FireTime(at=at, local=local, dst_shifted=local.replace(tzinfo=None) != wall)
+
+
+def build_trigger(
+    *,
+    trigger_type: str,
+    cron_expression: str | None,
+    interval_unit: str | None,
+    interval_value: int | None,
+    effective_time: datetime,
+    timezone: str,
+    end_time: datetime | None = None,
+) -> Schedule:
+    """Validate a task's trigger settings; ``InvalidInput`` names the first bad field."""
+    if trigger_type not in TRIGGER_TYPES:
+        raise InvalidInput(
+            f"must be one of {', '.join(TRIGGER_TYPES)}, got {_shown(trigger_type)}",
+            field="trigger_type",
+        )
+    zone = load_zone(timezone)
+    start = _utc(effective_time, "effective_time")
+    end = None if end_time is None else _utc(end_time, "end_time")
+    if end is not None and end < start:
+        raise InvalidInput("must not be before effective_time", field="end_time")
+    trigger: CronTrigger | CalendarTrigger
+    if trigger_type == "CRON":
+        for name, value in (("interval_unit", interval_unit), ("interval_value", interval_value)):
+            if value is not None:
+                raise InvalidInput("must be absent when trigger_type is CRON", field=name)
+        if cron_expression is None:
+            raise InvalidInput("is required when trigger_type is CRON", field="cron_expression")
+        trigger = CronTrigger(parse_cron(cron_expression), zone)
+    else:
+        if cron_expression is not None:
+            raise InvalidInput(
+                "must be absent when trigger_type is CALENDAR", field="cron_expression"
+            )
+        trigger = CalendarTrigger(
+            _interval_unit(interval_unit), _interval_value(interval_value), start, zone
+        )
+    schedule = Schedule(trigger, start, end, zone)
+    _require_a_fire(schedule)
+    return schedule
+
+
+def _require_a_fire(schedule: Schedule) -> None:
+    if schedule.first_at_or_after(schedule.effective_time) is not None:
+        return
+    start = f"{schedule.effective_time:%Y-%m-%dT%H:%M:%SZ}"
+    unbounded = schedule.trigger.next_fire(schedule.effective_time - _MICROSECOND)
+    if unbounded is not None:
+        raise InvalidInput(
+            f"leaves no fire time: the first one after effective_time {start} is "
+            f"{unbounded[0]:%Y-%m-%dT%H:%M:%SZ}",
+            field="end_time",
+        )
+    raise InvalidInput(
+        f"never fires at or after effective_time {start}; check the year, day and month fields",
+        field="cron_expression",
+    )
+
+
+def _interval_unit(unit: str | None) -> str:
+    if unit is None:
+        raise InvalidInput(
+            f"is required when trigger_type is CALENDAR: one of {', '.join(UNITS)}",
+            field="interval_unit",
+        )
+    if unit not in UNITS:
+        raise InvalidInput(
+            f"must be one of {', '.join(UNITS)}, got {_shown(unit)}", field="interval_unit"
+        )
+    return unit
+
+
+def _interval_value(value: int | None) -> int:
+    if value is None:
+        return 1
+    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= MAX_INTERVAL:
+        raise InvalidInput(
+            f"must be a whole number 1-{MAX_INTERVAL}, got {_shown(value)}", field="interval_value"
+        )
+    return value
+
+
+def _utc(moment: datetime, name: str) -> datetime:
+    if not isinstance(moment, datetime):
+        raise InvalidInput(f"must be a datetime, got {_shown(moment)}", field=name)
+    if moment.utcoffset() is None:
+        raise InvalidInput("must be timezone-aware (carry a UTC offset)", field=name)
+    try:
+        return moment.astimezone(UTC)
+    except OverflowError:
+        raise InvalidInput("is outside the representable range of dates", field=name) from None
+
+
+def _shown(value: object) -> str:
+    return repr(value)[:60]
