@@ -11,12 +11,22 @@ from apicron import __version__
 from apicron.api.auth import require_token
 from apicron.api.errors import install_error_handlers
 from apicron.api.limits import BodyLimit
-from apicron.api.routes import apis, apps, cron, grants, groups, health, instance, tasks
+from apicron.api.routes import (
+    apis,
+    apps,
+    cron,
+    executions,
+    grants,
+    groups,
+    health,
+    instance,
+    tasks,
+)
 from apicron.services.context import Context
 
 PROTECTED = (
     instance.router, apps.router, groups.router, apis.router, grants.router, tasks.router,
-    cron.router,
+    executions.router, cron.router,
 )
 
 

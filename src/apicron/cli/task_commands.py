@@ -440,6 +440,65 @@ def task_delete(task: TaskArg, yes: YesOpt = False) -> None:
 
 
 # --- task runs ------------------------------------------------------------------------------
-# Reserved for `apicron task runs TASK` (and `task run TASK`, a manual run) over
-# GET /v1/tasks/{id}/executions and POST /v1/tasks/{id}/run: a later issue adds executions.
-# Not implemented here.
+
+EXECUTION_STATUSES = ("PENDING", "RUNNING", "SUCCEEDED", "FAILED", "SKIPPED", "MISSED")
+
+
+@cli.command("run")
+def task_run(task: TaskArg) -> None:
+    """Run a task once now (trigger MANUAL), whatever its state."""
+    client = connect()
+    found = resolve(client, TASKS, task, "TASK")
+    show(client.call("POST", f"{TASKS.path}/{found['id']}/run"))
+
+
+@cli.command("runs")
+def task_runs(
+    task: TaskArg,
+    status: Annotated[
+        str | None, typer.Option("--status", help=f"One of {', '.join(EXECUTION_STATUSES)}.")
+    ] = None,
+    since: Annotated[
+        str | None, typer.Option("--from", help="Scheduled at or after (RFC 3339).")
+    ] = None,
+    until: Annotated[str | None, typer.Option("--to", help="Scheduled before (RFC 3339).")] = None,
+    attempts: Annotated[
+        bool, typer.Option("--attempts", help="Also list each execution's attempts.")
+    ] = False,
+    as_json: JsonOpt = False,
+    offset: OffsetOpt = 0,
+    limit: LimitOpt = 20,
+) -> None:
+    """A task's executions, newest first: when, how it was triggered, what happened."""
+    status = choice("--status", status, EXECUTION_STATUSES)
+    client = connect()
+    found = resolve(client, TASKS, task, "TASK")
+    params = given(status=status, **{"from": since, "to": until})
+    page = list_page(client, f"{TASKS.path}/{found['id']}/executions", params, offset, limit)
+    if as_json:
+        show(page)
+        return
+    rows = []
+    for execution in page["items"]:
+        last = execution["attempts"][-1] if execution["attempts"] else {}
+        rows.append(
+            {
+                **execution,
+                "tries": len(execution["attempts"]),
+                "http": last.get("http_status"),
+                "error": execution.get("error_kind"),
+            }
+        )
+        if attempts:
+            rows.extend(
+                {
+                    "scheduled_at": f"  attempt {a['number']}",
+                    "status": f"{a['duration_ms']} ms",
+                    "http": a["http_status"],
+                    "error": a["error_kind"],
+                    "error_msg": a["error_msg"],
+                }
+                for a in execution["attempts"]
+            )
+    table(rows, ["scheduled_at", "trigger", "status", "tries", "http", "error", "id"])
+    page_footer(page, offset)

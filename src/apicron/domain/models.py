@@ -360,12 +360,6 @@ class StoredTask(Record):
     updated_at: datetime
 
 
-class Task(StoredTask):
-    """A task as the API answers it: the stored fields plus its schedule in words."""
-
-    schedule_description: str
-
-
 # --- cron preview -------------------------------------------------------------------------
 
 
@@ -390,3 +384,49 @@ class Preview(Record):
     description: str
     next_fire_times: list[datetime]
     fire_times: list[PreviewFireTime]
+
+
+# --- executions ---------------------------------------------------------------------------
+
+ExecutionTrigger = Literal["SCHEDULE", "MANUAL"]
+ExecutionStatus = Literal["PENDING", "RUNNING", "SUCCEEDED", "FAILED", "SKIPPED", "MISSED"]
+# DNS, CONNECT, TLS and TIMEOUT are network failures before or during the call; HTTP a
+# non-2xx answer; AUTH a refusal by the gateway's auth pipeline (revoked grant, unpublished
+# API); CONFIG a task that cannot be turned into a request; INTERRUPTED a process that died.
+ErrorKind = Literal["DNS", "CONNECT", "TLS", "TIMEOUT", "HTTP", "AUTH", "CONFIG", "INTERRUPTED"]
+FINAL_STATUSES = frozenset({"SUCCEEDED", "FAILED", "SKIPPED", "MISSED"})
+
+
+class Attempt(Record):
+    number: int
+    started_at: datetime
+    finished_at: datetime
+    duration_ms: int
+    http_status: int | None
+    error_kind: ErrorKind | None
+    error_msg: str | None
+    response_excerpt: str | None
+
+
+class ExecutionSummary(Record):
+    id: str
+    task_id: str
+    scheduled_at: datetime
+    trigger: ExecutionTrigger
+    status: ExecutionStatus
+    started_at: datetime | None
+    finished_at: datetime | None
+    error_kind: ErrorKind | None = None
+    error_msg: str | None = None
+
+
+class Execution(ExecutionSummary):
+    attempts: list[Attempt]
+
+
+class Task(StoredTask):
+    """A task as the API answers it: the stored fields, its schedule in words and the
+    execution it had last."""
+
+    schedule_description: str
+    last_execution: ExecutionSummary | None = None

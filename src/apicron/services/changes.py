@@ -9,12 +9,14 @@ database to carry the signal; that is the multi-node issue's job.)
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 
 
 class ChangeFeed:
     def __init__(self) -> None:
         self._version = 0
         self._lock = threading.Lock()
+        self._listeners: list[Callable[[], None]] = []
 
     @property
     def version(self) -> int:
@@ -23,3 +25,18 @@ class ChangeFeed:
     def bump(self) -> None:
         with self._lock:
             self._version += 1
+            listeners = list(self._listeners)
+        for listener in listeners:
+            listener()
+
+    def subscribe(self, listener: Callable[[], None]) -> Callable[[], None]:
+        """Call ``listener`` (from the committing thread) after each bump; returns the
+        function that unsubscribes it."""
+        with self._lock:
+            self._listeners.append(listener)
+
+        def unsubscribe() -> None:
+            with self._lock:
+                self._listeners.remove(listener)
+
+        return unsubscribe

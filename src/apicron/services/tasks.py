@@ -58,8 +58,20 @@ def _fields_of(task: StoredTask) -> dict[str, Any]:
     return fields
 
 
-def present(task: StoredTask) -> Task:
-    return Task(**task.model_dump(), schedule_description=schedule_of(task).description)
+def present(q: Queries, task: StoredTask) -> Task:
+    return present_many(q, [task])[0]
+
+
+def present_many(q: Queries, tasks: list[StoredTask]) -> list[Task]:
+    last = q.last_executions([t.id for t in tasks])
+    return [
+        Task(
+            **t.model_dump(),
+            schedule_description=schedule_of(t).description,
+            last_execution=last.get(t.id),
+        )
+        for t in tasks
+    ]
 
 
 def to_utc_in_zone(value: datetime | None, zone_name: str) -> datetime | None:
@@ -162,12 +174,12 @@ def create_task(ctx: Context, spec: TaskCreate) -> Task:
                 "updated_at": now,
             }
         )
-        return present(load_task(q, task_id))
+        return present(q, load_task(q, task_id))
 
 
 def get_task(ctx: Context, task_id: str) -> Task:
     with ctx.store.read() as q:
-        return present(load_task(q, task_id))
+        return present(q, load_task(q, task_id))
 
 
 def list_tasks(
@@ -184,7 +196,7 @@ def list_tasks(
         total, items = q.list_tasks(
             name=name, status=status, app_id=app_id, api_id=api_id, offset=offset, limit=limit
         )
-    return Page[Task](total=total, items=[present(t) for t in items])
+        return Page[Task](total=total, items=present_many(q, items))
 
 
 def _refuse_started(task: StoredTask, action: str) -> None:
@@ -207,7 +219,7 @@ def update_task(ctx: Context, task_id: str, patch: TaskUpdate) -> Task:
         schedule_of(fields)
         _check_api(q, fields)
         q.update_task(task_id, {**_row(fields), "updated_at": ctx.now()})
-        return present(load_task(q, task_id))
+        return present(q, load_task(q, task_id))
 
 
 def delete_task(ctx: Context, task_id: str) -> None:
@@ -221,7 +233,7 @@ def start_task(ctx: Context, task_id: str) -> Task:
     with ctx.changing() as q:
         task = load_task(q, task_id)
         if task.status == "STARTED":
-            return present(task)
+            return present(q, task)
         require_task_params(q.get_instance(ctx.gateway_url))
         _check_api(q, validate(TaskFields, _fields_of(task)))
         # Resuming never back-fills the stopped period: the first fire is from now on.
@@ -236,7 +248,7 @@ def start_task(ctx: Context, task_id: str) -> Task:
         q.update_task(
             task_id, {"status": "STARTED", "next_fire_time": next_fire, "updated_at": now}
         )
-        return present(load_task(q, task_id))
+        return present(q, load_task(q, task_id))
 
 
 def stop_task(ctx: Context, task_id: str) -> Task:
@@ -250,4 +262,6 @@ def stop_task(ctx: Context, task_id: str) -> Task:
             q.update_task(
                 task_id, {"status": "STOPPED", "next_fire_time": None, "updated_at": ctx.now()}
             )
-        return present(load_task(q, task_id))
+            # Occurrences planned ahead but not yet fired must not fire after this returns.
+            q.discard_pending(task_id)
+        return present(q, load_task(q, task_id))

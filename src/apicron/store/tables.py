@@ -15,6 +15,7 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    text,
 )
 
 from apicron.store.types import UTCDateTime
@@ -121,6 +122,59 @@ tasks = Table(
     Column("next_fire_time", UTCDateTime, nullable=True),
     Column("created_at", UTCDateTime, nullable=False),
     Column("updated_at", UTCDateTime, nullable=False),
+    # Set while an engine plans the task's next occurrences (multi-node safety net).
+    Column("claimed_until", UTCDateTime, nullable=True),
     Index(None, "next_fire_time"),
     Index(None, "status", "created_at"),
+)
+
+executions = Table(
+    "executions",
+    metadata,
+    Column("id", String(ID), primary_key=True),
+    Column("task_id", String(ID), ForeignKey("tasks.id", ondelete="CASCADE"), nullable=False),
+    Column("scheduled_at", UTCDateTime, nullable=False),
+    Column("trigger", String(16), nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("attempts", Integer, nullable=False),
+    Column("started_at", UTCDateTime, nullable=True),
+    Column("finished_at", UTCDateTime, nullable=True),
+    Column("error_kind", String(16), nullable=True),
+    Column("error_msg", Text, nullable=True),
+    # The engine node working on it and until when; an expired lease is an orphan.
+    Column("claimed_by", String(64), nullable=True),
+    Column("lease_until", UTCDateTime, nullable=True),
+    Column("created_at", UTCDateTime, nullable=False),
+    Index(None, "task_id", "scheduled_at"),
+    Index(None, "status", "lease_until"),
+    # The last guard against a double fire: one scheduled execution per occurrence.
+    Index(
+        "uq_executions_task_id_scheduled_at",
+        "task_id",
+        "scheduled_at",
+        unique=True,
+        sqlite_where=text("\"trigger\" = 'SCHEDULE'"),
+        postgresql_where=text("\"trigger\" = 'SCHEDULE'"),
+    ),
+)
+
+attempts = Table(
+    "attempts",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column(
+        "execution_id",
+        String(ID),
+        ForeignKey("executions.id", ondelete="CASCADE"),
+        nullable=False,
+    ),
+    Column("number", Integer, nullable=False),
+    Column("started_at", UTCDateTime, nullable=False),
+    Column("finished_at", UTCDateTime, nullable=False),
+    Column("duration_ms", Integer, nullable=False),
+    Column("http_status", Integer, nullable=True),
+    Column("error_kind", String(16), nullable=True),
+    Column("error_msg", Text, nullable=True),
+    Column("response_excerpt", Text, nullable=True),
+    UniqueConstraint("execution_id", "number"),
 )

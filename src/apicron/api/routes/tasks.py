@@ -1,12 +1,21 @@
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Response
 
 from apicron.api.routes.common import ERRORS, Ctx, Limit, NameFilter, Offset
-from apicron.domain.models import Page, Task, TaskCreate, TaskStatus, TaskUpdate
-from apicron.services import tasks
+from apicron.domain.models import (
+    Execution,
+    ExecutionStatus,
+    Page,
+    Task,
+    TaskCreate,
+    TaskStatus,
+    TaskUpdate,
+)
+from apicron.services import executions, tasks
 
 router = APIRouter(prefix="/v1/tasks", tags=["scheduled tasks"], responses=ERRORS)
 
@@ -57,3 +66,29 @@ def start_task(ctx: Ctx, task_id: str) -> Task:
 @router.post("/{task_id}/stop")
 def stop_task(ctx: Ctx, task_id: str) -> Task:
     return tasks.stop_task(ctx, task_id)
+
+
+@router.post("/{task_id}/run", status_code=202)
+def run_task(ctx: Ctx, task_id: str) -> Execution:
+    """Fire once now (trigger MANUAL), in any state; answers the queued execution."""
+    return executions.run_task(ctx, task_id)
+
+
+@router.get("/{task_id}/executions")
+def list_executions(
+    ctx: Ctx,
+    task_id: str,
+    status: Annotated[ExecutionStatus | None, Query()] = None,
+    start: Annotated[
+        datetime | None, Query(alias="from", description="scheduled at or after (RFC 3339)")
+    ] = None,
+    end: Annotated[
+        datetime | None, Query(alias="to", description="scheduled before (RFC 3339)")
+    ] = None,
+    offset: Offset = 0,
+    limit: Limit = 20,
+) -> Page[Execution]:
+    """Newest first, each with its attempts."""
+    return executions.list_executions(
+        ctx, task_id, status=status, start=start, end=end, offset=offset, limit=limit
+    )

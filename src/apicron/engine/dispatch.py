@@ -1,0 +1,141 @@
+"""Runs one execution: its attempts, the retry policy between them, and their records.
+
+The call itself is made by a ``TaskCaller`` (in production: the gateway's own auth
+pipeline and proxy, in-process), which reports an outcome instead of raising.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Protocol
+
+from apicron.domain.models import StoredTask
+from apicron.engine import metrics
+from apicron.engine.clock import EngineClock
+from apicron.engine.results import ResultWriter
+from apicron.engine.retry import RetryPolicy, parse_retry_after
+
+log = logging.getLogger("apicron.engine")
+
+EXCERPT_BYTES = 4096
+
+
+@dataclass(frozen=True)
+class PlannedExecution:
+    id: str
+    task: StoredTask
+    scheduled_at: datetime
+    trigger: str
+    first_attempt: int = 1
+
+
+@dataclass(frozen=True)
+class CallOutcome:
+    http_status: int | None = None
+    error_kind: str | None = None
+    error_msg: str | None = None
+    excerpt: str | None = None
+    retry_after: str | None = None
+
+    @property
+    def succeeded(self) -> bool:
+        return self.error_kind is None and self.http_status is not None and (
+            200 <= self.http_status <= 299
+        )
+
+
+class TaskCaller(Protocol):
+    async def call(
+        self, task: StoredTask, execution_id: str, scheduled_at: datetime, attempt: int
+    ) -> CallOutcome: ...
+
+
+def _duration_ms(start: datetime, end: datetime) -> int:
+    return max(int((end - start) / timedelta(milliseconds=1)), 0)
+
+
+class Dispatcher:
+    def __init__(
+        self,
+        caller: TaskCaller,
+        writer: ResultWriter,
+        clock: EngineClock,
+        policy: RetryPolicy | None = None,
+    ):
+        self.caller = caller
+        self.writer = writer
+        self.clock = clock
+        self.policy = policy or RetryPolicy()
+
+    async def execute(self, planned: PlannedExecution) -> str:
+        """Run every attempt the policy allows; returns the final status."""
+        task = planned.task
+        attempt = planned.first_attempt
+        while True:
+            started = self.clock.now()
+            if attempt == 1 and planned.trigger == "SCHEDULE":
+                metrics.LATENESS.observe(max((started - planned.scheduled_at).total_seconds(), 0))
+            outcome = await self.caller.call(task, planned.id, planned.scheduled_at, attempt)
+            finished = self.clock.now()
+            self.writer.attempt(
+                {
+                    "execution_id": planned.id,
+                    "number": attempt,
+                    "started_at": started,
+                    "finished_at": finished,
+                    "duration_ms": _duration_ms(started, finished),
+                    "http_status": outcome.http_status,
+                    "error_kind": outcome.error_kind,
+                    "error_msg": outcome.error_msg,
+                    "response_excerpt": outcome.excerpt,
+                }
+            )
+            if outcome.succeeded:
+                self._finish(planned.id, "SUCCEEDED", attempt, finished, None, None)
+                return "SUCCEEDED"
+            metrics.FAILED_ATTEMPTS.labels(outcome.error_kind or "HTTP").inc()
+            retry = attempt <= task.max_retries and self.policy.is_retryable(
+                outcome.error_kind, outcome.http_status
+            )
+            if not retry:
+                self._finish(
+                    planned.id, "FAILED", attempt, finished, outcome.error_kind, outcome.error_msg
+                )
+                metrics.FAILURES.labels(outcome.error_kind or "HTTP").inc()
+                log.info(
+                    "task %s execution %s failed on attempt %d: %s %s",
+                    task.name, planned.id, attempt, outcome.error_kind, outcome.error_msg,
+                )
+                return "FAILED"
+            self.writer.update(
+                planned.id,
+                attempts=attempt,
+                error_kind=outcome.error_kind,
+                error_msg=outcome.error_msg,
+            )
+            delay = self.policy.delay(attempt, parse_retry_after(outcome.retry_after, finished))
+            metrics.RETRIES.inc()
+            await self.clock.sleep_until(finished + timedelta(seconds=delay), None)
+            attempt += 1
+
+    def _finish(
+        self,
+        execution_id: str,
+        status: str,
+        attempts: int,
+        finished: datetime,
+        error_kind: str | None,
+        error_msg: str | None,
+    ) -> None:
+        self.writer.update(
+            execution_id,
+            status=status,
+            attempts=attempts,
+            finished_at=finished,
+            error_kind=error_kind,
+            error_msg=error_msg,
+            claimed_by=None,
+            lease_until=None,
+        )

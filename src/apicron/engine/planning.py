@@ -1,0 +1,80 @@
+"""Which occurrences of a task run, which are missed, and when it fires next.
+
+Pure: no I/O, no clock of its own. DESIGN.md's misfire rule: an occurrence found less
+than the grace period after its time runs late; when the task's next fire time is further
+behind than that (the process was down or overloaded), everything due up to now is a
+misfire: RUN_ONCE runs one execution for the latest and records the rest MISSED, SKIP
+records them all MISSED. Never a burst, and every occurrence leaves a row (bounded by
+``max_missed``, the history kept per task: older rows would be pruned at once anyway).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from apicron.triggers import Schedule
+
+
+@dataclass
+class Plan:
+    run: list[datetime] = field(default_factory=list)
+    missed: list[datetime] = field(default_factory=list)
+    next_fire: datetime | None = None
+
+
+def _occurrences(
+    schedule: Schedule, first: datetime, until: datetime, limit: int
+) -> tuple[list[datetime], datetime | None]:
+    """Fire times from ``first`` up to ``until`` (inclusive), at most ``limit``; and the
+    first fire time after the last one returned."""
+    times: list[datetime] = []
+    current: datetime | None = first
+    while current is not None and current <= until and len(times) < limit:
+        times.append(current)
+        current = schedule.next_after(current)
+    return times, current
+
+
+def _latest_before(
+    schedule: Schedule, first: datetime, now: datetime, limit: int
+) -> list[datetime]:
+    """The last ``limit`` fire times in [first, now], without walking a long downtime."""
+    window = timedelta(seconds=max(limit, 60))
+    while True:
+        start = max(first, now - window)
+        begin = schedule.first_at_or_after(start)
+        if begin is None or begin > now:
+            times: list[datetime] = []
+        else:
+            times, _ = _occurrences(schedule, begin, now, 10 * limit + 1)
+        if len(times) >= limit or start == first:
+            return times[-limit:]
+        window *= 4
+
+
+def plan_task(
+    schedule: Schedule,
+    next_fire: datetime,
+    *,
+    now: datetime,
+    horizon: datetime,
+    grace: timedelta,
+    misfire_policy: str,
+    max_missed: int,
+    max_run: int = 10_000,
+) -> Plan:
+    plan = Plan()
+    if next_fire < now - grace:
+        missed = _latest_before(schedule, next_fire, now, max_missed + 1)
+        if misfire_policy == "RUN_ONCE" and missed:
+            plan.run.append(missed.pop())
+        plan.missed = missed[-max_missed:]
+        following = schedule.next_after(now)
+        if following is None or following > horizon:
+            plan.next_fire = following
+            return plan
+        next_fire = following
+    times, plan.next_fire = _occurrences(schedule, next_fire, horizon, max_run)
+    plan.run.extend(times)
+    return plan

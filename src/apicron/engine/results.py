@@ -1,0 +1,39 @@
+"""Batches execution progress so thousands of calls a second cost a few transactions.
+
+Dispatch coroutines add attempts and status changes here (event-loop thread only); the
+engine takes the batch and writes it in one transaction. Until it is written, the engine
+still knows the outcome in memory, and an unwritten RUNNING execution is recovered (and
+retried under the same id) after a crash, never lost.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+
+@dataclass
+class ResultBatch:
+    attempts: list[dict[str, Any]] = field(default_factory=list)
+    updates: list[dict[str, Any]] = field(default_factory=list)
+
+    def __bool__(self) -> bool:
+        return bool(self.attempts or self.updates)
+
+
+class ResultWriter:
+    def __init__(self) -> None:
+        self._batch = ResultBatch()
+
+    def attempt(self, row: dict[str, Any]) -> None:
+        self._batch.attempts.append(row)
+
+    def update(self, execution_id: str, **columns: Any) -> None:
+        self._batch.updates.append({"execution_id": execution_id, **columns})
+
+    def take(self) -> ResultBatch:
+        batch, self._batch = self._batch, ResultBatch()
+        return batch
+
+    def __len__(self) -> int:
+        return len(self._batch.attempts) + len(self._batch.updates)

@@ -1,0 +1,49 @@
+"""Execution history and manual runs."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from apicron.domain.errors import InvalidInput, NotFound
+from apicron.domain.models import Execution, Page
+from apicron.services.context import Context, new_id
+from apicron.services.tasks import load_task
+
+
+def run_task(ctx: Context, task_id: str) -> Execution:
+    """Seed: run once now, in any state (trigger MANUAL); the engine picks it up at once."""
+    now, execution_id = ctx.now(), new_id()
+    with ctx.changing() as q:
+        load_task(q, task_id)
+        q.insert_manual_execution(execution_id, task_id, now)
+        execution = q.get_execution(execution_id)
+    assert execution is not None
+    return execution
+
+
+def list_executions(
+    ctx: Context,
+    task_id: str,
+    *,
+    status: str | None,
+    start: datetime | None,
+    end: datetime | None,
+    offset: int,
+    limit: int,
+) -> Page[Execution]:
+    if start is not None and end is not None and end <= start:
+        raise InvalidInput("must be after 'from'", field="to")
+    with ctx.store.read() as q:
+        load_task(q, task_id)
+        total, items = q.list_executions(
+            task_id, status=status, start=start, end=end, offset=offset, limit=limit
+        )
+        return Page[Execution](total=total, items=q.with_attempts(items))
+
+
+def get_execution(ctx: Context, execution_id: str) -> Execution:
+    with ctx.store.read() as q:
+        execution = q.get_execution(execution_id)
+    if execution is None:
+        raise NotFound(f"no execution with id {execution_id!r}")
+    return execution

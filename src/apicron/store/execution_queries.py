@@ -1,0 +1,353 @@
+"""The engine's queries: claiming due tasks, the execution queue, results and history.
+
+The executions table is the queue. A row is written (PENDING) before its call is made,
+so an accepted occurrence is never lost; the partial unique index on
+(task_id, scheduled_at) for SCHEDULE rows makes a double fire impossible even when two
+engines plan the same occurrence. Claims are conditional ``UPDATE … RETURNING``
+statements, so two engines never take the same row.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import and_, bindparam, delete, func, insert, or_, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import Connection
+
+from apicron.domain.models import Attempt, Execution, ExecutionSummary, StoredTask
+from apicron.store.tables import attempts, executions, tasks
+
+UNFINISHED = ("PENDING", "RUNNING")
+_CHUNK = 500  # keeps IN lists and multi-row statements well under SQLite's variable limit
+
+
+def _chunks(items: Sequence[Any]) -> Iterable[Sequence[Any]]:
+    for start in range(0, len(items), _CHUNK):
+        yield items[start : start + _CHUNK]
+
+
+class ExecutionQueries:
+    connection: Connection
+
+    # -- planning ----------------------------------------------------------------------------
+
+    def claim_due_tasks(
+        self, now: datetime, horizon: datetime, claim_until: datetime, limit: int
+    ) -> list[StoredTask]:
+        """Claim started tasks whose next fire time is at or before ``horizon``.
+
+        One atomic statement; on PostgreSQL the inner select skips rows another engine
+        holds locked.
+        """
+        due = (
+            select(tasks.c.id)
+            .where(
+                tasks.c.next_fire_time <= horizon,
+                tasks.c.status == "STARTED",
+                or_(tasks.c.claimed_until.is_(None), tasks.c.claimed_until < now),
+            )
+            .order_by(tasks.c.next_fire_time)
+            .limit(limit)
+        )
+        if self.connection.dialect.name == "postgresql":
+            due = due.with_for_update(skip_locked=True)
+        statement = (
+            update(tasks)
+            .where(tasks.c.id.in_(due.scalar_subquery()))
+            .values(claimed_until=claim_until)
+            .returning(*tasks.c)
+        )
+        rows = self.connection.execute(statement).mappings().all()
+        return sorted(
+            (StoredTask.model_validate(dict(r)) for r in rows),
+            key=lambda t: (t.next_fire_time, t.id),
+        )
+
+    def advance_tasks(self, advances: Sequence[Mapping[str, Any]]) -> None:
+        """Store each claimed task's next fire time (and status) and release its claim.
+
+        ``advances``: dicts with ``task_id``, ``next_fire_time``, ``status``, ``previous``
+        (the next_fire_time the task was claimed with, so a concurrent stop/start wins).
+        """
+        if not advances:
+            return
+        statement = (
+            update(tasks)
+            .where(
+                tasks.c.id == bindparam("task_id"),
+                tasks.c.status == "STARTED",
+                tasks.c.next_fire_time == bindparam("previous"),
+            )
+            .values(
+                next_fire_time=bindparam("next_fire_time"),
+                status=bindparam("new_status"),
+                claimed_until=None,
+            )
+        )
+        self.connection.execute(
+            statement,
+            [
+                {
+                    "task_id": a["task_id"],
+                    "previous": a["previous"],
+                    "next_fire_time": a["next_fire_time"],
+                    "new_status": a["status"],
+                }
+                for a in advances
+            ],
+        )
+
+    def earliest_fire_time(self) -> datetime | None:
+        # Only STARTED tasks have a next_fire_time, so the index answers this alone.
+        value: datetime | None = self.connection.execute(
+            select(func.min(tasks.c.next_fire_time))
+        ).scalar_one()
+        return value
+
+    def insert_executions(self, rows: Sequence[Mapping[str, Any]]) -> set[str]:
+        """Insert execution rows; an occurrence already recorded is skipped, not doubled.
+
+        Returns the ids actually inserted.
+        """
+        inserted: set[str] = set()
+        dialect = self.connection.dialect.name
+        for chunk in _chunks(rows):
+            if dialect == "postgresql":
+                statement: Any = postgresql.insert(executions).on_conflict_do_nothing()
+            elif dialect == "sqlite":
+                statement = sqlite.insert(executions).on_conflict_do_nothing()
+            else:
+                statement = insert(executions)
+            result = self.connection.execute(
+                statement.values(list(chunk)).returning(executions.c.id)
+            )
+            inserted.update(result.scalars())
+        return inserted
+
+    # -- firing --------------------------------------------------------------------------------
+
+    def tasks_with_running(self, task_ids: Sequence[str], *, exclude_node: str) -> set[str]:
+        """Tasks with an execution RUNNING on another node (a node knows its own)."""
+        found: set[str] = set()
+        for chunk in _chunks(sorted(set(task_ids))):
+            found.update(
+                self.connection.execute(
+                    select(executions.c.task_id)
+                    .where(
+                        executions.c.task_id.in_(chunk),
+                        executions.c.status == "RUNNING",
+                        executions.c.claimed_by != exclude_node,
+                    )
+                    .distinct()
+                ).scalars()
+            )
+        return found
+
+    def mark_running(
+        self, execution_ids: Sequence[str], node: str, now: datetime, lease_until: datetime
+    ) -> set[str]:
+        """PENDING → RUNNING at fire time; an execution a stop discarded is not returned."""
+        started: set[str] = set()
+        for chunk in _chunks(execution_ids):
+            result = self.connection.execute(
+                update(executions)
+                .where(executions.c.id.in_(chunk), executions.c.status == "PENDING")
+                .values(status="RUNNING", started_at=now, claimed_by=node, lease_until=lease_until)
+                .returning(executions.c.id)
+            )
+            started.update(result.scalars())
+        return started
+
+    def insert_manual_execution(self, execution_id: str, task_id: str, now: datetime) -> None:
+        """Queued unclaimed: whichever engine takes it first runs it."""
+        self.connection.execute(
+            insert(executions).values(
+                id=execution_id, task_id=task_id, scheduled_at=now, trigger="MANUAL",
+                status="PENDING", attempts=0, started_at=None, finished_at=None,
+                error_kind=None, error_msg=None, claimed_by=None, lease_until=None,
+                created_at=now,
+            )
+        )
+
+    def discard_pending(self, task_id: str) -> int:
+        """Stop: planned occurrences that have not started will not fire."""
+        result = self.connection.execute(
+            delete(executions).where(
+                executions.c.task_id == task_id,
+                executions.c.status == "PENDING",
+                executions.c.trigger == "SCHEDULE",
+            )
+        )
+        return result.rowcount
+
+    def claim_queued(
+        self, node: str, now: datetime, lease_until: datetime, limit: int, *, all_foreign: bool
+    ) -> list[dict[str, Any]]:
+        """Take unfinished executions nobody holds: new manual runs and orphans.
+
+        An orphan is one whose lease expired (its engine died). ``all_foreign`` also takes
+        every execution held by another node, which is right on start-up of a single-node
+        (SQLite) instance: no other engine can be alive.
+        """
+        held_elsewhere = executions.c.claimed_by != node
+        free = or_(
+            executions.c.claimed_by.is_(None),
+            executions.c.lease_until < now,
+            held_elsewhere if all_foreign else executions.c.lease_until < now,
+        )
+        candidates = (
+            select(executions.c.id)
+            .where(executions.c.status.in_(UNFINISHED), free)
+            .order_by(executions.c.scheduled_at)
+            .limit(limit)
+        )
+        if self.connection.dialect.name == "postgresql":
+            candidates = candidates.with_for_update(skip_locked=True)
+        rows = self.connection.execute(
+            update(executions)
+            .where(executions.c.id.in_(candidates.scalar_subquery()))
+            .values(claimed_by=node, lease_until=lease_until)
+            .returning(*executions.c)
+        ).mappings()
+        return [dict(r) for r in rows]
+
+    def renew_leases(self, node: str, execution_ids: Sequence[str], lease_until: datetime) -> None:
+        for chunk in _chunks(execution_ids):
+            self.connection.execute(
+                update(executions)
+                .where(executions.c.id.in_(chunk), executions.c.claimed_by == node)
+                .values(lease_until=lease_until)
+            )
+
+    # -- results -------------------------------------------------------------------------------
+
+    def insert_attempts(self, rows: Sequence[Mapping[str, Any]]) -> None:
+        if rows:
+            self.connection.execute(insert(attempts), list(rows))
+
+    def update_executions(self, rows: Sequence[Mapping[str, Any]]) -> None:
+        """Write execution progress: dicts with ``execution_id`` and the columns to set.
+
+        Rows are grouped by their set of columns so each group is one executemany.
+        """
+        groups: dict[tuple[str, ...], list[Mapping[str, Any]]] = {}
+        for row in rows:
+            groups.setdefault(tuple(sorted(k for k in row if k != "execution_id")), []).append(row)
+        for columns, group in groups.items():
+            statement = (
+                update(executions)
+                .where(executions.c.id == bindparam("execution_id"))
+                .values({c: bindparam(f"new_{c}") for c in columns})
+            )
+            self.connection.execute(
+                statement,
+                [
+                    {"execution_id": r["execution_id"], **{f"new_{c}": r[c] for c in columns}}
+                    for r in group
+                ],
+            )
+
+    # -- reading history -----------------------------------------------------------------------
+
+    def list_executions(
+        self,
+        task_id: str,
+        *,
+        status: str | None,
+        start: datetime | None,
+        end: datetime | None,
+        offset: int,
+        limit: int,
+    ) -> tuple[int, list[ExecutionSummary]]:
+        conditions = [executions.c.task_id == task_id]
+        if status:
+            conditions.append(executions.c.status == status)
+        if start:
+            conditions.append(executions.c.scheduled_at >= start)
+        if end:
+            conditions.append(executions.c.scheduled_at < end)
+        where = and_(*conditions)
+        total = self.connection.execute(
+            select(func.count()).select_from(executions).where(where)
+        ).scalar_one()
+        rows = self.connection.execute(
+            select(executions)
+            .where(where)
+            .order_by(executions.c.scheduled_at.desc(), executions.c.created_at.desc())
+            .offset(offset)
+            .limit(limit)
+        ).mappings()
+        return total, [ExecutionSummary.model_validate(dict(r)) for r in rows]
+
+    def get_execution(self, execution_id: str) -> Execution | None:
+        row = self.connection.execute(
+            select(executions).where(executions.c.id == execution_id)
+        ).mappings().first()
+        if row is None:
+            return None
+        summary = ExecutionSummary.model_validate(dict(row))
+        return self.with_attempts([summary])[0]
+
+    def with_attempts(self, summaries: Sequence[ExecutionSummary]) -> list[Execution]:
+        found: dict[str, list[Attempt]] = {s.id: [] for s in summaries}
+        for chunk in _chunks(list(found)):
+            rows = self.connection.execute(
+                select(attempts)
+                .where(attempts.c.execution_id.in_(chunk))
+                .order_by(attempts.c.execution_id, attempts.c.number)
+            ).mappings()
+            for a in rows:
+                found[a["execution_id"]].append(Attempt.model_validate(dict(a)))
+        return [
+            Execution(**s.model_dump(), attempts=found[s.id]) for s in summaries
+        ]
+
+    def last_executions(self, task_ids: Sequence[str]) -> dict[str, ExecutionSummary]:
+        """The latest execution of each task (by scheduled time), for task listings."""
+        if not task_ids:
+            return {}
+        ranked = (
+            select(
+                executions,
+                func.row_number()
+                .over(
+                    partition_by=executions.c.task_id,
+                    order_by=(executions.c.scheduled_at.desc(), executions.c.created_at.desc()),
+                )
+                .label("rank"),
+            )
+            .where(executions.c.task_id.in_(list(task_ids)))
+            .subquery()
+        )
+        rows = self.connection.execute(select(ranked).where(ranked.c.rank == 1)).mappings()
+        return {r["task_id"]: ExecutionSummary.model_validate(dict(r)) for r in rows}
+
+    # -- pruning -------------------------------------------------------------------------------
+
+    def prune_executions(self, older_than: datetime, keep_per_task: int) -> int:
+        """Delete finished executions older than ``older_than`` or beyond the newest N."""
+        finished = executions.c.status.not_in(UNFINISHED)
+        removed = self.connection.execute(
+            delete(executions).where(finished, executions.c.scheduled_at < older_than)
+        ).rowcount
+        ranked = (
+            select(
+                executions.c.id,
+                func.row_number()
+                .over(
+                    partition_by=executions.c.task_id,
+                    order_by=(executions.c.scheduled_at.desc(), executions.c.created_at.desc()),
+                )
+                .label("rank"),
+            )
+            .where(finished)
+            .subquery()
+        )
+        surplus = select(ranked.c.id).where(ranked.c.rank > keep_per_task)
+        removed += self.connection.execute(
+            delete(executions).where(executions.c.id.in_(surplus.scalar_subquery()))
+        ).rowcount
+        return removed
