@@ -46,9 +46,9 @@ class World:
             "group_id": group["id"],
             "name": unique("api"),
             "method": "POST",
-            "path": f"/{unique('p')}/orders/{{id}}",
+            "path": f"/{unique('p')}/orders",
             "auth_type": "APP",
-            "backend_url": "http://127.0.0.1:9/orders/{id}",
+            "backend_url": "http://127.0.0.1:9/orders",
             **fields,
         }
         api = self.ok(self.client.post("/v1/apis", json=body), 201)

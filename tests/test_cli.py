@@ -85,7 +85,7 @@ def test_walkthrough(server: ApicronProcess, world: World, tmp_path: Path) -> No
         "--effective-time", "2026-01-01T00:00:00Z", "--end-time", "2099-01-01T00:00:00Z",
         "--timezone", "Europe/Paris", "--max-retries", "2",
         "--header", "X-Trace: abc", "--header", "Accept:application/json",
-        "--query", "a=1", "--query", "a=2", "--query", "empty=",
+        "--query", "a=1", "--query", "a=2", "--query", "empty=", "--query", "id=42",
         "--body", f"@{body_file}", "--content-type", "application/json",
         "--misfire", "SKIP", "--overlap", "ALLOW",
     )
@@ -104,7 +104,7 @@ def test_walkthrough(server: ApicronProcess, world: World, tmp_path: Path) -> No
         ],
         "query": [
             {"name": "a", "value": "1"}, {"name": "a", "value": "2"},
-            {"name": "empty", "value": ""},
+            {"name": "empty", "value": ""}, {"name": "id", "value": "42"},
         ],
         "body": {"content_type": "application/json", "content": '{"order": 42}'},
     }

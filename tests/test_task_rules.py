@@ -308,6 +308,17 @@ class TestRequestParameters:
                  {"name": "q", "value": "a b&c=d"}]
         assert world.task(*owned, request={"query": query})["request"]["query"] == query
 
+    def test_path_parameters_take_their_value_from_parameters(self, world: World) -> None:
+        app, api = world.setup(path=f"/{unique('pp')}/orders/{{region}}/{{id}}",
+                               backend_url="http://127.0.0.1:9/o/{region}/{id}")
+        before = world.snapshot()
+        query = [{"name": "region", "value": "eu"}]
+        r = world.client.post("/v1/tasks", json=world.task_body(app, api,
+                                                                request={"query": query}))
+        refused(world, r, before, 400, "request.query", "{id}")
+        query.append({"name": "id", "value": "7"})
+        assert world.task(app, api, request={"query": query})["request"]["query"] == query
+
     def test_it_refuses_unknown_fields(self, world: World, owned: Any) -> None:
         before, r = create(world, owned, max_retry=2)
         refused(world, r, before, 400, "max_retry", "not a known field")

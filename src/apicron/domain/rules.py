@@ -170,6 +170,34 @@ def check_api_path(field: str, path: str) -> list[str]:
     return names
 
 
+def split_path_params(
+    field: str, api_path: str, query: Sequence[NameValue]
+) -> tuple[dict[str, str], list[tuple[str, str]]]:
+    """A task fills its API's ``{name}`` path segments from its Parameters (query entries
+    of the same name, as the seed's "Parameters" covers the API's parameters); the rest
+    stay query parameters. Returns (path values, remaining query)."""
+    names = PATH_PARAM.findall(api_path)
+    values: dict[str, str] = {}
+    remaining: list[tuple[str, str]] = []
+    for param in query:
+        if param.name in names:
+            if param.name in values:
+                raise InvalidInput(
+                    f"path parameter {param.name!r} is given twice", field=field
+                )
+            values[param.name] = param.value
+        else:
+            remaining.append((param.name, param.value))
+    missing = [n for n in names if n not in values]
+    if missing:
+        raise InvalidInput(
+            f"the API path {api_path} needs a value for {{{missing[0]}}}: add a parameter "
+            f"named {missing[0]!r}",
+            field=field,
+        )
+    return values, remaining
+
+
 def route_key(method: str, path: str) -> str:
     """Two published APIs conflict when method and path match, whatever the parameter names."""
     normalized = PATH_PARAM.sub("{}", path.rstrip("/") or "/")

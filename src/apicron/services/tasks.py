@@ -121,6 +121,7 @@ def _check_api(q: Queries, fields: TaskFields) -> PublishedApi:
             code="API_NOT_PUBLISHED",
         )
     check_callable(q, fields.app_id, app.name, api)
+    rules.split_path_params("request.query", api.path, fields.request.query)
     if fields.request.body is not None:
         rules.check_body_allowed("request.body", api.method)
     return api
