@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
@@ -28,6 +29,15 @@ app.add_typer(cron_app, name="cron")
 resources.register(app)
 
 
+class Role(StrEnum):
+    """What one ``apicron serve`` process runs (several processes can share an instance)."""
+
+    ALL = "all"
+    API = "api"
+    GATEWAY = "gateway"
+    SCHEDULER = "scheduler"
+
+
 def _settings(**overrides: object) -> object:
     from apicron.settings import load_settings
 
@@ -43,6 +53,13 @@ def serve(
     gateway_host: Annotated[str | None, typer.Option(help="APICRON_GATEWAY_HOST")] = None,
     gateway_port: Annotated[int | None, typer.Option(help="APICRON_GATEWAY_PORT")] = None,
     gateway_url: Annotated[str | None, typer.Option(help="APICRON_GATEWAY_URL")] = None,
+    role: Annotated[
+        Role,
+        typer.Option(
+            help="all: everything; api: management API and console only; gateway: the "
+            "gateway only; scheduler: the scheduler engine only (not in this version yet)",
+        ),
+    ] = Role.ALL,
 ) -> None:
     """Run apicron: management API (and console), gateway and scheduler in one process."""
     from apicron.server import serve as run
@@ -53,7 +70,7 @@ def serve(
         gateway_host=gateway_host, gateway_port=gateway_port, gateway_url=gateway_url,
     )
     assert isinstance(settings, Settings)
-    run(settings)
+    run(settings, role.value)
 
 
 @db_app.command("upgrade")

@@ -30,6 +30,7 @@ from apicron.domain.models import (
     StoredTask,
 )
 from apicron.store.database import WRITE_OPTION
+from apicron.store.execution_queries import ExecutionQueries
 from apicron.store.tables import api_groups, apis, app_auths, apps, instance, tasks
 
 R = TypeVar("R", bound=Record)
@@ -45,7 +46,7 @@ def _like(text: str) -> str:
 _API_COLUMNS = (*apis.c, api_groups.c.app_id)
 
 
-class Queries:
+class Queries(ExecutionQueries):
     def __init__(self, connection: Connection):
         self.connection = connection
 
@@ -357,6 +358,43 @@ class Queries:
 
     def delete_task(self, task_id: str) -> None:
         self.connection.execute(delete(tasks).where(tasks.c.id == task_id))
+
+    # -- gateway ---------------------------------------------------------------------------
+    # What the gateway's in-memory snapshot is built from (apicron.gateway.snapshot): whole
+    # tables read in one transaction, so the snapshot is consistent with itself.
+
+    def list_published_apis_with_domain(self) -> list[tuple[PublishedApi, str]]:
+        """Every published snapshot (never the draft) and the domain of its group."""
+        rows = self.connection.execute(
+            select(apis.c.published_snapshot, api_groups.c.domain)
+            .join_from(apis, api_groups)
+            # published_at, not the JSON column: a JSON column stores None as JSON null.
+            .where(apis.c.published_at.is_not(None))
+            .order_by(apis.c.id)
+        )
+        return [(PublishedApi.model_validate(snapshot), domain) for snapshot, domain in rows]
+
+    def list_group_domains(self) -> dict[str, str]:
+        """Every API group's domain and its id."""
+        rows = self.connection.execute(select(api_groups.c.domain, api_groups.c.id))
+        return {domain: group_id for domain, group_id in rows}
+
+    def list_grant_pairs(self) -> set[tuple[str, str]]:
+        """Every grant as ``(app_id, api_id)``."""
+        rows = self.connection.execute(select(app_auths.c.app_id, app_auths.c.api_id))
+        return {(app_id, api_id) for app_id, api_id in rows}
+
+    def list_app_credentials(self) -> list[tuple[str, str, str, str]]:
+        """Every app as ``(app_id, name, key, secret_encrypted)``; decrypting is the caller's."""
+        rows = self.connection.execute(
+            select(apps.c.id, apps.c.name, apps.c.key, apps.c.secret_encrypted).order_by(apps.c.id)
+        )
+        return [(app_id, name, key, secret) for app_id, name, key, secret in rows]
+
+    def app_key_exists(self, key: str) -> bool:
+        return bool(
+            self.connection.execute(select(exists().where(apps.c.key == key))).scalar_one()
+        )
 
 
 class Store:

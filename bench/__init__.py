@@ -1,0 +1,1 @@
+"""Quick measurements, run by hand (``python -m bench.<name>``); never timed tests."""
