@@ -8,6 +8,6 @@ python3 -m venv .venv
 .venv/bin/python -m pip install --quiet --upgrade pip
 .venv/bin/python -m pip install --quiet -e '.[test]'
 
-.venv/bin/ruff check src tests
+.venv/bin/ruff check src tests bench
 .venv/bin/mypy --strict src
 .venv/bin/pytest "$@"

@@ -20,13 +20,14 @@ from apicron.api.routes import (
     groups,
     health,
     instance,
+    metrics,
     tasks,
 )
 from apicron.services.context import Context
 
 PROTECTED = (
     instance.router, apps.router, groups.router, apis.router, grants.router, tasks.router,
-    executions.router, cron.router,
+    executions.router, cron.router, metrics.router,
 )
 
 

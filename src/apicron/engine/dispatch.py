@@ -68,6 +68,8 @@ class Dispatcher:
         self.writer = writer
         self.clock = clock
         self.policy = policy or RetryPolicy()
+        self.calls_in_flight = 0
+        """Calls sent and not yet answered (executions waiting to retry not counted)."""
 
     async def execute(self, planned: PlannedExecution) -> str:
         """Run every attempt the policy allows; returns the final status."""
@@ -77,7 +79,11 @@ class Dispatcher:
             started = self.clock.now()
             if attempt == 1 and planned.trigger == "SCHEDULE":
                 metrics.LATENESS.observe(max((started - planned.scheduled_at).total_seconds(), 0))
-            outcome = await self.caller.call(task, planned.id, planned.scheduled_at, attempt)
+            self.calls_in_flight += 1
+            try:
+                outcome = await self.caller.call(task, planned.id, planned.scheduled_at, attempt)
+            finally:
+                self.calls_in_flight -= 1
             finished = self.clock.now()
             self.writer.attempt(
                 {

@@ -8,6 +8,7 @@ retried under the same id) after a crash, never lost.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -24,12 +25,16 @@ class ResultBatch:
 class ResultWriter:
     def __init__(self) -> None:
         self._batch = ResultBatch()
+        self.on_add: Callable[[], None] = lambda: None
+        """Called after each addition; the engine sets it to schedule a write."""
 
     def attempt(self, row: dict[str, Any]) -> None:
         self._batch.attempts.append(row)
+        self.on_add()
 
     def update(self, execution_id: str, **columns: Any) -> None:
         self._batch.updates.append({"execution_id": execution_id, **columns})
+        self.on_add()
 
     def take(self) -> ResultBatch:
         batch, self._batch = self._batch, ResultBatch()

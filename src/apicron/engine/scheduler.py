@@ -102,6 +102,9 @@ class Engine:
         self._active_tasks: Tally[str] = Tally()
         self._slots = asyncio.Semaphore(settings.max_in_flight)
         self._wake = asyncio.Event()
+        self._results_ready = asyncio.Event()
+        self._stopped = asyncio.Event()
+        self._changed = False
         self._loop: asyncio.AbstractEventLoop | None = None
         self._stopping = False
         self._earliest: datetime | None = None
@@ -117,13 +120,19 @@ class Engine:
     def wake(self) -> None:
         """Thread-safe: something changed (start, stop, manual run); look again now."""
         if self._loop is not None and not self._loop.is_closed():
-            self._loop.call_soon_threadsafe(self._wake.set)
+            self._loop.call_soon_threadsafe(self._changed_now)
+
+    def _changed_now(self) -> None:
+        self._changed = True
+        self._wake.set()
 
     # -- the loop --------------------------------------------------------------------------
 
     async def run(self) -> None:
         self._loop = asyncio.get_running_loop()
         unsubscribe = self.ctx.changes.subscribe(self.wake)
+        self.writer.on_add = self._results_ready.set
+        writer = asyncio.create_task(self._write_results_soon(), name="engine-results")
         log.info("engine %s started", self.settings.node_id)
         try:
             await self._take_queued(self.clock.now(), startup=True)
@@ -131,10 +140,12 @@ class Engine:
                 await self._pass()
         finally:
             unsubscribe()
+            writer.cancel()
+            self._stopped.set()
 
     async def _pass(self) -> None:
         now = self.clock.now()
-        woken = self._wake.is_set()
+        woken, self._changed = self._changed, False
         self._wake.clear()
         due: list[PlannedExecution] = []
         while self._planned and self._planned[0][0] <= now:
@@ -161,8 +172,6 @@ class Engine:
             self._planned[0][0] if self._planned else None,
             self._earliest - self.settings.lookahead if self._earliest else None,
         ]
-        if len(self.writer):
-            candidates.append(self.clock.now() + timedelta(milliseconds=20))
         return min((c for c in candidates if c is not None), default=None)
 
     async def stop(self, grace_seconds: float = 10.0) -> None:
@@ -173,6 +182,8 @@ class Engine:
         """
         self._stopping = True
         self._wake.set()
+        if self._loop is not None:
+            await self._stopped.wait()
         if self._running:
             _, pending = await asyncio.wait(list(self._running.values()), timeout=grace_seconds)
             for task in pending:
@@ -342,7 +353,6 @@ class Engine:
             self._slots.release()
             if not task.cancelled() and task.exception() is not None:
                 log.error("execution %s crashed", item.id, exc_info=task.exception())
-            self._wake.set()
 
         task.add_done_callback(done)
 
@@ -352,6 +362,15 @@ class Engine:
     def _write(q: Queries, batch: ResultBatch) -> None:
         q.insert_attempts(batch.attempts)
         q.update_executions(batch.updates)
+
+    async def _write_results_soon(self) -> None:
+        """Write results shortly after they appear, in batches (real time, not the
+        engine clock: it is I/O pacing, not scheduling)."""
+        while True:
+            await self._results_ready.wait()
+            await asyncio.sleep(0.02)
+            self._results_ready.clear()
+            await self._write_results()
 
     async def _write_results(self) -> None:
         batch = self.writer.take()

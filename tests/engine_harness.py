@@ -1,0 +1,200 @@
+"""An engine in the test's own event loop with a driven clock, a real SQLite store, the
+real gateway pipeline and real backends on loopback."""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import time
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+from aiohttp import web
+
+from apicron.domain.models import (
+    ApiCreate,
+    AppCreate,
+    Execution,
+    GrantCreate,
+    GroupCreate,
+    TaskCreate,
+)
+from apicron.engine.clock import DrivenClock
+from apicron.engine.dispatch import Dispatcher
+from apicron.engine.gateway_call import GatewayCaller
+from apicron.engine.results import ResultWriter
+from apicron.engine.retry import RetryPolicy
+from apicron.engine.scheduler import Engine, EngineSettings
+from apicron.gateway.proxy import backend_session
+from apicron.gateway.snapshot import SnapshotCache
+from apicron.server import open_runtime
+from apicron.services import apis, apps, executions, grants, groups, tasks
+from apicron.services.context import Context
+from apicron.settings import load_settings
+from tests.conftest import unique
+from tests.servers import ADMIN_TOKEN
+
+START = datetime(2027, 3, 1, 8, 0, 0, tzinfo=UTC)
+
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+
+class Backend:
+    """A real HTTP server that records every request and answers as the test says."""
+
+    def __init__(self) -> None:
+        self.received: list[dict[str, Any]] = []
+        self.responses: list[tuple[int, dict[str, str], str]] = []
+        self.delay = 0.0
+        self.url = ""
+        self._runner: web.AppRunner | None = None
+
+    async def _handle(self, request: web.Request) -> web.StreamResponse:
+        self.received.append(
+            {
+                "method": request.method,
+                "path": request.path,
+                "query": list(request.query.items()),
+                "headers": dict(request.headers),
+                "body": await request.read(),
+                "at": time.monotonic(),
+            }
+        )
+        if self.delay:
+            await asyncio.sleep(self.delay)
+        status, headers, text = self.responses.pop(0) if self.responses else (200, {}, "ok")
+        return web.Response(status=status, headers=headers, text=text)
+
+    async def start(self) -> Backend:
+        app = web.Application()
+        app.router.add_route("*", "/{tail:.*}", self._handle)
+        self._runner = web.AppRunner(app, access_log=None)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, "127.0.0.1", 0)
+        await site.start()
+        port = self._runner.addresses[0][1]
+        self.url = f"http://127.0.0.1:{port}"
+        return self
+
+    async def stop(self) -> None:
+        if self._runner is not None:
+            await self._runner.cleanup()
+
+
+class Harness:
+    def __init__(self, data_dir: Path):
+        self.clock = DrivenClock(START)
+        settings = load_settings(
+            {"APICRON_DATA_DIR": str(data_dir), "APICRON_ADMIN_TOKEN": ADMIN_TOKEN}
+        )
+        runtime = open_runtime(settings, announce_token=False)
+        self.ctx: Context = dataclasses.replace(runtime.ctx, clock=self.clock.now)
+        self.backend = Backend()
+        self.engine: Engine | None = None
+        self._run: asyncio.Task[None] | None = None
+        self._session_cm: Any = None
+        self.session: aiohttp.ClientSession | None = None
+
+    async def __aenter__(self) -> Harness:
+        await self.backend.start()
+        self._session_cm = backend_session()
+        self.session = await self._session_cm.__aenter__()
+        await self.start_engine()
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.stop_engine()
+        await self._session_cm.__aexit__(None, None, None)
+        await self.backend.stop()
+        self.ctx.store.close()
+
+    async def start_engine(self, **overrides: Any) -> None:
+        assert self.session is not None
+        caller = GatewayCaller(SnapshotCache(self.ctx), self.session, self.clock)
+        dispatcher = Dispatcher(caller, ResultWriter(), self.clock, RetryPolicy())
+        settings = EngineSettings(node_id=unique("node"), **overrides)
+        self.engine = Engine(self.ctx, dispatcher, self.clock, settings)
+        self._run = asyncio.create_task(self.engine.run())
+        await asyncio.sleep(0.05)
+
+    async def stop_engine(self) -> None:
+        if self.engine is not None and self._run is not None:
+            await self.engine.stop(grace_seconds=2)
+            await asyncio.wait_for(self._run, 5)
+            self.engine = None
+
+    # -- world ---------------------------------------------------------------------------
+
+    def api(self, *, method: str = "POST", path: str | None = None, auth: str = "APP",
+            timeout_ms: int = 2000, owner: str | None = None,
+            backend_path: str = "/hook") -> dict[str, str]:
+        app_id = owner or apps.create_app(self.ctx, AppCreate(name=unique("app"))).id
+        group = groups.create_group(self.ctx, GroupCreate(name=unique("grp"), app_id=app_id))
+        api = apis.create_api(
+            self.ctx,
+            ApiCreate(group_id=group.id, name=unique("api"), method=method,  # type: ignore[arg-type]
+                      path=path or f"/{unique('p')}", auth_type=auth,  # type: ignore[arg-type]
+                      backend_url=self.backend.url + backend_path,
+                      backend_timeout_ms=timeout_ms),
+        )
+        apis.publish_api(self.ctx, api.id)
+        return {"app_id": app_id, "api_id": api.id}
+
+    def task(self, owned: dict[str, str], **fields: Any) -> str:
+        spec = {"name": unique("task"), "trigger_type": "CRON", "cron_expression": "* * * * * ?",
+                "effective_time": START, **owned, **fields}
+        task = tasks.create_task(self.ctx, TaskCreate.model_validate(spec))
+        tasks.start_task(self.ctx, task.id)
+        return task.id
+
+    def grant(self, app_id: str, api_id: str) -> str:
+        return grants.create_grants(self.ctx, GrantCreate(app_id=app_id, api_ids=[api_id])
+                                    ).items[0].id
+
+    def history(self, task_id: str) -> list[Execution]:
+        """Executions scheduled up to now (the engine plans the next second ahead)."""
+        page = executions.list_executions(self.ctx, task_id, status=None, start=None, end=None,
+                                          offset=0, limit=500)
+        return sorted(
+            (e for e in page.items if e.scheduled_at <= self.clock.now()),
+            key=lambda e: e.scheduled_at,
+        )
+
+    # -- time ----------------------------------------------------------------------------
+
+    async def advance(self, seconds: float, step: float = 1.0) -> None:
+        """Move the driven clock in steps, letting the engine and the calls run at each."""
+        await self.settle()  # what was just changed is planned before time moves
+        remaining = seconds
+        while remaining > 1e-9:
+            delta = min(step, remaining)
+            self.clock.advance(timedelta(seconds=delta))
+            remaining -= delta
+            await self.settle()
+
+    async def settle(self, quiet: float = 0.05, limit: float = 5.0) -> None:
+        """Wait (real time) until no call is in flight and every result is written."""
+        def busy() -> bool:
+            engine = self.engine
+            return engine is not None and bool(
+                engine.dispatcher.calls_in_flight or len(engine.writer)
+            )
+
+        deadline = time.monotonic() + limit
+        await asyncio.sleep(quiet)
+        while time.monotonic() < deadline:
+            if not busy():
+                await asyncio.sleep(quiet)
+                if not busy():
+                    return
+            await asyncio.sleep(0.01)
+
+    async def eventually(self, check: Callable[[], bool], limit: float = 5.0) -> None:
+        deadline = time.monotonic() + limit
+        while not check():
+            if time.monotonic() > deadline:
+                raise AssertionError("condition not reached in time")
+            await asyncio.sleep(0.02)
