@@ -218,6 +218,7 @@ class TestGroupsAndApis:
             ({"backend_url": "http://169.254.169.254/latest/meta-data"}, "backend_url"),
             ({"backend_url": "http://[fe80::1]/x"}, "backend_url"),
             ({"backend_url": "http://[fd00:ec2::254]/x"}, "backend_url"),
+            ({"backend_url": "http://0251.0376.0251.0376/x"}, "backend_url"),
             ({"backend_url": "http://127.0.0.1/{nope}"}, "backend_url"),
             ({"backend_timeout_ms": 60001}, "backend_timeout_ms"),
             ({"backend_timeout_ms": 0}, "backend_timeout_ms"),

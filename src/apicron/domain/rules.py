@@ -9,6 +9,7 @@ from __future__ import annotations
 import ipaddress
 import json
 import re
+import socket
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Protocol
@@ -231,12 +232,30 @@ def check_backend_url(field: str, url: str, path_params: Sequence[str]) -> None:
     check_backend_host(field, parts.hostname)
 
 
-def check_backend_host(field: str, host: str) -> None:
+def forbidden_address(host: str) -> str | None:
+    """The refused address ``host`` denotes, if it is an address in a refused network.
+
+    Also catches the spellings a resolver accepts for an IPv4 address without Python
+    calling them addresses (``0xa9.254.169.254``, ``2852039166``, octal parts) and
+    IPv4-mapped IPv6 (``::ffff:169.254.169.254``).
+    """
+    bare = host.strip("[]").split("%", 1)[0]
+    address: ipaddress.IPv4Address | ipaddress.IPv6Address
     try:
-        address = ipaddress.ip_address(host.strip("[]"))
+        address = ipaddress.ip_address(bare)
     except ValueError:
-        return
-    if any(address in network for network in FORBIDDEN_NETWORKS):
+        try:
+            address = ipaddress.IPv4Address(socket.inet_aton(bare))
+        except OSError:
+            return None
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
+        address = address.ipv4_mapped
+    return str(address) if any(address in net for net in FORBIDDEN_NETWORKS) else None
+
+
+def check_backend_host(field: str, host: str) -> None:
+    address = forbidden_address(host)
+    if address is not None:
         raise InvalidInput(
             f"points at {address}, a link-local / cloud-metadata address, which is refused",
             field=field,

@@ -11,13 +11,12 @@ carrying it as ``os_error``. aiohttp does not resolve literal addresses, so
 
 from __future__ import annotations
 
-import ipaddress
 import socket
 
 from aiohttp.abc import AbstractResolver, ResolveResult
 from aiohttp.resolver import DefaultResolver
 
-from apicron.domain.rules import FORBIDDEN_NETWORKS
+from apicron.domain.rules import forbidden_address
 
 
 class ForbiddenAddress(OSError):
@@ -36,14 +35,7 @@ class ForbiddenAddress(OSError):
 
 def is_forbidden(address: str) -> bool:
     """Whether an IP address (text, IPv6 zone allowed) is in a refused network."""
-    try:
-        ip = ipaddress.ip_address(address)
-    except ValueError:
-        return False
-    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
-        # ::ffff:169.254.169.254 reaches the IPv4 address through a dual-stack socket.
-        ip = ip.ipv4_mapped
-    return any(ip in network for network in FORBIDDEN_NETWORKS)
+    return forbidden_address(address) is not None
 
 
 def check_literal_host(host: str) -> None:
