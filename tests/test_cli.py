@@ -10,6 +10,7 @@ import json
 import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
@@ -177,3 +178,22 @@ def test_app_reset_secret(server: ApicronProcess, world: World) -> None:
 
     shown = ok(server, "app", "show", app["name"])
     assert shown["id"] == app["id"] and "secret" not in shown
+
+
+def test_task_run_and_runs(server: ApicronProcess, world: World) -> None:
+    app, api = world.setup()  # its backend, 127.0.0.1:9, refuses connections
+    task = world.task(app, api)
+    queued = ok(server, "task", "run", task["name"])
+    assert (queued["trigger"], queued["status"]) == ("MANUAL", "PENDING")
+    deadline = time.monotonic() + 15
+    while True:
+        page = ok(server, "task", "runs", task["name"], "--json")
+        (execution,) = page["items"]
+        if execution["status"] == "FAILED" or time.monotonic() > deadline:
+            break
+        time.sleep(0.3)
+    assert (execution["status"], execution["error_kind"]) == ("FAILED", "CONNECT")
+    table = cli(server, "task", "runs", task["name"], "--attempts", "--status", "FAILED")
+    assert table.returncode == 0, table.stderr
+    assert "MANUAL" in table.stdout and "CONNECT" in table.stdout
+    assert "attempt 1" in table.stdout

@@ -14,6 +14,7 @@ from apicron.cli.resources import (
     JsonOpt,
     LimitOpt,
     OffsetOpt,
+    act,
     choice,
     connect,
     given,
@@ -173,17 +174,13 @@ def api_update(
 @cli.command("publish")
 def api_publish(api: ApiArg) -> None:
     """Publish (or republish) an API: the gateway serves this version."""
-    client = connect()
-    found = resolve(client, APIS, api, "API")
-    show(client.call("POST", f"{APIS.path}/{found['id']}/publish"))
+    show(act(APIS, api, "API", "publish"))
 
 
 @cli.command("unpublish")
 def api_unpublish(api: ApiArg) -> None:
     """Stop serving an API at the gateway."""
-    client = connect()
-    found = resolve(client, APIS, api, "API")
-    show(client.call("POST", f"{APIS.path}/{found['id']}/unpublish"))
+    show(act(APIS, api, "API", "unpublish"))
 
 
 @cli.command("delete")

@@ -152,6 +152,14 @@ def resolve(client: Client, kind: Kind, value: str, option: str, **filters: Any)
     fail(f"{option}: no {kind.noun} named {value!r}")
 
 
+def act(kind: Kind, value: str, option: str, action: str) -> Json:
+    """Resolve ``value`` and POST ``/{id}/{action}`` (start, stop, run, publish…)."""
+    client = connect()
+    found = resolve(client, kind, value, option)
+    answer: Json = client.call("POST", f"{kind.path}/{found['id']}/{action}")
+    return answer
+
+
 def resolve_id(client: Client, kind: Kind, value: str | None, option: str) -> str | None:
     return None if value is None else str(resolve(client, kind, value, option)["id"])
 

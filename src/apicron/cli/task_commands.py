@@ -19,6 +19,7 @@ from apicron.cli.resources import (
     NameArg,
     OffsetOpt,
     YesOpt,
+    act,
     choice,
     connect,
     given,
@@ -413,9 +414,7 @@ def _merged_request(
 @cli.command("start")
 def task_start(task: TaskArg) -> None:
     """Start (or resume) a task: it fires on schedule from now on."""
-    client = connect()
-    found = resolve(client, TASKS, task, "TASK")
-    started = client.call("POST", f"{TASKS.path}/{found['id']}/start")
+    started = act(TASKS, task, "TASK", "start")
     show(started)
     schedule_note(started)
 
@@ -423,9 +422,7 @@ def task_start(task: TaskArg) -> None:
 @cli.command("stop")
 def task_stop(task: TaskArg) -> None:
     """Stop a task: it no longer fires (start resumes it)."""
-    client = connect()
-    found = resolve(client, TASKS, task, "TASK")
-    show(client.call("POST", f"{TASKS.path}/{found['id']}/stop"))
+    show(act(TASKS, task, "TASK", "stop"))
 
 
 @cli.command("delete")
@@ -447,9 +444,7 @@ EXECUTION_STATUSES = ("PENDING", "RUNNING", "SUCCEEDED", "FAILED", "SKIPPED", "M
 @cli.command("run")
 def task_run(task: TaskArg) -> None:
     """Run a task once now (trigger MANUAL), whatever its state."""
-    client = connect()
-    found = resolve(client, TASKS, task, "TASK")
-    show(client.call("POST", f"{TASKS.path}/{found['id']}/run"))
+    show(act(TASKS, task, "TASK", "run"))
 
 
 @cli.command("runs")
