@@ -23,6 +23,7 @@ from apicron.api.routes import (
     metrics,
     tasks,
 )
+from apicron.console import mount_console
 from apicron.services.context import Context
 
 PROTECTED = (
@@ -63,5 +64,6 @@ def create_api_app(ctx: Context, admin_token: str) -> FastAPI:
     app.include_router(health.router)
     for router in PROTECTED:
         app.include_router(router, dependencies=[Depends(require_token)])
+    mount_console(app)  # the web console's pages, outside the OpenAPI document
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
     return app

@@ -303,12 +303,13 @@ class Engine:
             else:
                 go.append(item)
                 seen.add(item.task.id)
-        batch = self.writer.take()
         node, lease = self.settings.node_id, now + self.settings.lease
 
+        # Kept small on purpose: it stands between the clock and the calls. This node's
+        # own running executions are known in memory (_active_tasks), so only other
+        # nodes' are asked of the store, and results are left to the writer.
         def fence() -> set[str]:
             with self.ctx.store.write() as q:
-                self._write(q, batch)
                 others = q.tasks_with_running(
                     [p.task.id for p in go if p.task.overlap_policy == "SKIP"], exclude_node=node
                 )

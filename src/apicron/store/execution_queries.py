@@ -21,6 +21,12 @@ from apicron.domain.models import Attempt, Execution, ExecutionSummary, StoredTa
 from apicron.store.tables import attempts, executions, tasks
 
 UNFINISHED = ("PENDING", "RUNNING")
+_INSERT_EXECUTIONS: dict[str, Any] = {
+    "sqlite": sqlite.insert(executions).on_conflict_do_nothing().returning(executions.c.id),
+    "postgresql": postgresql.insert(executions)
+    .on_conflict_do_nothing()
+    .returning(executions.c.id),
+}
 _CHUNK = 500  # keeps IN lists and multi-row statements well under SQLite's variable limit
 
 
@@ -112,20 +118,15 @@ class ExecutionQueries:
 
         Returns the ids actually inserted.
         """
-        inserted: set[str] = set()
-        dialect = self.connection.dialect.name
-        for chunk in _chunks(rows):
-            if dialect == "postgresql":
-                statement: Any = postgresql.insert(executions).on_conflict_do_nothing()
-            elif dialect == "sqlite":
-                statement = sqlite.insert(executions).on_conflict_do_nothing()
-            else:
-                statement = insert(executions)
-            result = self.connection.execute(
-                statement.values(list(chunk)).returning(executions.c.id)
-            )
-            inserted.update(result.scalars())
-        return inserted
+        if not rows:
+            return set()
+        # One statement for any number of rows (executemany with RETURNING): SQLAlchemy
+        # batches it and compiles it once, where a multi-row VALUES would recompile for
+        # every new row count.
+        statement = _INSERT_EXECUTIONS.get(self.connection.dialect.name)
+        if statement is None:
+            statement = insert(executions).returning(executions.c.id)
+        return set(self.connection.execute(statement, list(rows)).scalars())
 
     # -- firing --------------------------------------------------------------------------------
 

@@ -1,0 +1,118 @@
+"""The Create/Edit Scheduled Task form: posted rows to a task's fields, and back.
+
+The form only reshapes what the user typed; every rule is the domain's, so the console
+says exactly what the API says for the same mistake.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from apicron.console.web import Form
+from apicron.domain.errors import ApicronError
+from apicron.domain.models import Task
+from apicron.triggers import load_zone
+
+BODY_METHODS = ("POST", "PUT", "PATCH")
+
+
+def _int_or_text(text: str) -> int | str | None:
+    text = text.strip()
+    if not text:
+        return None
+    return int(text) if text.isdigit() else text
+
+
+def _rows(form: Form, kind: str) -> list[dict[str, str]]:
+    names, values = form.getlist(f"{kind}_name"), form.getlist(f"{kind}_value")
+    rows = []
+    for i, name in enumerate(names):
+        value = values[i] if i < len(values) else ""
+        if name.strip() or value:  # an untouched empty row is not a parameter
+            rows.append({"name": name.strip(), "value": value})
+    return rows
+
+
+def _local_time(text: str) -> str | None:
+    """``datetime-local`` gives minutes only when the seconds are zero."""
+    text = text.strip()
+    if not text:
+        return None
+    return text + ":00" if len(text) == 16 else text
+
+
+def task_data(form: Form) -> dict[str, Any]:
+    trigger = form.get("trigger_type", "CRON")
+    content_type, content = form.get("body_content_type"), form.get("body_content")
+    body = {"content_type": content_type, "content": content} if content.strip() else None
+    return {
+        "name": form.get("name").strip(),
+        "app_id": form.get("app_id"),
+        "description": form.get("description"),
+        "effective_time": _local_time(form.get("effective_time")),
+        "timezone": form.get("timezone") or None,
+        "trigger_type": trigger,
+        "cron_expression": form.get("cron_expression").strip() if trigger == "CRON" else None,
+        "interval_unit": (form.get("interval_unit") or None) if trigger == "CALENDAR" else None,
+        "interval_value": _int_or_text(form.get("interval_value"))
+        if trigger == "CALENDAR" else None,
+        "max_retries": _int_or_text(form.get("max_retries", "0")),
+        "api_id": form.get("api_id"),
+        "request": {"headers": _rows(form, "header"), "query": _rows(form, "query"),
+                    "body": body},
+    }
+
+
+def values_of(task: Task) -> dict[str, Any]:
+    """A stored task as the form shows it: times as wall times in the task's zone."""
+    local = task.effective_time.astimezone(load_zone(task.timezone))
+    body = task.request.body
+    return {
+        "name": task.name,
+        "app_id": task.app_id,
+        "description": task.description,
+        "effective_time": local.strftime("%Y-%m-%dT%H:%M:%S"),
+        "timezone": task.timezone,
+        "trigger_type": task.trigger_type,
+        "cron_expression": task.cron_expression or "",
+        "interval_unit": task.interval_unit or "MINUTE",
+        "interval_value": task.interval_value or 1,
+        "max_retries": task.max_retries,
+        "api_id": task.api_id,
+        "request": {
+            "headers": [h.model_dump() for h in task.request.headers],
+            "query": [p.model_dump() for p in task.request.query],
+            "body": body.model_dump() if body else None,
+        },
+    }
+
+
+@dataclass(frozen=True)
+class FieldError:
+    key: str
+    message: str
+
+
+# Where a domain field's error shows in the form.
+_SECTIONS = (
+    ("request.headers", "headers"),
+    ("request.query", "query"),
+    ("request.body", "body"),
+    ("request", "body"),
+)
+FORM_FIELDS = {
+    "name", "app_id", "description", "effective_time", "timezone", "trigger_type",
+    "cron_expression", "interval_unit", "interval_value", "max_retries", "api_id", "end_time",
+}
+
+
+def place(error: ApicronError) -> FieldError:
+    field = error.field or ""
+    for prefix, key in _SECTIONS:
+        if field.startswith(prefix):
+            where = field.removeprefix("request.")
+            return FieldError(key, f"{where}: {error.rule}")
+    if field in FORM_FIELDS:
+        return FieldError(field, error.rule)
+    return FieldError("form", str(error))

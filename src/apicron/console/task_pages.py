@@ -1,0 +1,251 @@
+"""API Connect > API Policies > Scheduled Tasks: list, create/edit, lifecycle, history."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse
+
+from apicron.console.task_form import BODY_METHODS, place, task_data, values_of
+from apicron.console.web import (
+    PREFIX,
+    Answer,
+    Ctx,
+    FormDep,
+    JsonDep,
+    SessionDep,
+    back,
+    render,
+    timezones,
+)
+from apicron.domain.errors import ApicronError
+from apicron.domain.models import PreviewRequest, TaskCreate, TaskStatus, TaskUpdate
+from apicron.domain.validation import validate
+from apicron.services import apps, executions, grants, instance, preview, tasks
+from apicron.services.context import Context
+
+router = APIRouter(prefix=PREFIX, include_in_schema=False)
+PAGE_SIZE = 10
+ALL = 500
+STATUSES: tuple[TaskStatus, ...] = ("INITIALIZED", "STARTED", "STOPPED")
+
+
+def _app_names(ctx: Context) -> dict[str, str]:
+    return {a.id: a.name for a in apps.list_apps(ctx, None, 0, ALL).items}
+
+
+def _catalog(ctx: Context) -> dict[str, Any]:
+    """What Select API needs to decide, per app, which published APIs a task may call."""
+    published = []
+    with ctx.store.read() as q:
+        _, drafts = q.list_apis(
+            name=None, group_id=None, app_id=None, published=True, offset=0, limit=ALL
+        )
+        for draft in drafts:
+            api = q.get_published_api(draft.id)
+            if api is not None:  # the snapshot, not the draft, is what a task calls
+                published.append(api)
+    granted: dict[str, list[str]] = {}
+    for grant in grants.list_grants(ctx, None, None, 0, ALL).items:
+        granted.setdefault(grant.app_id, []).append(grant.api_id)
+    return {
+        "apis": [
+            {"id": a.id, "name": a.name, "method": a.method, "path": a.path,
+             "auth_type": a.auth_type, "app_id": a.app_id}
+            for a in published
+        ],
+        "grants": granted,
+        "apps": _app_names(ctx),
+        "body_methods": list(BODY_METHODS),
+    }
+
+
+@router.get("/tasks")
+def tasks_page(
+    request: Request,
+    session: SessionDep,
+    ctx: Ctx,
+    q: str = "",
+    status: str = "",
+    app_id: str = "",
+    page: int = 1,
+) -> HTMLResponse:
+    page = max(page, 1)
+    chosen: TaskStatus | None = next((s for s in STATUSES if s == status), None)
+    result = tasks.list_tasks(
+        ctx, name=q.strip()[:64] or None, status=chosen, app_id=app_id or None, api_id=None,
+        offset=(page - 1) * PAGE_SIZE, limit=PAGE_SIZE,
+    )
+    pages = max(1, -(-result.total // PAGE_SIZE))
+    api_names = {a["id"]: a["name"] for a in _catalog(ctx)["apis"]}
+    return render(
+        request, session, "tasks.html", nav="tasks", tasks=result.items, total=result.total,
+        q=q, status=chosen or "", app_id=app_id, page=page, pages=pages, statuses=STATUSES,
+        app_names=_app_names(ctx), api_names=api_names,
+    )
+
+
+def _form_page(
+    request: Request,
+    session: SessionDep,
+    ctx: Context,
+    values: dict[str, Any],
+    errors: dict[str, str],
+    task_id: str | None = None,
+    status: int = 200,
+) -> HTMLResponse:
+    return render(
+        request, session, "task_form.html", http_status=status, nav="tasks", values=values,
+        errors=errors, task_id=task_id, zones=timezones(), app_names=_app_names(ctx),
+        catalog=json.dumps(_catalog(ctx)).replace("<", "\\u003c"),
+    )
+
+
+@router.get("/tasks/new")
+def new_task_page(request: Request, session: SessionDep, ctx: Ctx) -> HTMLResponse:
+    values = {
+        "timezone": instance.get_instance(ctx).timezone, "trigger_type": "CRON",
+        "interval_unit": "MINUTE", "interval_value": 1, "max_retries": 0,
+        "request": {"headers": [], "query": [], "body": None},
+    }
+    return _form_page(request, session, ctx, values, {})
+
+
+def _invalid(
+    request: Request, session: SessionDep, ctx: Context, values: dict[str, Any],
+    error: ApicronError, task_id: str | None = None,
+) -> HTMLResponse:
+    placed = place(error)
+    return _form_page(
+        request, session, ctx, values, {placed.key: placed.message}, task_id, error.status
+    )
+
+
+@router.post("/tasks")
+def create_task(request: Request, session: SessionDep, form: FormDep, ctx: Ctx) -> Answer:
+    data = task_data(form)
+    try:
+        task = tasks.create_task(ctx, validate(TaskCreate, data))
+    except ApicronError as error:
+        return _invalid(request, session, ctx, data, error)
+    session.flash("ok", f"Scheduled task {task.name} created: it is Initialized; "
+                        "click Start to have it run.")
+    return back(f"{PREFIX}/tasks")
+
+
+@router.get("/tasks/{task_id}/edit")
+def edit_task_page(request: Request, session: SessionDep, ctx: Ctx, task_id: str) -> Answer:
+    try:
+        task = tasks.get_task(ctx, task_id)
+    except ApicronError as error:
+        session.flash("error", str(error))
+        return back(f"{PREFIX}/tasks")
+    if task.status == "STARTED":
+        session.flash("error", f"Task {task.name} is Started: stop it before editing it.")
+        return back(f"{PREFIX}/tasks")
+    return _form_page(request, session, ctx, values_of(task), {}, task_id)
+
+
+@router.post("/tasks/{task_id}/edit")
+def update_task(
+    request: Request, session: SessionDep, form: FormDep, ctx: Ctx, task_id: str
+) -> Answer:
+    data = task_data(form)
+    try:
+        task = tasks.update_task(ctx, task_id, validate(TaskUpdate, data))
+    except ApicronError as error:
+        return _invalid(request, session, ctx, data, error, task_id)
+    session.flash("ok", f"Scheduled task {task.name} saved.")
+    return back(f"{PREFIX}/tasks")
+
+
+def _action(session: SessionDep, done: str, call: Any, *args: Any) -> RedirectResponse:
+    try:
+        result = call(*args)
+    except ApicronError as error:
+        session.flash("error", str(error))
+    else:
+        name = getattr(result, "name", None)
+        session.flash("ok", done.format(name=name or "the task"))
+    return back(f"{PREFIX}/tasks")
+
+
+@router.post("/tasks/{task_id}/start")
+def start_task(task_id: str, session: SessionDep, _form: FormDep, ctx: Ctx) -> RedirectResponse:
+    return _action(session, "Task {name} started.", tasks.start_task, ctx, task_id)
+
+
+@router.post("/tasks/{task_id}/stop")
+def stop_task(task_id: str, session: SessionDep, _form: FormDep, ctx: Ctx) -> RedirectResponse:
+    return _action(session, "Task {name} stopped.", tasks.stop_task, ctx, task_id)
+
+
+@router.post("/tasks/{task_id}/delete")
+def delete_task(task_id: str, session: SessionDep, _form: FormDep, ctx: Ctx) -> RedirectResponse:
+    return _action(session, "Task deleted.", tasks.delete_task, ctx, task_id)
+
+
+@router.post("/tasks/{task_id}/run")
+def run_task(task_id: str, session: SessionDep, _form: FormDep, ctx: Ctx) -> RedirectResponse:
+    try:
+        executions.run_task(ctx, task_id)
+    except ApicronError as error:
+        session.flash("error", str(error))
+        return back(f"{PREFIX}/tasks")
+    session.flash("ok", "Run queued: the execution appears below within a second.")
+    return back(f"{PREFIX}/tasks/{task_id}/history")
+
+
+def _history(ctx: Context, task_id: str) -> dict[str, Any]:
+    page = executions.list_executions(
+        ctx, task_id, status=None, start=None, end=None, offset=0, limit=50
+    )
+    return {"executions": page.items, "total": page.total}
+
+
+@router.get("/tasks/{task_id}/history")
+def history_page(request: Request, session: SessionDep, ctx: Ctx, task_id: str) -> Answer:
+    try:
+        task = tasks.get_task(ctx, task_id)
+    except ApicronError as error:
+        session.flash("error", str(error))
+        return back(f"{PREFIX}/tasks")
+    return render(
+        request, session, "history.html", nav="tasks", task=task, **_history(ctx, task_id)
+    )
+
+
+@router.get("/tasks/{task_id}/history/rows")
+def history_rows(request: Request, session: SessionDep, ctx: Ctx, task_id: str) -> HTMLResponse:
+    task = tasks.get_task(ctx, task_id)
+    # flashes=[]: a background refresh must not swallow a message meant for a page
+    return render(
+        request, session, "history_rows.html", task=task, flashes=[], **_history(ctx, task_id)
+    )
+
+
+@router.post("/api/preview")
+def preview_trigger(ctx: Ctx, raw: JsonDep) -> JSONResponse:
+    """The live description and next fire times under the trigger fields."""
+    if not isinstance(raw, dict):
+        return JSONResponse({"field": "body", "error_msg": "must be a JSON object"}, 400)
+    data = {k: v for k, v in raw.items() if v not in ("", None)}
+    if isinstance(data.get("effective_time"), str) and len(data["effective_time"]) == 16:
+        data["effective_time"] += ":00"  # datetime-local drops zero seconds
+    try:
+        result = preview.preview(ctx, validate(PreviewRequest, data))
+    except ApicronError as error:
+        return JSONResponse(
+            {"field": error.field, "error_msg": error.rule}, status_code=error.status
+        )
+    return JSONResponse(
+        {
+            "description": result.description,
+            "fire_times": [
+                {"at": t.at.isoformat(), "local": t.local, "dst_shifted": t.dst_shifted}
+                for t in result.fire_times
+            ],
+        }
+    )

@@ -1,0 +1,269 @@
+"""What every console page shares: templates, the session, CSRF-checked forms, rendering."""
+
+from __future__ import annotations
+
+import hmac
+import secrets
+import zoneinfo
+from datetime import UTC, datetime
+from functools import cache
+from pathlib import Path
+from typing import Annotated, Any
+from urllib.parse import parse_qs, quote
+
+from fastapi import APIRouter, Depends, FastAPI, Request
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
+from fastapi.staticfiles import StaticFiles
+from fastapi.templating import Jinja2Templates
+
+from apicron.console.sessions import COOKIE, LIFETIME_S, Session, Sessions
+from apicron.services.context import Context
+from apicron.triggers import load_zone
+
+HERE = Path(__file__).parent
+PREFIX = "/console"
+LOGIN_CSRF_COOKIE = "apicron_login_csrf"
+
+templates = Jinja2Templates(directory=HERE / "templates")
+
+
+def _when(value: datetime | None, zone: str | None = None) -> str:
+    """A time as a person reads it: in the given zone (the task's), with its abbreviation."""
+    if value is None:
+        return "—"
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=UTC)
+    local = value.astimezone(load_zone(zone) if zone else UTC)
+    return local.strftime("%Y-%m-%d %H:%M:%S ") + (local.tzname() or "")
+
+
+templates.env.filters["when"] = _when
+
+
+class LoginRequired(Exception):
+    def __init__(self, path: str):
+        self.path = path
+
+
+class CsrfRejected(Exception):
+    pass
+
+
+class Form:
+    """An urlencoded form, repeated names kept in order (header and parameter rows)."""
+
+    def __init__(self, fields: dict[str, list[str]]):
+        self.fields = fields
+
+    def get(self, name: str, default: str = "") -> str:
+        values = self.fields.get(name)
+        return values[0] if values else default
+
+    def getlist(self, name: str) -> list[str]:
+        return self.fields.get(name, [])
+
+
+def sessions_of(request: Request) -> Sessions:
+    store: Sessions = request.app.state.console_sessions
+    return store
+
+
+def context_of(request: Request) -> Context:
+    ctx: Context = request.app.state.ctx
+    return ctx
+
+
+def current_session(request: Request) -> Session:
+    session = sessions_of(request).get(request.cookies.get(COOKIE))
+    if session is None:
+        # After logging in, come back to the page (a form's target cannot be re-posted).
+        if request.method == "GET":
+            query = f"?{request.url.query}" if request.url.query else ""
+            raise LoginRequired(request.url.path + query)
+        raise LoginRequired(f"{PREFIX}/instances")
+    return session
+
+
+async def read_form(request: Request) -> Form:
+    # The management app's BodyLimit already caps the size (4 MiB: a 1 MiB task body grows
+    # when form-encoded).
+    body = await request.body()
+    return Form(parse_qs(body.decode("utf-8", "replace"), keep_blank_values=True))
+
+
+async def checked_form(request: Request) -> Form:
+    """The posted form of a logged-in session whose CSRF token matches (every POST)."""
+    session = current_session(request)
+    form = await read_form(request)
+    if not hmac.compare_digest(form.get("csrf_token").encode(), session.csrf.encode()):
+        raise CsrfRejected("the form's CSRF token does not match the session")
+    return form
+
+
+def checked_header(request: Request) -> Session:
+    """For the console's JSON endpoints: session cookie plus the CSRF token as a header."""
+    session = current_session(request)
+    token = request.headers.get("x-csrf-token", "")
+    if not hmac.compare_digest(token.encode(), session.csrf.encode()):
+        raise CsrfRejected("the X-CSRF-Token header does not match the session")
+    return session
+
+
+async def checked_json(request: Request) -> Any:
+    """The JSON body of a console JSON endpoint, after its session and CSRF header checks."""
+    checked_header(request)
+    try:
+        return await request.json()
+    except ValueError:
+        return None
+
+
+SessionDep = Annotated[Session, Depends(current_session)]
+FormDep = Annotated[Form, Depends(checked_form)]
+Ctx = Annotated[Context, Depends(context_of)]
+JsonDep = Annotated[Any, Depends(checked_json)]
+# A page, or the redirect that answers a form (FastAPI needs one Response class here).
+Answer = Response
+
+
+@cache
+def timezones() -> list[str]:
+    return sorted(zoneinfo.available_timezones())
+
+
+# Only the console's own files run: no inline script, no third-party origin, no framing.
+SECURITY_HEADERS = {
+    "Content-Security-Policy": (
+        "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+        "connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
+    ),
+    "X-Frame-Options": "DENY",
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "same-origin",
+    # Pages can show a secret once: never keep them in a cache.
+    "Cache-Control": "no-store",
+}
+
+
+def harden(response: Response) -> Response:
+    response.headers.update(SECURITY_HEADERS)
+    return response
+
+
+def render(
+    request: Request, session: Session, template: str, http_status: int = 200, **values: Any
+) -> HTMLResponse:
+    ctx = context_of(request)
+    values.setdefault("flashes", session.pop_flashes())
+    response = templates.TemplateResponse(
+        request,
+        template,
+        {"csrf": session.csrf, "gateway_url": ctx.gateway_url, **values},
+        status_code=http_status,
+    )
+    harden(response)
+    return response
+
+
+def back(path: str) -> RedirectResponse:
+    """Post-redirect-get: a form's answer is a 303 to the page that shows the result."""
+    return RedirectResponse(path, status_code=303)
+
+
+router = APIRouter(include_in_schema=False)
+
+
+@router.get("/")
+def root() -> RedirectResponse:
+    return RedirectResponse(f"{PREFIX}/instances", status_code=302)
+
+
+@router.get(PREFIX)
+@router.get(f"{PREFIX}/")
+def console_root() -> RedirectResponse:
+    return RedirectResponse(f"{PREFIX}/instances", status_code=302)
+
+
+def _safe_next(target: str) -> str:
+    # Only a path of the console itself: never an open redirect to another site.
+    if target.startswith(f"{PREFIX}/") and not target.startswith("//") and "\\" not in target:
+        return target
+    return f"{PREFIX}/instances"
+
+
+def _login_page(request: Request, next_path: str, error: str | None, status: int) -> Response:
+    token = secrets.token_urlsafe(24)
+    response = templates.TemplateResponse(
+        request,
+        "login.html",
+        {"csrf": token, "next": next_path, "error": error, "flashes": []},
+        status_code=status,
+    )
+    response.set_cookie(
+        LOGIN_CSRF_COOKIE, token, httponly=True, samesite="strict", path=f"{PREFIX}/login"
+    )
+    return harden(response)
+
+
+@router.get(f"{PREFIX}/login")
+def login_page(request: Request, next: str = "") -> Response:
+    return _login_page(request, _safe_next(next), None, 200)
+
+
+@router.post(f"{PREFIX}/login")
+async def login(request: Request) -> Response:
+    form = await read_form(request)
+    expected_csrf = request.cookies.get(LOGIN_CSRF_COOKIE, "")
+    next_path = _safe_next(form.get("next"))
+    if not expected_csrf or not hmac.compare_digest(
+        form.get("csrf_token").encode(), expected_csrf.encode()
+    ):
+        return _login_page(request, next_path, "The form expired; please try again.", 403)
+    admin_token: str = request.app.state.admin_token
+    if not hmac.compare_digest(form.get("token").encode(), admin_token.encode()):
+        return _login_page(request, next_path, "That is not the admin token.", 401)
+    session = sessions_of(request).create()
+    response = RedirectResponse(next_path, status_code=303)
+    response.set_cookie(
+        COOKIE, session.id, max_age=LIFETIME_S, httponly=True, samesite="strict", path="/",
+        secure=request.url.scheme == "https",
+    )
+    response.delete_cookie(LOGIN_CSRF_COOKIE, path=f"{PREFIX}/login")
+    return response
+
+
+@router.post(f"{PREFIX}/logout")
+def logout(request: Request, _form: FormDep) -> Response:
+    sessions_of(request).drop(request.cookies.get(COOKIE))
+    response = RedirectResponse(f"{PREFIX}/login", status_code=303)
+    response.delete_cookie(COOKIE, path="/")
+    return response
+
+
+def install(app: FastAPI) -> None:
+    # Imported here: the page modules import this one for its helpers.
+    from apicron.console import pages, task_pages
+
+    app.state.console_sessions = Sessions()
+
+    async def _login_required(request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, LoginRequired)
+        if request.url.path.startswith(f"{PREFIX}/api/"):
+            return JSONResponse({"error_msg": "log in again"}, status_code=401)
+        return RedirectResponse(f"{PREFIX}/login?next={quote(exc.path)}", status_code=303)
+
+    async def _csrf(request: Request, exc: Exception) -> Response:
+        if request.url.path.startswith(f"{PREFIX}/api/"):
+            return JSONResponse({"error_msg": str(exc)}, status_code=403)
+        return HTMLResponse(
+            "<!doctype html><title>Refused</title><p>The form was refused: it did not come "
+            f"from this console session. <a href='{PREFIX}/instances'>Back</a></p>",
+            status_code=403,
+        )
+
+    app.add_exception_handler(LoginRequired, _login_required)
+    app.add_exception_handler(CsrfRejected, _csrf)
+    app.mount(f"{PREFIX}/static", StaticFiles(directory=HERE / "static"), name="console-static")
+    app.include_router(router)
+    app.include_router(pages.router)
+    app.include_router(task_pages.router)
