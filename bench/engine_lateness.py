@@ -255,13 +255,14 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="1/100 scale")
     parser.add_argument("--tasks", type=int, default=None)
     parser.add_argument("--seconds", type=float, default=None)
+    parser.add_argument("--apicron-only", action="store_true", help="skip the peer")
     args = parser.parse_args()
     tasks = args.tasks or (100 if args.quick else 10_000)
     seconds = args.seconds or (20.0 if args.quick else 180.0)
     try:
         import apscheduler  # type: ignore[import-untyped]  # noqa: F401
 
-        with_aps = True
+        with_aps = not args.apicron_only
     except ImportError:
         print("APScheduler 3 is not installed: measuring apicron alone", flush=True)
         with_aps = False

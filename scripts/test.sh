@@ -8,6 +8,9 @@ python3 -m venv .venv
 .venv/bin/python -m pip install --quiet --upgrade pip
 .venv/bin/python -m pip install --quiet -e '.[test]'
 
+# The console tests drive Debian's chromium (never a downloaded browser).
+command -v chromium >/dev/null || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium)
+
 .venv/bin/ruff check src tests bench
 .venv/bin/mypy --strict src
 .venv/bin/pytest "$@"

@@ -15,6 +15,7 @@ from apicron.domain.models import Task
 from apicron.triggers import load_zone
 
 BODY_METHODS = ("POST", "PUT", "PATCH")
+WALL_TIME = "%Y-%m-%dT%H:%M:%S"  # what <input type="datetime-local" step="1"> shows
 
 
 def _int_or_text(text: str) -> int | str | None:
@@ -51,6 +52,7 @@ def task_data(form: Form) -> dict[str, Any]:
         "app_id": form.get("app_id"),
         "description": form.get("description"),
         "effective_time": _local_time(form.get("effective_time")),
+        "end_time": _local_time(form.get("end_time")),
         "timezone": form.get("timezone") or None,
         "trigger_type": trigger,
         "cron_expression": form.get("cron_expression").strip() if trigger == "CRON" else None,
@@ -61,18 +63,23 @@ def task_data(form: Form) -> dict[str, Any]:
         "api_id": form.get("api_id"),
         "request": {"headers": _rows(form, "header"), "query": _rows(form, "query"),
                     "body": body},
+        "misfire_policy": form.get("misfire_policy", "RUN_ONCE"),
+        "overlap_policy": form.get("overlap_policy", "SKIP"),
     }
 
 
 def values_of(task: Task) -> dict[str, Any]:
     """A stored task as the form shows it: times as wall times in the task's zone."""
-    local = task.effective_time.astimezone(load_zone(task.timezone))
+    zone = load_zone(task.timezone)
+    local = task.effective_time.astimezone(zone)
+    end = task.end_time.astimezone(zone).strftime(WALL_TIME) if task.end_time else ""
     body = task.request.body
     return {
         "name": task.name,
         "app_id": task.app_id,
         "description": task.description,
-        "effective_time": local.strftime("%Y-%m-%dT%H:%M:%S"),
+        "effective_time": local.strftime(WALL_TIME),
+        "end_time": end,
         "timezone": task.timezone,
         "trigger_type": task.trigger_type,
         "cron_expression": task.cron_expression or "",
@@ -85,6 +92,8 @@ def values_of(task: Task) -> dict[str, Any]:
             "query": [p.model_dump() for p in task.request.query],
             "body": body.model_dump() if body else None,
         },
+        "misfire_policy": task.misfire_policy,
+        "overlap_policy": task.overlap_policy,
     }
 
 
@@ -104,6 +113,7 @@ _SECTIONS = (
 FORM_FIELDS = {
     "name", "app_id", "description", "effective_time", "timezone", "trigger_type",
     "cron_expression", "interval_unit", "interval_value", "max_retries", "api_id", "end_time",
+    "misfire_policy", "overlap_policy",
 }
 
 

@@ -23,6 +23,7 @@ from apicron.console.web import (
 from apicron.domain.errors import ApicronError
 from apicron.domain.models import PreviewRequest, TaskCreate, TaskStatus, TaskUpdate
 from apicron.domain.validation import validate
+from apicron.services import apis as apis_service
 from apicron.services import apps, executions, grants, instance, preview, tasks
 from apicron.services.context import Context
 
@@ -38,15 +39,8 @@ def _app_names(ctx: Context) -> dict[str, str]:
 
 def _catalog(ctx: Context) -> dict[str, Any]:
     """What Select API needs to decide, per app, which published APIs a task may call."""
-    published = []
-    with ctx.store.read() as q:
-        _, drafts = q.list_apis(
-            name=None, group_id=None, app_id=None, published=True, offset=0, limit=ALL
-        )
-        for draft in drafts:
-            api = q.get_published_api(draft.id)
-            if api is not None:  # the snapshot, not the draft, is what a task calls
-                published.append(api)
+    # The snapshot, not the draft, is what a task calls.
+    published = apis_service.list_published(ctx)
     granted: dict[str, list[str]] = {}
     for grant in grants.list_grants(ctx, None, None, 0, ALL).items:
         granted.setdefault(grant.app_id, []).append(grant.api_id)
@@ -72,7 +66,7 @@ def tasks_page(
     app_id: str = "",
     page: int = 1,
 ) -> HTMLResponse:
-    page = max(page, 1)
+    page = min(max(page, 1), 1_000_000)
     chosen: TaskStatus | None = next((s for s in STATUSES if s == status), None)
     result = tasks.list_tasks(
         ctx, name=q.strip()[:64] or None, status=chosen, app_id=app_id or None, api_id=None,
@@ -232,8 +226,9 @@ def preview_trigger(ctx: Ctx, raw: JsonDep) -> JSONResponse:
     if not isinstance(raw, dict):
         return JSONResponse({"field": "body", "error_msg": "must be a JSON object"}, 400)
     data = {k: v for k, v in raw.items() if v not in ("", None)}
-    if isinstance(data.get("effective_time"), str) and len(data["effective_time"]) == 16:
-        data["effective_time"] += ":00"  # datetime-local drops zero seconds
+    for moment in ("effective_time", "end_time"):
+        if isinstance(data.get(moment), str) and len(data[moment]) == 16:
+            data[moment] += ":00"  # datetime-local drops zero seconds
     try:
         result = preview.preview(ctx, validate(PreviewRequest, data))
     except ApicronError as error:

@@ -115,3 +115,9 @@ def delete_api(ctx: Context, api_id: str) -> None:
                 code="API_IN_USE",
             )
         q.delete_api(api_id)
+
+
+def list_published(ctx: Context) -> list[PublishedApi]:
+    """Every published snapshot (what tasks call and the gateway serves), by id."""
+    with ctx.store.read() as q:
+        return [api for api, _ in q.list_published_apis_with_domain()]

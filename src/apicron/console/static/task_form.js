@@ -30,6 +30,7 @@
     const body = {
       trigger_type: triggerType(),
       effective_time: $("effective_time").value || null,
+      end_time: $("end_time").value || null,
       timezone: $("timezone").value || null,
       count: 5,
     };
@@ -205,7 +206,7 @@
   ["cron_expression", "interval_value", "effective_time"].forEach(function (id) {
     $(id).addEventListener("input", schedulePreview);
   });
-  ["interval_unit", "timezone", "trigger_cron", "trigger_calendar", "effective_time"].forEach(function (id) {
+  ["interval_unit", "timezone", "trigger_cron", "trigger_calendar", "effective_time", "end_time"].forEach(function (id) {
     $(id).addEventListener("change", function () { switchTrigger(); schedulePreview(); });
   });
   $("select-api").addEventListener("click", openPicker);
