@@ -11,6 +11,7 @@ from apicron.console.web import (
     Ctx,
     FormDep,
     SessionDep,
+    act,
     back,
     render,
     timezones,
@@ -145,14 +146,12 @@ def reset_secret(app_id: str, session: SessionDep, _form: FormDep, ctx: Ctx) -> 
 
 @router.post("/apps/{app_id}/delete")
 def delete_app(app_id: str, session: SessionDep, _form: FormDep, ctx: Ctx) -> RedirectResponse:
-    try:
+    def delete() -> str:
         name = apps.get_app(ctx, app_id).name
         apps.delete_app(ctx, app_id)
-    except ApicronError as error:
-        session.flash("error", f"Not deleted: {error}")
-    else:
-        session.flash("ok", f"Integration application {name} deleted.")
-    return back(f"{PREFIX}/apps")
+        return f"Integration application {name} deleted."
+
+    return act(session, f"{PREFIX}/apps", delete, "Not deleted: ")
 
 
 # --- API Connect > APIs -------------------------------------------------------------------
@@ -207,13 +206,11 @@ def create_group(request: Request, session: SessionDep, form: FormDep, ctx: Ctx)
 
 @router.post("/groups/{group_id}/delete")
 def delete_group(group_id: str, session: SessionDep, _form: FormDep, ctx: Ctx) -> RedirectResponse:
-    try:
+    def delete() -> str:
         groups.delete_group(ctx, group_id)
-    except ApicronError as error:
-        session.flash("error", f"Not deleted: {error}")
-    else:
-        session.flash("ok", "API group deleted.")
-    return back(f"{PREFIX}/apis")
+        return "API group deleted."
+
+    return act(session, f"{PREFIX}/apis", delete, "Not deleted: ")
 
 
 API_FIELDS = ("group_id", "name", "description", "method", "path", "auth_type", "backend_url",
@@ -252,35 +249,28 @@ def create_api(request: Request, session: SessionDep, form: FormDep, ctx: Ctx) -
 
 @router.post("/apis/{api_id}/publish")
 def publish(api_id: str, session: SessionDep, _form: FormDep, ctx: Ctx) -> RedirectResponse:
-    try:
-        api = apis.publish_api(ctx, api_id)
-    except ApicronError as error:
-        session.flash("error", f"Not published: {error}")
-    else:
-        session.flash("ok", f"API {api.name} published: the gateway serves it now.")
-    return back(f"{PREFIX}/apis")
+    return act(
+        session, f"{PREFIX}/apis",
+        lambda: f"API {apis.publish_api(ctx, api_id).name} published: the gateway serves it now.",
+        "Not published: ",
+    )
 
 
 @router.post("/apis/{api_id}/unpublish")
 def unpublish(api_id: str, session: SessionDep, _form: FormDep, ctx: Ctx) -> RedirectResponse:
-    try:
-        api = apis.unpublish_api(ctx, api_id)
-    except ApicronError as error:
-        session.flash("error", f"Not unpublished: {error}")
-    else:
-        session.flash("ok", f"API {api.name} unpublished.")
-    return back(f"{PREFIX}/apis")
+    return act(
+        session, f"{PREFIX}/apis",
+        lambda: f"API {apis.unpublish_api(ctx, api_id).name} unpublished.", "Not unpublished: ",
+    )
 
 
 @router.post("/apis/{api_id}/delete")
 def delete_api(api_id: str, session: SessionDep, _form: FormDep, ctx: Ctx) -> RedirectResponse:
-    try:
+    def delete() -> str:
         apis.delete_api(ctx, api_id)
-    except ApicronError as error:
-        session.flash("error", f"Not deleted: {error}")
-    else:
-        session.flash("ok", "API deleted.")
-    return back(f"{PREFIX}/apis")
+        return "API deleted."
+
+    return act(session, f"{PREFIX}/apis", delete, "Not deleted: ")
 
 
 @router.get("/apis/{api_id}/authorize")

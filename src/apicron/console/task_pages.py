@@ -16,6 +16,7 @@ from apicron.console.web import (
     FormDep,
     JsonDep,
     SessionDep,
+    act,
     back,
     render,
     timezones,
@@ -155,30 +156,25 @@ def update_task(
     return back(f"{PREFIX}/tasks")
 
 
-def _action(session: SessionDep, done: str, call: Any, *args: Any) -> RedirectResponse:
-    try:
-        result = call(*args)
-    except ApicronError as error:
-        session.flash("error", str(error))
-    else:
-        name = getattr(result, "name", None)
-        session.flash("ok", done.format(name=name or "the task"))
-    return back(f"{PREFIX}/tasks")
-
-
 @router.post("/tasks/{task_id}/start")
 def start_task(task_id: str, session: SessionDep, _form: FormDep, ctx: Ctx) -> RedirectResponse:
-    return _action(session, "Task {name} started.", tasks.start_task, ctx, task_id)
+    return act(session, f"{PREFIX}/tasks",
+               lambda: f"Task {tasks.start_task(ctx, task_id).name} started.")
 
 
 @router.post("/tasks/{task_id}/stop")
 def stop_task(task_id: str, session: SessionDep, _form: FormDep, ctx: Ctx) -> RedirectResponse:
-    return _action(session, "Task {name} stopped.", tasks.stop_task, ctx, task_id)
+    return act(session, f"{PREFIX}/tasks",
+               lambda: f"Task {tasks.stop_task(ctx, task_id).name} stopped.")
 
 
 @router.post("/tasks/{task_id}/delete")
 def delete_task(task_id: str, session: SessionDep, _form: FormDep, ctx: Ctx) -> RedirectResponse:
-    return _action(session, "Task deleted.", tasks.delete_task, ctx, task_id)
+    def delete() -> str:
+        tasks.delete_task(ctx, task_id)
+        return "Task deleted."
+
+    return act(session, f"{PREFIX}/tasks", delete)
 
 
 @router.post("/tasks/{task_id}/run")

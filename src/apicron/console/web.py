@@ -5,6 +5,7 @@ from __future__ import annotations
 import hmac
 import secrets
 import zoneinfo
+from collections.abc import Callable
 from datetime import UTC, datetime
 from functools import cache
 from pathlib import Path
@@ -17,6 +18,7 @@ from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 
 from apicron.console.sessions import COOKIE, LIFETIME_S, Session, Sessions
+from apicron.domain.errors import ApicronError
 from apicron.services.context import Context
 from apicron.triggers import load_zone
 
@@ -168,6 +170,20 @@ def render(
 def back(path: str) -> RedirectResponse:
     """Post-redirect-get: a form's answer is a 303 to the page that shows the result."""
     return RedirectResponse(path, status_code=303)
+
+
+def act(
+    session: Session, to: str, action: Callable[[], str], refused: str = ""
+) -> RedirectResponse:
+    """Run a state change posted by a button: flash the message it returns, or the
+    service's refusal (after ``refused``), then go back to ``to``."""
+    try:
+        message = action()
+    except ApicronError as error:
+        session.flash("error", f"{refused}{error}")
+    else:
+        session.flash("ok", message)
+    return back(to)
 
 
 router = APIRouter(include_in_schema=False)

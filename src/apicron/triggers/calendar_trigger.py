@@ -14,7 +14,7 @@ from typing import Final
 from zoneinfo import ZoneInfo
 
 from apicron.triggers.describe import describe_calendar
-from apicron.triggers.model import Fire
+from apicron.triggers.model import Fire, FireSearch
 from apicron.triggers.zones import wall_to_utc
 
 UNITS: Final = ("MINUTE", "HOUR", "DAY", "WEEK", "MONTH")
@@ -23,7 +23,7 @@ _WALL_DAYS = {"DAY": 1, "WEEK": 7}
 
 
 @dataclass(frozen=True)
-class CalendarTrigger:
+class CalendarTrigger(FireSearch):
     unit: str
     value: int
     effective_time: datetime
@@ -34,17 +34,6 @@ class CalendarTrigger:
         if self.unit not in UNITS:
             raise ValueError(f"unit must be one of {UNITS}, got {self.unit!r}")
         object.__setattr__(self, "anchor", self.effective_time.astimezone(self.zone))
-
-    def first_at_or_after(self, t: datetime) -> datetime | None:
-        try:
-            earlier = t - timedelta(microseconds=1)
-        except OverflowError:
-            earlier = t
-        return self.next_after(earlier)
-
-    def next_after(self, t: datetime) -> datetime | None:
-        fire = self.next_fire(t)
-        return None if fire is None else fire[0]
 
     def next_fire(self, t: datetime) -> Fire | None:
         anchor_wall = self.anchor.replace(tzinfo=None)

@@ -8,29 +8,16 @@ from zoneinfo import ZoneInfo
 
 from apicron.triggers.cron_expression import CronExpression
 from apicron.triggers.describe import describe_cron
-from apicron.triggers.model import Fire
+from apicron.triggers.model import Fire, FireSearch
 from apicron.triggers.zones import end_of_repeat, wall_to_utc
 
 _SECOND = timedelta(seconds=1)
-_MICROSECOND = timedelta(microseconds=1)
 
 
 @dataclass(frozen=True)
-class CronTrigger:
+class CronTrigger(FireSearch):
     expression: CronExpression
     zone: ZoneInfo
-
-    def first_at_or_after(self, t: datetime) -> datetime | None:
-        # Fires fall on whole seconds, so "at or after t" is "after t minus the clock's tick".
-        try:
-            earlier = t - _MICROSECOND
-        except OverflowError:
-            earlier = t
-        return self.next_after(earlier)
-
-    def next_after(self, t: datetime) -> datetime | None:
-        fire = self.next_fire(t)
-        return None if fire is None else fire[0]
 
     def next_fire(self, t: datetime) -> Fire | None:
         """Search in wall time: wall-to-instant is monotonic, so the first matching wall time

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Protocol
 
 # A fire instant (aware UTC) and the wall time that asked for it (naive, in the task zone).
@@ -27,6 +27,28 @@ class FireSource(Protocol):
 
     @property
     def description(self) -> str: ...
+
+
+_MICROSECOND = timedelta(microseconds=1)
+
+
+class FireSearch:
+    """``first_at_or_after`` and ``next_after`` for a trigger that defines ``next_fire``."""
+
+    def next_fire(self, t: datetime) -> Fire | None:
+        raise NotImplementedError
+
+    def first_at_or_after(self, t: datetime) -> datetime | None:
+        # "At or after t" is "after t minus the clock's tick" (datetimes count microseconds).
+        try:
+            earlier = t - _MICROSECOND
+        except OverflowError:
+            earlier = t
+        return self.next_after(earlier)
+
+    def next_after(self, t: datetime) -> datetime | None:
+        fire = self.next_fire(t)
+        return None if fire is None else fire[0]
 
 
 @dataclass(frozen=True)
