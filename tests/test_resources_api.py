@@ -343,3 +343,20 @@ class TestPreview:
         r = client.post("/v1/cron/preview", json=body)
         assert r.status_code == 400, r.text
         assert r.json()["error_msg"].startswith(field)
+
+
+def test_every_operation_in_the_openapi_document_needs_the_token(
+    server: ApicronProcess,
+) -> None:
+    with server.client(token=None) as anonymous:
+        document = anonymous.get("/openapi.json").json()
+        operations = [
+            (method.upper(), path.replace("{", "").replace("}", ""))
+            for path, item in document["paths"].items()
+            for method in item
+        ]
+        assert len(operations) >= 30
+        for method, path in operations:
+            r = anonymous.request(method, path, json={})
+            expected = 200 if path == "/healthz" else 401
+            assert r.status_code == expected, (method, path, r.text)
