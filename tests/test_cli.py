@@ -197,3 +197,24 @@ def test_task_run_and_runs(server: ApicronProcess, world: World) -> None:
     assert table.returncode == 0, table.stderr
     assert "MANUAL" in table.stdout and "CONNECT" in table.stdout
     assert "attempt 1" in table.stdout
+
+
+def test_cron_explain_works_without_a_server() -> None:
+    def explain(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-m", "apicron", "cron", "explain", *args],
+            capture_output=True, text=True, timeout=60, check=False,
+            env={**os.environ, "APICRON_URL": "http://127.0.0.1:9"},
+        )
+
+    shown = explain("0 0 12 ? * 6#3", "--tz", "Europe/Berlin", "--next", "3")
+    assert shown.returncode == 0, shown.stderr
+    lines = shown.stdout.splitlines()
+    assert "third Friday" in lines[0] and "Europe/Berlin" in lines[0]
+    assert len(lines) == 4
+    assert all("T11:00:00Z" in line and "+01:00" in line for line in lines[1:])
+    gap = explain("0 30 2 * 3 ?", "--tz", "America/New_York", "--next", "31")
+    assert "moved by a DST change" in gap.stdout
+    refused = explain("0 0 12 * * 6#3")
+    assert refused.returncode == 1
+    assert refused.stderr.startswith("apicron: error: cron_expression:")
