@@ -49,6 +49,15 @@ class TestAuth:
                                                                    "application/json"})
         assert r.status_code == 400 and r.json()["error_msg"].startswith("body")
 
+    @pytest.mark.parametrize("body", [b'{"name": "ab\xff\xfecd"}', b"[" * 100_000 + b"]" * 100_000])
+    def test_an_undecodable_body_is_a_400_naming_the_body(
+        self, client: httpx.Client, body: bytes
+    ) -> None:
+        r = client.post("/v1/apps", content=body, headers={"Content-Type": "application/json"})
+        assert r.status_code == 400, r.text
+        assert r.json()["error_code"] == "INVALID_INPUT"
+        assert r.json()["error_msg"].startswith("body")
+
     def test_a_request_over_4_mib_is_413(self, client: httpx.Client) -> None:
         r = client.post("/v1/apps", content=b"x" * (4 * 1024 * 1024 + 1),
                         headers={"Content-Type": "application/json"})
