@@ -8,7 +8,7 @@ Unique-constraint violations become ``Conflict`` here, the only place that knows
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from datetime import datetime
 from typing import Any, TypeVar
@@ -57,13 +57,18 @@ class Queries(ExecutionQueries):
         return None if row is None else model.model_validate(dict(row))
 
     def _page(
-        self, model: type[R], statement: Select[Any], order: Any, offset: int, limit: int
+        self,
+        convert: Callable[[Mapping[Any, Any]], R],
+        statement: Select[Any],
+        order: Any,
+        offset: int,
+        limit: int,
     ) -> tuple[int, list[R]]:
         total = self.connection.execute(
             select(func.count()).select_from(statement.subquery())
         ).scalar_one()
         rows = self.connection.execute(statement.order_by(*order).offset(offset).limit(limit))
-        return total, [model.model_validate(dict(r)) for r in rows.mappings()]
+        return total, [convert(dict(r)) for r in rows.mappings()]
 
     def _insert(self, table: Any, values: Mapping[str, Any], conflict: str) -> None:
         # A savepoint keeps the surrounding transaction usable after a unique violation.
@@ -124,20 +129,12 @@ class Queries(ExecutionQueries):
     def get_app(self, app_id: str) -> App | None:
         return self._one(App, self._app_select.where(apps.c.id == app_id))
 
-    def get_app_by_name(self, name: str) -> App | None:
-        return self._one(App, self._app_select.where(apps.c.name == name))
-
-    def get_app_secret(self, app_id: str) -> str | None:
-        """The encrypted secret; decrypting is the caller's business."""
-        return self.connection.execute(
-            select(apps.c.secret_encrypted).where(apps.c.id == app_id)
-        ).scalar_one_or_none()
-
     def list_apps(self, name: str | None, offset: int, limit: int) -> tuple[int, list[App]]:
         statement = self._app_select
         if name:
             statement = statement.where(func.lower(apps.c.name).like(_like(name), escape="\\"))
-        return self._page(App, statement, (apps.c.created_at.desc(), apps.c.id), offset, limit)
+        order = (apps.c.created_at.desc(), apps.c.id)
+        return self._page(App.model_validate, statement, order, offset, limit)
 
     def update_app(self, app_id: str, values: Mapping[str, Any]) -> int:
         return self._update(
@@ -177,7 +174,7 @@ class Queries(ExecutionQueries):
         if app_id:
             statement = statement.where(api_groups.c.app_id == app_id)
         order = (api_groups.c.created_at.desc(), api_groups.c.id)
-        return self._page(Group, statement, order, offset, limit)
+        return self._page(Group.model_validate, statement, order, offset, limit)
 
     def update_group(self, group_id: str, values: Mapping[str, Any]) -> int:
         return self._update(
@@ -239,13 +236,8 @@ class Queries(ExecutionQueries):
             statement = statement.where(
                 apis.c.published_at.is_not(None) if published else apis.c.published_at.is_(None)
             )
-        total = self.connection.execute(
-            select(func.count()).select_from(statement.subquery())
-        ).scalar_one()
-        rows = self.connection.execute(
-            statement.order_by(apis.c.created_at.desc(), apis.c.id).offset(offset).limit(limit)
-        ).mappings()
-        return total, [self._api(r) for r in rows]
+        order = (apis.c.created_at.desc(), apis.c.id)
+        return self._page(self._api, statement, order, offset, limit)
 
     def update_api(self, api_id: str, values: Mapping[str, Any]) -> int:
         return self._update(
@@ -313,7 +305,7 @@ class Queries(ExecutionQueries):
         if api_id:
             statement = statement.where(app_auths.c.api_id == api_id)
         order = (app_auths.c.created_at.desc(), app_auths.c.id)
-        return self._page(Grant, statement, order, offset, limit)
+        return self._page(Grant.model_validate, statement, order, offset, limit)
 
     def delete_grant(self, grant_id: str) -> None:
         self.connection.execute(delete(app_auths).where(app_auths.c.id == grant_id))
@@ -325,9 +317,6 @@ class Queries(ExecutionQueries):
 
     def get_task(self, task_id: str) -> StoredTask | None:
         return self._one(StoredTask, select(tasks).where(tasks.c.id == task_id))
-
-    def get_task_by_name(self, name: str) -> StoredTask | None:
-        return self._one(StoredTask, select(tasks).where(tasks.c.name == name))
 
     def list_tasks(
         self,
@@ -349,7 +338,7 @@ class Queries(ExecutionQueries):
         if api_id:
             statement = statement.where(tasks.c.api_id == api_id)
         order = (tasks.c.created_at.desc(), tasks.c.id)
-        return self._page(StoredTask, statement, order, offset, limit)
+        return self._page(StoredTask.model_validate, statement, order, offset, limit)
 
     def update_task(self, task_id: str, values: Mapping[str, Any]) -> int:
         return self._update(
