@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import random
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 
@@ -100,3 +101,34 @@ class TestRetryPolicy:
         assert parse_retry_after("Fri, 01 Jan 2027 00:00:10 GMT", now) == 10.0
         assert parse_retry_after("soon", now) is None
         assert parse_retry_after(None, now) is None
+
+
+class TestChangeFeed:
+    def test_task_changes_wake_the_engine_without_staling_the_gateway(
+        self, tmp_path: Path
+    ) -> None:
+        from apicron.domain.models import ApiCreate, AppCreate, GroupCreate, TaskCreate
+        from apicron.server import open_runtime
+        from apicron.services import apis, apps, groups, tasks
+        from apicron.settings import load_settings
+
+        settings = load_settings({"APICRON_DATA_DIR": str(tmp_path),
+                                  "APICRON_ADMIN_TOKEN": "feed-test-token-0123456789"})
+        ctx = open_runtime(settings, announce_token=False).ctx
+        woken: list[int] = []
+        ctx.changes.subscribe(lambda: woken.append(ctx.changes.version))
+        app = apps.create_app(ctx, AppCreate(name="feed"))
+        group = groups.create_group(ctx, GroupCreate(name="feed", app_id=app.id))
+        api = apis.create_api(ctx, ApiCreate(group_id=group.id, name="feed", method="GET",
+                                             path="/feed", backend_url="http://127.0.0.1:9/"))
+        before = ctx.changes.version
+        apis.publish_api(ctx, api.id)
+        assert ctx.changes.version == before + 1 and len(woken) == 1
+        task = tasks.create_task(ctx, TaskCreate(name="feed", app_id=app.id, api_id=api.id,
+                                                 trigger_type="CRON",
+                                                 cron_expression="0 0 * * * ?"))
+        tasks.start_task(ctx, task.id)
+        tasks.stop_task(ctx, task.id)
+        assert ctx.changes.version == before + 1  # the gateway's snapshot is still valid
+        assert len(woken) == 3  # but the engine heard both
+        ctx.store.close()

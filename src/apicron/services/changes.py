@@ -23,15 +23,21 @@ class ChangeFeed:
         return self._version
 
     def bump(self) -> None:
+        """Configuration changed (apps, APIs, grants, instance): caches go stale."""
         with self._lock:
             self._version += 1
+        self.notify()
+
+    def notify(self) -> None:
+        """Only the schedule changed (tasks, runs): wake listeners, keep caches."""
+        with self._lock:
             listeners = list(self._listeners)
         for listener in listeners:
             listener()
 
     def subscribe(self, listener: Callable[[], None]) -> Callable[[], None]:
-        """Call ``listener`` (from the committing thread) after each bump; returns the
-        function that unsubscribes it."""
+        """Call ``listener`` (from the committing thread) after each bump or notify;
+        returns the function that unsubscribes it."""
         with self._lock:
             self._listeners.append(listener)
 

@@ -36,7 +36,16 @@ class Context:
 
     @contextmanager
     def changing(self) -> Iterator[Queries]:
-        """A write transaction whose commit caches (gateway, engine) must see at once."""
+        """A write transaction changing configuration the gateway and engine cache; both
+        see it once it is committed."""
         with self.store.write() as q:
             yield q
         self.changes.bump()
+
+    @contextmanager
+    def scheduling(self) -> Iterator[Queries]:
+        """A write transaction changing only what fires when (tasks, manual runs): the
+        engine is woken at once, the gateway's snapshot stays valid."""
+        with self.store.write() as q:
+            yield q
+        self.changes.notify()

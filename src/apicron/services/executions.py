@@ -13,7 +13,7 @@ from apicron.services.tasks import load_task
 def run_task(ctx: Context, task_id: str) -> Execution:
     """Seed: run once now, in any state (trigger MANUAL); the engine picks it up at once."""
     now, execution_id = ctx.now(), new_id()
-    with ctx.changing() as q:
+    with ctx.scheduling() as q:
         load_task(q, task_id)
         q.insert_manual_execution(execution_id, task_id, now)
         execution = q.get_execution(execution_id)

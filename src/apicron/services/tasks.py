@@ -209,7 +209,7 @@ def _refuse_started(task: StoredTask, action: str) -> None:
 
 
 def update_task(ctx: Context, task_id: str, patch: TaskUpdate) -> Task:
-    with ctx.changing() as q:
+    with ctx.scheduling() as q:
         task = load_task(q, task_id)
         _refuse_started(task, "edited")
         merged = _fields_of(task)
@@ -224,14 +224,14 @@ def update_task(ctx: Context, task_id: str, patch: TaskUpdate) -> Task:
 
 
 def delete_task(ctx: Context, task_id: str) -> None:
-    with ctx.changing() as q:
+    with ctx.scheduling() as q:
         _refuse_started(load_task(q, task_id), "deleted")
         q.delete_task(task_id)
 
 
 def start_task(ctx: Context, task_id: str) -> Task:
     now = ctx.now()
-    with ctx.changing() as q:
+    with ctx.scheduling() as q:
         task = load_task(q, task_id)
         if task.status == "STARTED":
             return present(q, task)
@@ -253,7 +253,7 @@ def start_task(ctx: Context, task_id: str) -> Task:
 
 
 def stop_task(ctx: Context, task_id: str) -> Task:
-    with ctx.changing() as q:
+    with ctx.scheduling() as q:
         task = load_task(q, task_id)
         if task.status == "INITIALIZED":
             raise Conflict(
