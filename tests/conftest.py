@@ -8,6 +8,7 @@ from typing import Any
 import httpx
 import pytest
 
+from tests.pg_cluster import PostgresCluster
 from tests.servers import ApicronProcess
 
 _names = itertools.count(1)
@@ -88,16 +89,50 @@ class World:
 
 
 @pytest.fixture(scope="session")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ApicronProcess]:
-    process = ApicronProcess(tmp_path_factory.mktemp("apicron")).start()
+def postgres() -> Iterator[PostgresCluster]:
+    """One throw-away PostgreSQL server for the whole run; each user gets a new database."""
+    cluster = PostgresCluster().start()
+    yield cluster
+    cluster.stop()
+
+
+@pytest.fixture(scope="session", params=["sqlite", "postgresql"])
+def database(request: pytest.FixtureRequest) -> str:
+    """The kind of database the store, engine and API tests run on: each runs on both."""
+    return str(request.param)
+
+
+def new_database(request: pytest.FixtureRequest, kind: str) -> dict[str, str]:
+    """The environment pointing a new apicron process at a new empty database of ``kind``
+    (SQLite: the file in its data directory)."""
+    if kind == "sqlite":
+        return {}
+    cluster: PostgresCluster = request.getfixturevalue("postgres")
+    return {"APICRON_DATABASE_URL": cluster.create_database()}
+
+
+@pytest.fixture
+def database_url(request: pytest.FixtureRequest, database: str) -> str | None:
+    """A new empty database of the kind under test (``None``: the SQLite default)."""
+    return new_database(request, database).get("APICRON_DATABASE_URL")
+
+
+@pytest.fixture(scope="session")
+def server(
+    request: pytest.FixtureRequest, database: str, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[ApicronProcess]:
+    env = new_database(request, database)
+    process = ApicronProcess(tmp_path_factory.mktemp(f"apicron-{database}"), env).start()
     yield process
     process.stop()
 
 
 @pytest.fixture
-def fresh_server(tmp_path: Path) -> Iterator[ApicronProcess]:
+def fresh_server(
+    request: pytest.FixtureRequest, database: str, tmp_path: Path
+) -> Iterator[ApicronProcess]:
     """A server of its own, for tests that change instance-wide state."""
-    process = ApicronProcess(tmp_path / "data").start()
+    process = ApicronProcess(tmp_path / "data", new_database(request, database)).start()
     yield process
     process.stop()
 

@@ -85,11 +85,12 @@ class Backend:
 
 
 class Harness:
-    def __init__(self, data_dir: Path):
+    def __init__(self, data_dir: Path, database_url: str | None = None):
         self.clock = DrivenClock(START)
-        settings = load_settings(
-            {"APICRON_DATA_DIR": str(data_dir), "APICRON_ADMIN_TOKEN": ADMIN_TOKEN}
-        )
+        env = {"APICRON_DATA_DIR": str(data_dir), "APICRON_ADMIN_TOKEN": ADMIN_TOKEN}
+        if database_url:
+            env["APICRON_DATABASE_URL"] = database_url
+        settings = load_settings(env)
         runtime = open_runtime(settings, announce_token=False)
         self.ctx: Context = dataclasses.replace(runtime.ctx, clock=self.clock.now)
         self.backend = Backend()

@@ -24,8 +24,9 @@ def free_port() -> int:
 class ApicronProcess:
     """``apicron serve`` in a child process with its own data directory and ports."""
 
-    def __init__(self, data_dir: Path, env: dict[str, str] | None = None):
+    def __init__(self, data_dir: Path, env: dict[str, str] | None = None, role: str = "all"):
         self.data_dir = data_dir
+        self.role = role
         self.api_port = free_port()
         self.gateway_port = free_port()
         self.url = f"http://127.0.0.1:{self.api_port}"
@@ -42,9 +43,10 @@ class ApicronProcess:
 
     def start(self, timeout: float = 30) -> ApicronProcess:
         self.data_dir.mkdir(parents=True, exist_ok=True)
+        logged_before = self.log_path.stat().st_size if self.log_path.exists() else 0
         with self.log_path.open("ab") as log:
             self.process = subprocess.Popen(
-                [sys.executable, "-m", "apicron", "serve"],
+                [sys.executable, "-m", "apicron", "serve", "--role", self.role],
                 env=self.env,
                 stdout=log,
                 stderr=subprocess.STDOUT,
@@ -53,11 +55,16 @@ class ApicronProcess:
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
                 raise RuntimeError(f"apicron exited at start:\n{self.log()}")
-            try:
-                if httpx.get(f"{self.url}/healthz", timeout=1).status_code == 200:
-                    return self
-            except httpx.HTTPError:
-                pass
+            if self.role in ("all", "api"):
+                try:
+                    if httpx.get(f"{self.url}/healthz", timeout=1).status_code == 200:
+                        return self
+                except httpx.HTTPError:
+                    pass
+            elif f"listening (role {self.role})".encode() in (
+                self.log_path.read_bytes()[logged_before:]
+            ):
+                return self
             time.sleep(0.05)
         raise RuntimeError(f"apicron did not become healthy:\n{self.log()}")
 

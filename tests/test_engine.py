@@ -16,10 +16,10 @@ from apicron.services import apps, executions, grants, instance, tasks
 from tests.engine_harness import START, Harness
 
 
-def scenario(fn: Callable[[Harness], Awaitable[None]]) -> Callable[[Path], None]:
-    def test(tmp_path: Path) -> None:
+def scenario(fn: Callable[[Harness], Awaitable[None]]) -> Callable[[Path, str | None], None]:
+    def test(tmp_path: Path, database_url: str | None) -> None:
         async def main() -> None:
-            async with Harness(tmp_path) as h:
+            async with Harness(tmp_path, database_url) as h:
                 await fn(h)
 
         asyncio.run(main())
@@ -81,10 +81,10 @@ async def test_the_request_arrives_as_configured_with_idempotency_headers(h: Har
     ("application/xml", "<order id='1'/>"), ("application/text", "plain words"),
 ])
 def test_xml_and_text_bodies_arrive_with_their_type(
-    tmp_path: Path, content_type: str, content: str
+    tmp_path: Path, database_url: str | None, content_type: str, content: str
 ) -> None:
     async def main() -> None:
-        async with Harness(tmp_path) as h:
+        async with Harness(tmp_path, database_url) as h:
             h.task(h.api(method="PUT"), cron_expression="0 0 * * * ?",
                    request={"body": {"content_type": content_type, "content": content}})
             await h.advance(1)

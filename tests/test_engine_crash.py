@@ -43,9 +43,15 @@ def parse(moment: str) -> datetime:
     return datetime.fromisoformat(moment.replace("Z", "+00:00"))
 
 
-def test_it_fires_on_schedule_and_answers_history(tmp_path: Path) -> None:
+def db_env(database_url: str | None) -> dict[str, str]:
+    return {"APICRON_DATABASE_URL": database_url} if database_url else {}
+
+
+def test_it_fires_on_schedule_and_answers_history(
+    tmp_path: Path, database_url: str | None
+) -> None:
     backend = Backend().start()
-    server = ApicronProcess(tmp_path / "data").start()
+    server = ApicronProcess(tmp_path / "data", db_env(database_url)).start()
     try:
         with server.client() as client:
             world = World(client)
@@ -76,10 +82,10 @@ def test_it_fires_on_schedule_and_answers_history(tmp_path: Path) -> None:
 
 
 def test_kill_9_during_a_one_per_second_schedule_loses_and_doubles_nothing(
-    tmp_path: Path,
+    tmp_path: Path, database_url: str | None
 ) -> None:
     backend = Backend().start()
-    server = ApicronProcess(tmp_path / "data")
+    server = ApicronProcess(tmp_path / "data", db_env(database_url))
     server.start()
     try:
         with server.client() as client:

@@ -6,6 +6,7 @@ import sqlite3
 from typing import Any
 
 import httpx
+import psycopg
 import pytest
 
 from tests.conftest import World, unique
@@ -119,16 +120,26 @@ class TestApps:
     def test_secrets_are_encrypted_at_rest(self, server: ApicronProcess, world: World) -> None:
         app = world.app()
         reset = world.ok(world.client.post(f"/v1/apps/{app['id']}/reset-secret"))
-        raw = b"".join(
-            p.read_bytes() for p in server.data_dir.iterdir() if p.name.startswith("apicron.db")
-        )
-        assert app["key"].encode() in raw  # the file is the live database
+        url = server.env.get("APICRON_DATABASE_URL")
+        if url is None:
+            raw = b"".join(
+                p.read_bytes() for p in server.data_dir.iterdir()
+                if p.name.startswith("apicron.db")
+            )
+            with sqlite3.connect(server.data_dir / "apicron.db") as db:
+                (stored,) = db.execute(
+                    "SELECT secret_encrypted FROM apps WHERE id = ?", (app["id"],)
+                ).fetchone()
+        else:
+            with psycopg.connect(url) as db:
+                rows = db.execute("SELECT row_to_json(a)::text FROM apps a").fetchall()
+                raw = "".join(r[0] for r in rows).encode()
+                (stored,) = db.execute(  # type: ignore[misc]
+                    "SELECT secret_encrypted FROM apps WHERE id = %s", (app["id"],)
+                ).fetchone()
+        assert app["key"].encode() in raw  # what was read is the live database
         assert app["secret"].encode() not in raw
         assert reset["secret"].encode() not in raw
-        with sqlite3.connect(server.data_dir / "apicron.db") as db:
-            (stored,) = db.execute(
-                "SELECT secret_encrypted FROM apps WHERE id = ?", (app["id"],)
-            ).fetchone()
         assert stored.startswith("gAAAAA")  # a Fernet token
 
     def test_secrets_never_reach_the_log(self, server: ApicronProcess, world: World) -> None:
@@ -139,7 +150,8 @@ class TestApps:
         assert "test-admin-token" not in log
 
     def test_private_files_are_mode_0600(self, server: ApicronProcess) -> None:
-        for name in ("apicron.db", "secret.key"):
+        on_sqlite = "APICRON_DATABASE_URL" not in server.env
+        for name in ("apicron.db", "secret.key") if on_sqlite else ("secret.key",):
             assert (server.data_dir / name).stat().st_mode & 0o777 == 0o600, name
         assert server.data_dir.stat().st_mode & 0o777 == 0o700
 

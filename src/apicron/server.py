@@ -25,7 +25,9 @@ from apicron.engine.scheduler import Engine, EngineSettings
 from apicron.gateway import Gateway
 from apicron.gateway.proxy import backend_session
 from apicron.gateway.snapshot import SnapshotCache
+from apicron.services.change_watcher import ChangeWatcher
 from apicron.services.context import Context, system_clock
+from apicron.services.nodes import Heartbeat
 from apicron.settings import Settings
 from apicron.store import migrate
 from apicron.store.database import make_engine
@@ -41,7 +43,9 @@ class Runtime:
     admin_token: str
 
 
-def open_runtime(settings: Settings, *, announce_token: bool = True) -> Runtime:
+def open_runtime(
+    settings: Settings, *, announce_token: bool = True, role: str = "all"
+) -> Runtime:
     """Everything a process of this instance needs, with the schema upgraded."""
     if settings.is_sqlite:
         ensure_private_dir(settings.data_dir)
@@ -60,7 +64,7 @@ def open_runtime(settings: Settings, *, announce_token: bool = True) -> Runtime:
             file=sys.stderr,
             flush=True,
         )
-    ctx = Context(store=store, secrets=box, gateway_url=settings.gateway_url)
+    ctx = Context(store=store, secrets=box, gateway_url=settings.gateway_url, role=role)
     return Runtime(settings=settings, ctx=ctx, admin_token=token)
 
 
@@ -113,6 +117,12 @@ async def _serve(runtime: Runtime, role: str = "all") -> None:
     listening = []
     try:
         async with contextlib.AsyncExitStack() as stack:
+            # Registered first, removed last: while this process serves, it is listed.
+            heartbeat = Heartbeat(runtime.ctx)
+            await heartbeat.start()
+            stack.push_async_callback(heartbeat.stop)
+            watcher = ChangeWatcher(runtime.ctx).start()
+            stack.callback(watcher.stop)
             if role in ("all", "gateway"):
                 # Started first, so that a healthy management API implies a listening gateway.
                 gateway = Gateway(runtime.ctx)
@@ -141,8 +151,9 @@ async def _serve(runtime: Runtime, role: str = "all") -> None:
             # for tens of milliseconds (measured: p99 under load, bench/gateway_latency).
             gc.freeze()
             log.info(
-                "apicron listening (role %s): %s, database %s",
-                role, ", ".join(listening) or "nothing", settings.database_url.split("://", 1)[0],
+                "apicron node %s listening (role %s): %s, database %s",
+                runtime.ctx.node_id, role, ", ".join(listening) or "nothing",
+                settings.database_shown,
             )
             if api_server is None:
                 await stop.wait()
@@ -168,7 +179,11 @@ async def _start_engine(
         runtime.ctx,
         dispatcher,
         clock,
-        EngineSettings(take_over_on_start=runtime.settings.is_sqlite),
+        EngineSettings(
+            take_over_on_start=runtime.settings.is_sqlite,
+            # Several nodes share the due tasks: smaller claims interleave between them.
+            batch_size=500 if runtime.settings.is_sqlite else 100,
+        ),
     )
     running = asyncio.create_task(engine.run(), name="apicron-engine")
 
@@ -195,7 +210,9 @@ def serve(settings: Settings, role: str = "all") -> None:
     """Run this process's listeners (``role``: all, api, gateway or scheduler) until a
     SIGINT or SIGTERM, then stop them and close the store."""
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
-    runtime = open_runtime(settings)
+    if role not in ROLES:
+        raise ConfigurationError(f"role must be one of {', '.join(ROLES)}, got {role!r}")
+    runtime = open_runtime(settings, role=role)
     try:
         asyncio.run(_serve(runtime, role))
     finally:

@@ -35,6 +35,20 @@ class Settings:
     def is_sqlite(self) -> bool:
         return self.database_url.startswith("sqlite")
 
+    @property
+    def database_shown(self) -> str:
+        """The database URL without its password, for logs and ``/healthz``."""
+        return redact_url(self.database_url)
+
+
+def redact_url(url: str) -> str:
+    scheme, sep, rest = url.partition("://")
+    credentials, at, location = rest.rpartition("@")
+    if not at:
+        return url
+    user = credentials.split(":", 1)[0]
+    return f"{scheme}{sep}{user}:***@{location}" if ":" in credentials else url
+
 
 def _port(name: str, raw: str) -> int:
     try:
@@ -61,16 +75,20 @@ def _host(name: str, raw: str) -> str:
 
 
 def _database_url(raw: str, data_dir: Path) -> str:
+    """The SQLAlchemy URL: SQLite by default; ``postgresql://`` runs on psycopg 3."""
     if not raw:
         return f"sqlite:///{data_dir / 'apicron.db'}"
-    scheme = raw.split(":", 1)[0].lower()
+    scheme, _, rest = raw.partition("://")
+    scheme = scheme.lower()
     if scheme in ("sqlite", "sqlite+pysqlite"):
         return raw
     if scheme in ("postgresql", "postgres", "postgresql+psycopg"):
-        raise ConfigurationError(
-            "APICRON_DATABASE_URL: PostgreSQL support arrives with multi-node mode; "
-            "use the embedded SQLite default for now"
-        )
+        if not rest.split("/", 1)[0]:
+            raise ConfigurationError(
+                "APICRON_DATABASE_URL must name the PostgreSQL host, as in "
+                "postgresql://user:password@host:5432/apicron"
+            )
+        return f"postgresql+psycopg://{rest}"
     raise ConfigurationError(
         f"APICRON_DATABASE_URL must start with sqlite:// or postgresql://, got scheme {scheme!r}"
     )

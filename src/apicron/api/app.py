@@ -21,6 +21,7 @@ from apicron.api.routes import (
     health,
     instance,
     metrics,
+    nodes,
     tasks,
 )
 from apicron.console import mount_console
@@ -28,7 +29,7 @@ from apicron.services.context import Context
 
 PROTECTED = (
     instance.router, apps.router, groups.router, apis.router, grants.router, tasks.router,
-    executions.router, cron.router, metrics.router,
+    executions.router, cron.router, metrics.router, nodes.router,
 )
 
 

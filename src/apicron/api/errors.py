@@ -13,6 +13,7 @@ from starlette.routing import Match
 
 from apicron.domain.errors import ApicronError, InvalidInput
 from apicron.domain.validation import invalid_input
+from apicron.store.database import is_unavailable
 
 log = logging.getLogger("apicron.api")
 
@@ -81,6 +82,14 @@ def install_error_handlers(app: FastAPI) -> None:
         return error_response(exc.status_code, code, message or str(exc.detail), headers=headers)
 
     @app.exception_handler(Exception)
-    async def _unexpected(_request: Request, exc: Exception) -> JSONResponse:
+    async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
+        if is_unavailable(exc):
+            # Nothing was changed (the transaction never committed): safe to retry.
+            request.app.state.ctx.health.failed(exc)
+            return error_response(
+                503, "DATABASE_UNAVAILABLE",
+                "the database is unreachable; nothing was changed, retry shortly",
+                headers={"Retry-After": "2"},
+            )
         log.exception("unexpected error", exc_info=exc)
         return error_response(500, "INTERNAL_ERROR", "internal error; see the server log")

@@ -57,11 +57,12 @@ def serve(
         Role,
         typer.Option(
             help="all: everything; api: management API and console only; gateway: the "
-            "gateway only; scheduler: the scheduler engine only (not in this version yet)",
+            "gateway only; scheduler: the scheduler engine only. Several processes of any "
+            "role can share one PostgreSQL database",
         ),
     ] = Role.ALL,
 ) -> None:
-    """Run apicron: management API (and console), gateway and scheduler in one process."""
+    """Run apicron: management API (and console), gateway and scheduler (or one of them)."""
     from apicron.server import serve as run
     from apicron.settings import Settings
 

@@ -54,6 +54,7 @@ def register(app: typer.Typer) -> None:
         grant_commands,
         group_commands,
         instance_commands,
+        node_commands,
         task_commands,
     )
 
@@ -63,6 +64,7 @@ def register(app: typer.Typer) -> None:
     app.add_typer(api_commands.cli, name="api")
     app.add_typer(grant_commands.cli, name="grant")
     app.add_typer(task_commands.cli, name="task")
+    app.command("nodes")(node_commands.nodes)
 
 
 def connect() -> Client:

@@ -67,6 +67,12 @@ class Input(BaseModel):
     # Unknown fields are refused: a misspelt optional field would otherwise be silently lost.
     model_config = ConfigDict(frozen=True, extra="forbid")
 
+    @model_validator(mode="before")
+    @classmethod
+    def _storable_text(cls, data: Any) -> Any:
+        rules.check_storable_text("", data)
+        return data
+
 
 class Page(Record, Generic[T]):
     total: int
@@ -406,6 +412,8 @@ class Attempt(Record):
     error_kind: ErrorKind | None
     error_msg: str | None
     response_excerpt: str | None
+    # The apicron node that recorded the attempt (see ``apicron nodes``).
+    node_id: str | None = None
 
 
 class ExecutionSummary(Record):
@@ -430,3 +438,16 @@ class Task(StoredTask):
 
     schedule_description: str
     last_execution: ExecutionSummary | None = None
+
+
+class Node(Record):
+    """One running apicron process, as registered in the store."""
+
+    id: str
+    role: str
+    host: str
+    pid: int
+    version: str
+    started_at: datetime
+    heartbeat_at: datetime
+    alive: bool = True

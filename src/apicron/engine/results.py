@@ -40,5 +40,13 @@ class ResultWriter:
         batch, self._batch = self._batch, ResultBatch()
         return batch
 
+    def restore(self, batch: ResultBatch) -> None:
+        """Put back a batch that could not be written, ahead of what came since (an
+        execution's updates must be applied in the order they were made)."""
+        self._batch = ResultBatch(
+            attempts=batch.attempts + self._batch.attempts,
+            updates=batch.updates + self._batch.updates,
+        )
+
     def __len__(self) -> int:
         return len(self._batch.attempts) + len(self._batch.updates)

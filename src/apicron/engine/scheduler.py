@@ -26,8 +26,6 @@ import asyncio
 import heapq
 import itertools
 import logging
-import os
-import socket
 from collections import Counter as Tally
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -44,6 +42,7 @@ from apicron.engine.planning import plan_task
 from apicron.engine.results import ResultBatch
 from apicron.services.context import Context, new_id
 from apicron.services.tasks import schedule_of
+from apicron.store.database import is_unavailable
 from apicron.store.store import Queries
 
 log = logging.getLogger("apicron.engine")
@@ -72,10 +71,11 @@ class EngineSettings:
     history_days: int = 30
     # Single-node SQLite: on start every unfinished execution is an orphan of a dead run.
     take_over_on_start: bool = True
-
-
-def default_node_id() -> str:
-    return f"{socket.gethostname()}-{os.getpid()}-{new_id()[:6]}"
+    # While the database is unreachable: how often to try again.
+    retry_every: timedelta = timedelta(seconds=1)
+    # After the database came back, other nodes' expired leases are left alone this long,
+    # so that nodes which were cut off too have renewed theirs before anyone adopts them.
+    recovery_grace: timedelta = timedelta(seconds=3)
 
 
 class Engine:
@@ -92,7 +92,7 @@ class Engine:
         self.clock = clock
         settings = settings or EngineSettings()
         if not settings.node_id:
-            settings = EngineSettings(**{**settings.__dict__, "node_id": default_node_id()})
+            settings = EngineSettings(**{**settings.__dict__, "node_id": ctx.node_id})
         self.settings = settings
         self._db = ThreadPoolExecutor(max_workers=1, thread_name_prefix="apicron-engine-db")
         self._planned: list[tuple[datetime, int, PlannedExecution]] = []
@@ -111,6 +111,9 @@ class Engine:
         self._next_queue_scan: datetime | None = None
         self._next_prune: datetime | None = None
         self._next_lease_renewal: datetime | None = None
+        self._started_up = False
+        self._database_lost = False
+        self._foreign_after: datetime | None = None
 
     # -- plumbing --------------------------------------------------------------------------
 
@@ -135,9 +138,18 @@ class Engine:
         writer = asyncio.create_task(self._write_results_soon(), name="engine-results")
         log.info("engine %s started", self.settings.node_id)
         try:
-            await self._take_queued(self.clock.now(), startup=True)
             while not self._stopping:
-                await self._pass()
+                try:
+                    if not self._started_up:
+                        await self._take_queued(self.clock.now(), startup=True)
+                        self._started_up = True
+                    await self._pass()
+                except Exception as exc:
+                    if not is_unavailable(exc):
+                        raise
+                    await self._database_unavailable(exc)
+                else:
+                    self._database_back()
         finally:
             unsubscribe()
             writer.cancel()
@@ -164,6 +176,19 @@ class Engine:
             return
         await self.clock.sleep_until(self._next_wake(), self._wake)
 
+    async def _database_unavailable(self, exc: BaseException) -> None:
+        """Nothing is fired without its fence: planned executions wait in memory (and are
+        recorded MISSED if the outage outlasts the grace), results wait in the writer."""
+        self.ctx.health.failed(exc)
+        self._database_lost = True
+        await self.clock.sleep_until(self.clock.now() + self.settings.retry_every, self._wake)
+
+    def _database_back(self) -> None:
+        if self._database_lost:
+            self._database_lost = False
+            self._foreign_after = self.clock.now() + self.settings.recovery_grace
+        self.ctx.health.succeeded()
+
     def _next_wake(self) -> datetime | None:
         candidates = [
             self._next_queue_scan,
@@ -188,8 +213,26 @@ class Engine:
             _, pending = await asyncio.wait(list(self._running.values()), timeout=grace_seconds)
             for task in pending:
                 task.cancel()
-        await self._write_results()
-        self._db.shutdown(wait=True)
+            if pending:
+                await asyncio.wait(pending, timeout=1)
+        try:
+            await self._write_results()
+            handed = await self._in_db(self._hand_back)
+            if handed:
+                log.info("handed back %d unfinished executions to the other nodes", handed)
+        except Exception as exc:
+            if not is_unavailable(exc):
+                raise
+            log.error("could not record the last results or hand back work: the database "
+                      "is unreachable; other nodes take it over when its leases expire")
+        finally:
+            self._db.shutdown(wait=True)
+
+    def _hand_back(self) -> int:
+        """What this node planned or was running and did not finish goes back to the
+        queue now, instead of when its leases expire."""
+        with self.ctx.store.write() as q:
+            return q.release_node_work(self.settings.node_id)
 
     # -- planning --------------------------------------------------------------------------
 
@@ -293,10 +336,24 @@ class Engine:
     # -- firing ----------------------------------------------------------------------------
 
     async def _fire(self, due: list[PlannedExecution], now: datetime) -> None:
+        try:
+            await self._fence_and_launch(due, now)
+        except BaseException:
+            # The fence did not commit: nothing was launched; keep them for the next pass.
+            for item in due:
+                heapq.heappush(self._planned, (item.scheduled_at, next(self._sequence), item))
+            raise
+
+    async def _fence_and_launch(self, due: list[PlannedExecution], now: datetime) -> None:
         skip: list[PlannedExecution] = []
         go: list[PlannedExecution] = []
+        missed: list[PlannedExecution] = []
         seen: set[str] = set()
         for item in sorted(due, key=lambda p: p.scheduled_at):
+            if item.first_attempt == 1 and item.scheduled_at < now - self.settings.grace:
+                # Held back past the grace (the database was unreachable): too late to run.
+                missed.append(item)
+                continue
             overlapping = self._active_tasks[item.task.id] > 0 or item.task.id in seen
             if item.task.overlap_policy == "SKIP" and item.first_attempt == 1 and overlapping:
                 skip.append(item)
@@ -316,13 +373,8 @@ class Engine:
                 for item in [p for p in go if p.task.id in others and p.first_attempt == 1]:
                     go.remove(item)
                     skip.append(item)
-                q.update_executions(
-                    [
-                        {"execution_id": p.id, "status": "SKIPPED", "finished_at": now,
-                         "error_msg": SKIPPED_MESSAGE, "claimed_by": None, "lease_until": None}
-                        for p in skip
-                    ]
-                )
+                q.close_pending([p.id for p in skip], "SKIPPED", SKIPPED_MESSAGE, now)
+                q.close_pending([p.id for p in missed], "MISSED", MISSED_MESSAGE["LOST"], now)
                 fresh = [p.id for p in go if p.first_attempt == 1]
                 started = q.mark_running(fresh, node, now, lease)
                 # Resumed executions (retries after a crash) are RUNNING already.
@@ -330,7 +382,8 @@ class Engine:
 
         started = await self._in_db(fence)
         metrics.SKIPPED.inc(len(skip))
-        for item in skip:
+        metrics.MISSED.inc(len(missed))
+        for item in skip + missed:
             self._known.discard(item.id)
         for item in go:
             if item.id in started:
@@ -360,9 +413,11 @@ class Engine:
     # -- results ---------------------------------------------------------------------------
 
     @staticmethod
-    def _write(q: Queries, batch: ResultBatch) -> None:
-        q.insert_attempts(batch.attempts)
-        q.update_executions(batch.updates)
+    def _write(q: Queries, batch: ResultBatch, node: str) -> None:
+        q.insert_attempts([{**a, "node_id": node} for a in batch.attempts])
+        # Only while this node still holds the execution: if its lease lapsed and another
+        # node took it over, that node's outcome is the one recorded.
+        q.update_executions(batch.updates, held_by=node)
 
     async def _write_results_soon(self) -> None:
         """Write results shortly after they appear, in batches (real time, not the
@@ -371,17 +426,30 @@ class Engine:
             await self._results_ready.wait()
             await asyncio.sleep(0.02)
             self._results_ready.clear()
-            await self._write_results()
+            try:
+                await self._write_results()
+            except Exception as exc:
+                if not is_unavailable(exc):
+                    raise
+                # Kept in the writer; the main loop reports the outage and retries.
+                self.ctx.health.failed(exc)
+                await asyncio.sleep(self.settings.retry_every.total_seconds())
+                self._results_ready.set()
 
     async def _write_results(self) -> None:
         batch = self.writer.take()
         if batch:
+            node = self.settings.node_id
 
             def write() -> None:
                 with self.ctx.store.write() as q:
-                    self._write(q, batch)
+                    self._write(q, batch, node)
 
-            await self._in_db(write)
+            try:
+                await self._in_db(write)
+            except BaseException:
+                self.writer.restore(batch)  # not written: nothing of it may be lost
+                raise
 
     # -- queued executions: manual runs and orphans ------------------------------------------
 
@@ -389,11 +457,12 @@ class Engine:
         self._next_queue_scan = now + self.settings.queue_scan_every
         s = self.settings
         all_foreign = startup and s.take_over_on_start
+        foreign = self._foreign_after is None or now >= self._foreign_after
 
         def take() -> list[tuple[dict[str, Any], StoredTask | None]]:
             with self.ctx.store.write() as q:
                 rows = q.claim_queued(s.node_id, now, now + s.lease, s.batch_size,
-                                      all_foreign=all_foreign)
+                                      all_foreign=all_foreign, foreign=foreign)
                 rows = [r for r in rows if r["id"] not in self._known]
                 tasks = {r["task_id"]: q.get_task(r["task_id"]) for r in rows}
                 return [(r, tasks[r["task_id"]]) for r in rows]

@@ -24,12 +24,14 @@ query.
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
 from apicron.domain.models import InstanceParams, PublishedApi
 from apicron.gateway.routing import RouteTable
 from apicron.services.context import Context
+from apicron.store.database import is_unavailable
 
 # Bounds the memory a caller spraying random keys can make the cache hold.
 _MAX_ABSENT_KEYS = 10_000
@@ -106,6 +108,7 @@ class SnapshotCache:
         self._lock = asyncio.Lock()
         self._absent_keys: set[str] = set()
         self._absent_version = -1
+        self._retry_after = 0.0
 
     async def current(self) -> GatewaySnapshot:
         snapshot = self._snapshot
@@ -141,7 +144,21 @@ class SnapshotCache:
         # The version is read before the tables: a change committed during the build leaves
         # the snapshot one version behind, so the next request rebuilds again.
         version = self._ctx.changes.version
-        snapshot = await asyncio.to_thread(build_snapshot, self._ctx, version)
+        previous = self._snapshot
+        now = time.monotonic()
+        if previous is not None and now < self._retry_after:
+            return previous
+        try:
+            snapshot = await asyncio.to_thread(build_snapshot, self._ctx, version)
+        except Exception as exc:
+            if previous is None or not is_unavailable(exc):
+                raise
+            # The database is unreachable: keep routing with the last snapshot (the
+            # configuration it holds was committed) and try again in a second, not on
+            # every request.
+            self._ctx.health.failed(exc)
+            self._retry_after = now + 1.0
+            return previous
         self._snapshot = snapshot
         return snapshot
 

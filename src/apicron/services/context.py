@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import socket
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -10,6 +12,7 @@ from datetime import UTC, datetime
 
 from apicron.crypto import SecretBox
 from apicron.services.changes import ChangeFeed
+from apicron.services.health import DatabaseHealth
 from apicron.store.store import Queries, Store
 
 Clock = Callable[[], datetime]
@@ -23,6 +26,11 @@ def new_id() -> str:
     return uuid.uuid4().hex
 
 
+def default_node_id() -> str:
+    """Unique per process, readable in ``apicron nodes`` and in executions' claimed_by."""
+    return f"{socket.gethostname()[:40]}-{os.getpid()}-{new_id()[:6]}"
+
+
 @dataclass(frozen=True)
 class Context:
     store: Store
@@ -30,6 +38,9 @@ class Context:
     gateway_url: str
     clock: Clock = field(default=system_clock)
     changes: ChangeFeed = field(default_factory=ChangeFeed)
+    node_id: str = field(default_factory=default_node_id)
+    role: str = "all"
+    health: DatabaseHealth = field(default_factory=DatabaseHealth)
 
     def now(self) -> datetime:
         return self.clock()
@@ -37,8 +48,9 @@ class Context:
     @contextmanager
     def changing(self) -> Iterator[Queries]:
         """A write transaction changing configuration the gateway and engine cache; both
-        see it once it is committed."""
+        see it once it is committed (other processes through the change counter)."""
         with self.store.write() as q:
+            q.bump_counter("config")
             yield q
         self.changes.bump()
 
@@ -47,5 +59,6 @@ class Context:
         """A write transaction changing only what fires when (tasks, manual runs): the
         engine is woken at once, the gateway's snapshot stays valid."""
         with self.store.write() as q:
+            q.bump_counter("schedule")
             yield q
         self.changes.notify()

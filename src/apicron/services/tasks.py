@@ -264,5 +264,5 @@ def stop_task(ctx: Context, task_id: str) -> Task:
                 task_id, {"status": "STOPPED", "next_fire_time": None, "updated_at": ctx.now()}
             )
             # Occurrences planned ahead but not yet fired must not fire after this returns.
-            q.discard_pending(task_id)
+            q.discard_pending(task_id, ctx.now())
         return present(q, load_task(q, task_id))

@@ -8,8 +8,24 @@ from typing import Any
 
 from sqlalchemy import create_engine, event, make_url
 from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.exc import DBAPIError, DisconnectionError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 
 WRITE_OPTION = "apicron_write"
+
+# Errors that mean "the database cannot be reached right now" (server down or restarting,
+# network gone, pool exhausted), as opposed to a bug or a constraint: callers keep what
+# they hold, report unhealthy and retry.
+UNAVAILABLE: tuple[type[Exception], ...] = (DisconnectionError, PoolTimeout)
+
+
+def is_unavailable(exc: BaseException) -> bool:
+    if isinstance(exc, UNAVAILABLE):
+        return True
+    return isinstance(exc, DBAPIError) and (
+        exc.connection_invalidated
+        or type(exc).__name__ in ("OperationalError", "InterfaceError")
+    )
 
 
 def _configure_sqlite(engine: Engine) -> None:
@@ -48,4 +64,15 @@ def make_engine(url: str) -> Engine:
         engine = create_engine(url, pool_size=8, max_overflow=16, pool_timeout=30)
         _configure_sqlite(engine)
         return engine
-    return create_engine(url, pool_pre_ping=True)
+    # PostgreSQL (psycopg 3): connections are checked before use, so a restarted server
+    # costs one failed ping per pooled connection instead of one failed request; connects
+    # and waits for a pooled connection are bounded so an outage is reported, not hung on.
+    return create_engine(
+        url,
+        pool_pre_ping=True,
+        pool_size=10,
+        max_overflow=20,
+        pool_timeout=10,
+        pool_recycle=1800,
+        connect_args={"connect_timeout": 5, "application_name": "apicron"},
+    )

@@ -10,7 +10,7 @@ statements, so two engines never take the same row.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import and_, bindparam, delete, func, insert, or_, select, update
@@ -26,6 +26,10 @@ _INSERT_EXECUTIONS: dict[str, Any] = {
     "postgresql": postgresql.insert(executions)
     .on_conflict_do_nothing()
     .returning(executions.c.id),
+}
+_INSERT_ATTEMPTS: dict[str, Any] = {
+    "sqlite": sqlite.insert(attempts).on_conflict_do_nothing(),
+    "postgresql": postgresql.insert(attempts).on_conflict_do_nothing(),
 }
 _CHUNK = 500  # keeps IN lists and multi-row statements well under SQLite's variable limit
 
@@ -162,6 +166,19 @@ class ExecutionQueries:
             started.update(result.scalars())
         return started
 
+    def close_pending(
+        self, execution_ids: Sequence[str], status: str, message: str, now: datetime
+    ) -> None:
+        """Finish planned executions that will not run (SKIPPED, MISSED), unless they
+        started meanwhile (another node took them over and fired them)."""
+        for chunk in _chunks(execution_ids):
+            self.connection.execute(
+                update(executions)
+                .where(executions.c.id.in_(chunk), executions.c.status == "PENDING")
+                .values(status=status, finished_at=now, error_msg=message,
+                        claimed_by=None, lease_until=None)
+            )
+
     def insert_manual_execution(self, execution_id: str, task_id: str, now: datetime) -> None:
         """Queued unclaimed: whichever engine takes it first runs it."""
         self.connection.execute(
@@ -173,31 +190,55 @@ class ExecutionQueries:
             )
         )
 
-    def discard_pending(self, task_id: str) -> int:
-        """Stop: planned occurrences that have not started will not fire."""
-        result = self.connection.execute(
-            delete(executions).where(
-                executions.c.task_id == task_id,
-                executions.c.status == "PENDING",
-                executions.c.trigger == "SCHEDULE",
-            )
+    def discard_pending(self, task_id: str, now: datetime) -> int:
+        """Stop: planned occurrences that have not started will not fire.
+
+        Those still ahead (or due this very second) are deleted: the stop wins over the
+        fence. Older ones were held by a node that died before firing them and are
+        recorded MISSED, so the history keeps every occurrence that was due.
+        """
+        pending = and_(
+            executions.c.task_id == task_id,
+            executions.c.status == "PENDING",
+            executions.c.trigger == "SCHEDULE",
         )
+        overdue = executions.c.scheduled_at < now - timedelta(seconds=1)
+        self.connection.execute(
+            update(executions)
+            .where(pending, overdue)
+            .values(status="MISSED", finished_at=now, claimed_by=None, lease_until=None,
+                    error_msg="not run: the task was stopped while this occurrence was "
+                    "overdue (the node that planned it had stopped)")
+        )
+        result = self.connection.execute(delete(executions).where(pending))
         return result.rowcount
 
     def claim_queued(
-        self, node: str, now: datetime, lease_until: datetime, limit: int, *, all_foreign: bool
+        self,
+        node: str,
+        now: datetime,
+        lease_until: datetime,
+        limit: int,
+        *,
+        all_foreign: bool,
+        foreign: bool = True,
     ) -> list[dict[str, Any]]:
-        """Take unfinished executions nobody holds: new manual runs and orphans.
+        """Take unfinished executions nobody holds: new manual runs, handed-back work and
+        orphans.
 
-        An orphan is one whose lease expired (its engine died). ``all_foreign`` also takes
-        every execution held by another node, which is right on start-up of a single-node
-        (SQLite) instance: no other engine can be alive.
+        An orphan is one whose lease expired (its engine died). ``foreign=False`` takes only
+        this node's own expired ones (just after a database outage, when the others may
+        not have renewed theirs yet). ``all_foreign`` also takes every execution held by
+        another node, which is right on start-up of a single-node (SQLite) instance: no
+        other engine can be alive.
         """
-        held_elsewhere = executions.c.claimed_by != node
+        expired = executions.c.lease_until < now
+        if not foreign:
+            expired = and_(expired, executions.c.claimed_by == node)
         free = or_(
             executions.c.claimed_by.is_(None),
-            executions.c.lease_until < now,
-            held_elsewhere if all_foreign else executions.c.lease_until < now,
+            expired,
+            executions.c.claimed_by != node if all_foreign else expired,
         )
         candidates = (
             select(executions.c.id)
@@ -226,11 +267,17 @@ class ExecutionQueries:
     # -- results -------------------------------------------------------------------------------
 
     def insert_attempts(self, rows: Sequence[Mapping[str, Any]]) -> None:
+        """Record attempts; one recorded already under the same number (by the node that
+        took the execution over) is kept, not doubled."""
         if rows:
-            self.connection.execute(insert(attempts), list(rows))
+            statement = _INSERT_ATTEMPTS.get(self.connection.dialect.name, insert(attempts))
+            self.connection.execute(statement, list(rows))
 
-    def update_executions(self, rows: Sequence[Mapping[str, Any]]) -> None:
-        """Write execution progress: dicts with ``execution_id`` and the columns to set.
+    def update_executions(
+        self, rows: Sequence[Mapping[str, Any]], *, held_by: str | None = None
+    ) -> None:
+        """Write execution progress: dicts with ``execution_id`` and the columns to set;
+        with ``held_by``, only to executions that node still holds.
 
         Rows are grouped by their set of columns so each group is one executemany.
         """
@@ -243,6 +290,12 @@ class ExecutionQueries:
                 .where(executions.c.id == bindparam("execution_id"))
                 .values({c: bindparam(f"new_{c}") for c in columns})
             )
+            if held_by is not None:
+                # NULL: released by an earlier update of the same batch (groups are
+                # written one after the other).
+                statement = statement.where(
+                    or_(executions.c.claimed_by == held_by, executions.c.claimed_by.is_(None))
+                )
             self.connection.execute(
                 statement,
                 [

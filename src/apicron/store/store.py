@@ -31,6 +31,7 @@ from apicron.domain.models import (
 )
 from apicron.store.database import WRITE_OPTION
 from apicron.store.execution_queries import ExecutionQueries
+from apicron.store.node_queries import NodeQueries
 from apicron.store.tables import api_groups, apis, app_auths, apps, instance, tasks
 
 R = TypeVar("R", bound=Record)
@@ -46,7 +47,7 @@ def _like(text: str) -> str:
 _API_COLUMNS = (*apis.c, api_groups.c.app_id)
 
 
-class Queries(ExecutionQueries):
+class Queries(ExecutionQueries, NodeQueries):
     def __init__(self, connection: Connection):
         self.connection = connection
 
@@ -107,12 +108,17 @@ class Queries(ExecutionQueries):
         ).first()
         if present is None:
             # apicron turns both seed prerequisites on by default (DESIGN: params default on).
-            self.connection.execute(
-                insert(instance).values(
-                    id=INSTANCE_ID, name="apicron", app_route=True, app_secret=True,
-                    timezone="UTC", updated_at=now,
-                )
-            )
+            # Several processes may start on an empty database together: the first wins.
+            try:
+                with self.connection.begin_nested():
+                    self.connection.execute(
+                        insert(instance).values(
+                            id=INSTANCE_ID, name="apicron", app_route=True, app_secret=True,
+                            timezone="UTC", updated_at=now,
+                        )
+                    )
+            except IntegrityError:
+                pass
 
     def update_instance(self, values: Mapping[str, Any]) -> None:
         self.connection.execute(

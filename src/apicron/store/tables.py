@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from sqlalchemy import (
     JSON,
+    BigInteger,
     Boolean,
     Column,
     ForeignKey,
@@ -176,5 +177,31 @@ attempts = Table(
     Column("error_kind", String(16), nullable=True),
     Column("error_msg", Text, nullable=True),
     Column("response_excerpt", Text, nullable=True),
+    # The node that recorded it (several processes share the work).
+    Column("node_id", String(64), nullable=True),
     UniqueConstraint("execution_id", "number"),
+)
+
+# Every running apicron process, for `apicron nodes` and to tell a live node from a dead
+# one; a row is removed on graceful shutdown and goes stale when its process dies.
+nodes = Table(
+    "nodes",
+    metadata,
+    Column("id", String(64), primary_key=True),
+    Column("role", String(16), nullable=False),
+    Column("host", String(255), nullable=False),
+    Column("pid", Integer, nullable=False),
+    Column("version", String(32), nullable=False),
+    Column("started_at", UTCDateTime, nullable=False),
+    Column("heartbeat_at", UTCDateTime, nullable=False),
+)
+
+# One counter per kind of change ("config": what the gateway caches; "schedule": what the
+# engine plans). Bumped in the changing transaction; other processes poll it (and on
+# PostgreSQL are woken by NOTIFY), so a change reaches every process without a restart.
+change_counters = Table(
+    "change_counters",
+    metadata,
+    Column("name", String(16), primary_key=True),
+    Column("version", BigInteger, nullable=False),
 )

@@ -16,15 +16,21 @@ class Health(BaseModel):
     status: str
     database: str
     version: str
+    role: str
+    node_id: str
 
 
 @router.get("/healthz", response_model=Health, responses={503: {"model": Health}})
 def healthz(ctx: Ctx) -> Health | JSONResponse:
-    """Unauthenticated liveness and database reachability."""
+    """Unauthenticated: this process's role and node id, and whether it reaches the
+    database right now (503 while it does not)."""
+    fields = {"version": __version__, "role": ctx.role, "node_id": ctx.node_id}
     try:
         with ctx.store.engine.connect() as connection:
             connection.execute(text("SELECT 1"))
-    except SQLAlchemyError:
-        body = Health(status="unhealthy", database="unreachable", version=__version__)
+    except SQLAlchemyError as exc:
+        ctx.health.failed(exc)
+        body = Health(status="unhealthy", database="unreachable", **fields)
         return JSONResponse(body.model_dump(), status_code=503)
-    return Health(status="ok", database="ok", version=__version__)
+    ctx.health.succeeded()
+    return Health(status="ok", database="ok", **fields)
