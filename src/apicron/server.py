@@ -11,6 +11,7 @@ import sys
 import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from datetime import timedelta
 
 import uvicorn
 
@@ -183,6 +184,9 @@ async def _start_engine(
             take_over_on_start=runtime.settings.is_sqlite,
             # Several nodes share the due tasks: smaller claims interleave between them.
             batch_size=500 if runtime.settings.is_sqlite else 100,
+            # Orphans of a dead node are looked for every second: taken over right after
+            # their lease expires, not up to a scan interval later.
+            queue_scan_every=timedelta(seconds=5 if runtime.settings.is_sqlite else 1),
         ),
     )
     running = asyncio.create_task(engine.run(), name="apicron-engine")
