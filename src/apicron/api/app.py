@@ -8,9 +8,11 @@ from fastapi import Depends, FastAPI
 from fastapi.openapi.utils import get_openapi
 
 from apicron import __version__
-from apicron.api.auth import require_token
+from apicron.api.auth import TokenGate, require_token
 from apicron.api.errors import install_error_handlers
 from apicron.api.limits import BodyLimit
+from apicron.api.openapi_links import add_links
+from apicron.api.params import storable_parameters
 from apicron.api.routes import (
     apis,
     apps,
@@ -45,6 +47,7 @@ def _openapi(app: FastAPI) -> dict[str, Any]:
                 operation.get("responses", {}).pop("422", None)
         for name in ("HTTPValidationError", "ValidationError"):
             schema.get("components", {}).get("schemas", {}).pop(name, None)
+        add_links(schema)
         app.openapi_schema = schema
     return app.openapi_schema
 
@@ -62,9 +65,12 @@ def create_api_app(ctx: Context, admin_token: str) -> FastAPI:
     app.state.admin_token = admin_token
     install_error_handlers(app)
     app.add_middleware(BodyLimit)
+    app.add_middleware(TokenGate, admin_token=admin_token)  # outermost: before any body
     app.include_router(health.router)
     for router in PROTECTED:
-        app.include_router(router, dependencies=[Depends(require_token)])
+        app.include_router(
+            router, dependencies=[Depends(require_token), Depends(storable_parameters)]
+        )
     mount_console(app)  # the web console's pages, outside the OpenAPI document
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
     return app

@@ -10,10 +10,11 @@ import ipaddress
 import json
 import re
 import socket
+import unicodedata
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Protocol
-from urllib.parse import urlsplit
+from urllib.parse import unquote, urlsplit
 
 from defusedxml import ElementTree as SafeElementTree
 
@@ -37,6 +38,7 @@ MAX_PARAM_VALUE = 4096
 PATH_MAX = 1024
 PATH_SEGMENT = re.compile(r"[A-Za-z0-9\-._~!$&'()*+,;=:@%]+|\{[A-Za-z_][A-Za-z0-9_]{0,63}\}")
 PATH_PARAM = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]{0,63})\}")
+_PERCENT_ESCAPES = re.compile(r"(?:[^%]|%[0-9A-Fa-f]{2})*")
 # Link-local and cloud-metadata addresses: a backend there would let an API caller read
 # the host's instance credentials.
 FORBIDDEN_NETWORKS = (
@@ -44,6 +46,34 @@ FORBIDDEN_NETWORKS = (
     ipaddress.ip_network("fe80::/10"),
     ipaddress.ip_network("fd00:ec2::254/128"),
 )
+
+
+# JSON may escape a lone surrogate (\ud800) or NUL (\u0000), and Python's JSON reader
+# lets both through, but neither SQLite's UTF-8 nor PostgreSQL's text can store them.
+_UNSTORABLE = re.compile(r"[\x00\ud800-\udfff]")
+
+
+def check_storable_text(field: str, value: object) -> None:
+    """Every string in a decoded JSON value, keys included, is text a database can store."""
+    if isinstance(value, str):
+        found = _UNSTORABLE.search(value)
+        if found is not None:
+            what = "a NUL character" if found[0] == "\0" else "a lone surrogate"
+            raise InvalidInput(
+                f"contains {what} ({found[0]!r}), which is not text that can be stored",
+                field=field or "body",
+            )
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            if isinstance(key, str) and _UNSTORABLE.search(key):
+                raise InvalidInput(
+                    "has a field name with a NUL character or a lone surrogate",
+                    field=field or "body",
+                )
+            check_storable_text(f"{field}.{key}" if field else str(key), item)
+    elif isinstance(value, list | tuple):
+        for index, item in enumerate(value):
+            check_storable_text(f"{field or 'body'}[{index}]", item)
 
 
 def check_name(field: str, value: str) -> str:
@@ -157,13 +187,26 @@ def check_api_path(field: str, path: str) -> list[str]:
     if segments[-1] == "":
         segments = segments[:-1]
     for segment in segments:
-        if segment in (".", ".."):
-            raise InvalidInput("must not contain '.' or '..' segments", field=field)
         if not PATH_SEGMENT.fullmatch(segment):
             raise InvalidInput(
                 f"segment {segment!r:.80} is invalid: use URL path characters, or a whole "
                 "segment {name} for a path parameter",
                 field=field,
+            )
+        if not _PERCENT_ESCAPES.fullmatch(segment):
+            raise InvalidInput(
+                f"segment {segment!r:.80} has a '%' that does not start an escape %XX",
+                field=field,
+            )
+        decoded = unquote(segment)
+        # Encoded dot segments are dot segments once a proxy normalises the path (RFC 3986).
+        if decoded in (".", ".."):
+            raise InvalidInput(
+                "must not contain '.' or '..' segments, percent-encoded or not", field=field
+            )
+        if any(unicodedata.category(c) == "Cc" for c in decoded):
+            raise InvalidInput(
+                f"segment {segment!r:.80} encodes a control character", field=field
             )
     names = PATH_PARAM.findall(path)
     if len(names) != len(set(names)):
@@ -222,7 +265,8 @@ def check_backend_url(field: str, url: str, path_params: Sequence[str]) -> None:
         raise InvalidInput("must not contain a #fragment", field=field)
     if port == 0:
         raise InvalidInput("port must be 1-65535", field=field)
-    if any(c in url for c in " \r\n\t\0"):
+    # urlsplit silently drops leading C0 controls and keeps the rest: refuse them all here.
+    if any(c.isspace() or unicodedata.category(c) in ("Cc", "Cf") for c in url):
         raise InvalidInput("must not contain whitespace or control characters", field=field)
     for name in PATH_PARAM.findall(parts.path):
         if name not in path_params:

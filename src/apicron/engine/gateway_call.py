@@ -38,13 +38,8 @@ def _rfc3339(moment: datetime) -> str:
 
 
 def _kind(error: GatewayError) -> str:
-    kind = getattr(error, "kind", None)
-    if isinstance(kind, str):
-        return kind
-    if error.status == 504:
-        return "TIMEOUT"
-    if error.status == 502:
-        return "CONFIG" if error.code == "BACKEND_FORBIDDEN" else "CONNECT"
+    if error.kind is not None:  # a failed backend call says what failed
+        return error.kind
     return _PIPELINE_KINDS.get(error.status, "AUTH")
 
 

@@ -16,11 +16,14 @@ MAX_BODY_BYTES = 12 * 1024 * 1024
 class GatewayError(ApicronError):
     """A call the gateway refuses or cannot complete; ``status`` is the HTTP answer."""
 
-    def __init__(self, status: int, code: str, message: str):
+    def __init__(self, status: int, code: str, message: str, kind: str | None = None):
         super().__init__(message, code=code)
         self.status = status
         self.api: PublishedApi | None = None
         """The API the call was routed to, when it got that far (for logs and metrics)."""
+        self.kind = kind
+        """For a failed backend call, the execution's error kind (DNS, CONNECT, TLS,
+        TIMEOUT, CONFIG); the caller's answer does not tell DNS from TLS apart."""
 
 
 class UnknownAppKey(GatewayError):
@@ -50,9 +53,9 @@ def too_large(size: int | None = None) -> GatewayError:
     )
 
 
-def bad_gateway(code: str, message: str) -> GatewayError:
-    return GatewayError(502, code, message)
+def bad_gateway(code: str, message: str, kind: str = "CONNECT") -> GatewayError:
+    return GatewayError(502, code, message, kind)
 
 
 def gateway_timeout(message: str) -> GatewayError:
-    return GatewayError(504, "BACKEND_TIMEOUT", message)
+    return GatewayError(504, "BACKEND_TIMEOUT", message, "TIMEOUT")

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 import aiohttp
 from aiohttp import web
 from aiohttp.abc import AbstractResolver
+from aiohttp.http_exceptions import HttpProcessingError
 
 from apicron.domain.errors import ConfigurationError
 from apicron.domain.models import PublishedApi
@@ -36,9 +37,31 @@ from apicron.gateway.proxy import (
 from apicron.gateway.snapshot import SnapshotCache
 from apicron.services.context import Context
 from apicron.signing import ALGORITHM
+from apicron.store.database import is_unavailable
 
 log = logging.getLogger("apicron.gateway")
 access_log = logging.getLogger("apicron.gateway.access")
+protocol_log = logging.getLogger("apicron.gateway.http")
+
+
+class _MalformedRequests(logging.Filter):
+    """aiohttp logs a request it cannot parse as an ERROR with a traceback that quotes the
+    offending bytes. It is the client's mistake (anyone can send one), and the quoted line
+    may be a credential header: keep one INFO line with the parser's reason alone."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        error = record.exc_info[1] if record.exc_info else None
+        if isinstance(error, HttpProcessingError):
+            reason = str(error.message).split("\n", 1)[0].rstrip(": ")
+            record.levelno, record.levelname = logging.INFO, "INFO"
+            record.msg, record.args = "malformed request refused with %d: %s", (
+                error.code, reason,
+            )
+            record.exc_info, record.exc_text = None, None
+        return True
+
+
+protocol_log.addFilter(_MalformedRequests())
 
 _LOGGED_PATH_MAX = 300
 # An answer this small is read whole and sent in one write (status, headers and body
@@ -118,7 +141,9 @@ class Gateway:
             backend_session(max_connections=self._max_connections, resolver=self._resolver)
         )
         # auto_decompress=False: the body is signed and forwarded exactly as it arrived.
-        server = web.Server(self.handle, access_log=None, auto_decompress=False)
+        server = web.Server(
+            self.handle, access_log=None, auto_decompress=False, logger=protocol_log
+        )
         runner = web.ServerRunner(server, shutdown_timeout=5)
         await runner.setup()
         self._stack.push_async_callback(runner.cleanup)
@@ -144,7 +169,15 @@ class Gateway:
         IN_FLIGHT.inc()
         try:
             return await self._proxy(request, raw_path, query_string, call)
-        except Exception:
+        except Exception as exc:
+            if is_unavailable(exc):
+                # Only reached when the snapshot cannot answer alone (an app key it has
+                # never seen): the caller may retry.
+                self.ctx.health.failed(exc)
+                call.status = 503
+                return _error_response(GatewayError(
+                    503, "DATABASE_UNAVAILABLE", "the gateway cannot reach its database; retry"
+                ))
             log.exception("gateway error on %s %s", request.method, raw_path[:_LOGGED_PATH_MAX])
             call.status = 500
             return _error_response(

@@ -207,6 +207,7 @@ def backend_url(api: PublishedApi, path_params: Mapping[str, str], query_string:
                 "BACKEND_CONFIG",
                 f"API {api.name!r}: backend_url uses {{{piece}}}, which its path does not "
                 "define; fix and republish the API",
+                kind="CONFIG",
             )
         path.append(quote(value, safe="", errors="surrogateescape"))
     query = "&".join(part for part in (target.query, query_string) if part)
@@ -227,6 +228,7 @@ def backend_failure(error: BaseException, api: PublishedApi) -> BaseException:
             "BACKEND_FORBIDDEN",
             f"the backend of API {api.name!r} is, or resolves only to, a link-local / "
             "cloud-metadata address; the gateway refuses to call it",
+            kind="CONFIG",
         )
     elif isinstance(error, TimeoutError):
         result = gateway_timeout(
@@ -235,20 +237,25 @@ def backend_failure(error: BaseException, api: PublishedApi) -> BaseException:
         )
     elif isinstance(error, aiohttp.ClientSSLError):
         result = bad_gateway(
-            "BACKEND_ERROR", f"the TLS handshake with the backend of API {api.name!r} failed"
+            "BACKEND_ERROR", f"the TLS handshake with the backend of API {api.name!r} failed",
+            kind="TLS",
         )
     elif isinstance(error, aiohttp.ClientConnectorError):
-        reason = "its host name does not resolve" if isinstance(
-            os_error, socket.gaierror
-        ) else "the connection was refused or failed"
+        unresolved = isinstance(os_error, socket.gaierror)
+        reason = (
+            "its host name does not resolve" if unresolved
+            else "the connection was refused or failed"
+        )
         result = bad_gateway(
-            "BACKEND_UNREACHABLE", f"the backend of API {api.name!r} is unreachable: {reason}"
+            "BACKEND_UNREACHABLE", f"the backend of API {api.name!r} is unreachable: {reason}",
+            kind="DNS" if unresolved else "CONNECT",
         )
     elif isinstance(error, aiohttp.InvalidURL):
         result = bad_gateway(
             "BACKEND_UNREACHABLE",
             f"the backend URL of API {api.name!r} cannot be called (its host is not a valid "
             "name or canonical address); fix and republish the API",
+            kind="CONFIG",
         )
     elif isinstance(error, aiohttp.ClientError):
         result = bad_gateway(

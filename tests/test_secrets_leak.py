@@ -1,0 +1,222 @@
+"""Secrets never leak: a full run of a fresh instance, then a grep for every app secret and
+the admin token in everything it left behind.
+
+The run: apps, a group, APIs, a grant, tasks that fire through the gateway with app
+credentials (owned and granted), failing tasks, manual runs, gateway calls by app secret,
+by signature and with wrong credentials, a secret reset while tasks fire, the console's
+login and pages. Then: the server log, the database file (SQLite), the executions and their
+attempts, what the backend received, and every API response body and header. The only
+places a secret may appear are the create and reset-secret answers, and only its own.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import re
+import threading
+from collections.abc import Iterator
+from typing import Any
+
+import httpx
+import pytest
+from aiohttp import web
+
+from apicron.signing import sign_request
+from tests.conftest import World, unique
+from tests.reliability_helpers import Recorder, wait_for
+from tests.servers import ADMIN_TOKEN, ApicronProcess, free_port
+
+
+class EchoBackend:
+    """Answers every request with the headers and body it received (a careless backend);
+    ``/fail`` answers 500 the same way."""
+
+    def __init__(self) -> None:
+        self.received: list[str] = []
+        self.port = 0
+        self._loop = asyncio.new_event_loop()
+        self._thread = threading.Thread(target=self._loop.run_forever, daemon=True)
+        self._runner: web.ServerRunner | None = None
+
+    def start(self) -> EchoBackend:
+        self._thread.start()
+        asyncio.run_coroutine_threadsafe(self._start(), self._loop).result(10)
+        return self
+
+    async def _start(self) -> None:
+        self._runner = web.ServerRunner(web.Server(self._handle, access_log=None))
+        await self._runner.setup()
+        await web.TCPSite(self._runner, "127.0.0.1", 0).start()
+        self.port = int(self._runner.addresses[0][1])
+
+    def stop(self) -> None:
+        assert self._runner is not None
+        asyncio.run_coroutine_threadsafe(self._runner.cleanup(), self._loop).result(10)
+        self._loop.call_soon_threadsafe(self._loop.stop)
+        self._thread.join(10)
+        self._loop.close()
+
+    def url(self, path: str) -> str:
+        return f"http://127.0.0.1:{self.port}{path}"
+
+    async def _handle(self, request: web.BaseRequest) -> web.Response:
+        body = (await request.read()).decode("utf-8", "replace")
+        echo = json.dumps({"target": request.raw_path, "headers": list(request.headers.items()),
+                           "body": body})
+        self.received.append(echo)
+        return web.Response(status=500 if "/fail" in request.path else 200, text=echo)
+
+
+@pytest.fixture
+def echo() -> Iterator[EchoBackend]:
+    backend = EchoBackend().start()
+    yield backend
+    backend.stop()
+
+
+def hw(app: dict[str, Any]) -> dict[str, str]:
+    return {"X-HW-ID": app["key"], "X-HW-AppKey": app["secret"]}
+
+
+def console_login(client: httpx.Client) -> None:
+    page = client.get("/console/login")
+    match = re.search(r'name="csrf_token" value="([^"]+)"', page.text)
+    assert match, page.text
+    r = client.post("/console/login", data={"token": ADMIN_TOKEN, "csrf_token": match[1],
+                                            "next": ""})
+    assert r.status_code == 303, r.text
+
+
+@pytest.fixture
+def recorder() -> Recorder:
+    return Recorder()
+
+
+@pytest.fixture
+def clients(
+    fresh_server: ApicronProcess, recorder: Recorder
+) -> Iterator[tuple[httpx.Client, httpx.Client, httpx.Client]]:
+    """The admin's API client, a gateway client and a console (browser-like) client."""
+    server = fresh_server
+    with (
+        httpx.Client(base_url=server.url, timeout=30, event_hooks=recorder.hook(),
+                     headers={"Authorization": f"Bearer {ADMIN_TOKEN}"}) as admin,
+        httpx.Client(base_url=f"http://127.0.0.1:{server.gateway_port}", timeout=30,
+                     event_hooks=recorder.hook()) as gw,
+        httpx.Client(base_url=server.url, timeout=30, event_hooks=recorder.hook()) as console,
+    ):
+        yield admin, gw, console
+
+
+def test_no_secret_or_token_leaves_a_trace_but_in_its_own_create_and_reset_answers(
+    fresh_server: ApicronProcess, database: str, echo: EchoBackend, recorder: Recorder,
+    clients: tuple[httpx.Client, httpx.Client, httpx.Client],
+) -> None:
+    server = fresh_server
+    admin, gw, console = clients
+    world = World(admin)
+
+    owner, caller = world.app(), world.app()
+    group = world.group(owner)
+    api = world.api(group, method="POST", path=f"/{unique('p')}/{{id}}",
+                    backend_url=echo.url("/ok/{id}"))
+    failing = world.api(group, method="POST", path=f"/{unique('f')}",
+                        backend_url=echo.url("/fail"))
+    down = world.api(group, method="POST", path=f"/{unique('d')}",
+                     backend_url=f"http://127.0.0.1:{free_port()}/down")
+    world.grant(caller, api)
+    query = [{"name": "id", "value": "7"}]
+    fired = [
+        world.task(owner, api, cron_expression="* * * * * ?", request={"query": query}),
+        world.task(caller, api, cron_expression="* * * * * ?", request={
+            "query": query,
+            "headers": [{"name": "X-Tenant", "value": "acme"}],
+            "body": {"content_type": "application/json", "content": '{"n": 1}'},
+        }),
+        world.task(owner, failing, cron_expression="* * * * * ?", max_retries=1),
+    ]
+    world.task(owner, down)  # never started; run by hand below
+    secrets = {ADMIN_TOKEN, owner["secret"], caller["secret"]}
+    try:
+        for task in fired:
+            world.ok(admin.post(f"/v1/tasks/{task['id']}/start"))
+        for task in admin.get("/v1/tasks").json()["items"]:
+            world.ok(admin.post(f"/v1/tasks/{task['id']}/run"), 202)
+
+        target = api["path"].replace("{id}", "1")
+        assert gw.post(target, headers=hw(owner)).status_code == 200
+        assert gw.post(target, headers=hw(caller)).status_code == 200
+        url = f"http://127.0.0.1:{server.gateway_port}{target}?q=1"
+        signed = sign_request("POST", url, {}, b"{}", key=owner["key"], secret=owner["secret"])
+        assert gw.post(target + "?q=1", headers=signed, content=b"{}").status_code == 200
+        wrong = {"X-HW-ID": owner["key"], "X-HW-AppKey": caller["secret"]}
+        assert gw.post(target, headers=wrong).status_code == 401
+        not_granted = failing["path"]
+        assert gw.post(not_granted, headers=hw(caller)).status_code == 403
+        bad_token = httpx.get(f"{server.url}/v1/apps",
+                              headers={"Authorization": f"Bearer {owner['secret']}"})
+        recorder.hook()["response"][0](bad_token)
+        assert bad_token.status_code == 401
+
+        wait_for(lambda: len(echo.received) >= 8, 60, "tasks firing")
+        reset = world.ok(admin.post(f"/v1/apps/{owner['id']}/reset-secret"))
+        secrets.add(reset["secret"])
+        seen = len(echo.received)
+        wait_for(lambda: len(echo.received) >= seen + 6, 60, "tasks firing after the reset")
+        assert gw.post(target, headers=hw(reset)).status_code == 200
+        assert gw.post(target, headers=hw(owner)).status_code == 401
+    finally:
+        for task in fired:
+            admin.post(f"/v1/tasks/{task['id']}/stop")
+
+    console_login(console)
+    for page in ("/console/apps", "/console/apis", "/console/tasks", "/console/instance",
+                 f"/console/apis/{api['id']}/authorize"):
+        assert console.get(page).status_code == 200, page
+    for task in admin.get("/v1/tasks").json()["items"]:
+        assert console.get(f"/console/tasks/{task['id']}/history").status_code == 200
+    for path in ("/v1/apps", "/v1/api-groups", "/v1/apis", "/v1/app-auths", "/v1/tasks",
+                 "/v1/instance", "/metrics", "/openapi.json", "/healthz"):
+        assert admin.get(path).status_code == 200, path
+    histories: list[str] = []
+    for task in admin.get("/v1/tasks").json()["items"]:
+        page = world.ok(admin.get(f"/v1/tasks/{task['id']}/executions",
+                                  params={"limit": 500}))
+        for execution in page["items"]:
+            histories.append(json.dumps(world.ok(admin.get(f"/v1/executions/{execution['id']}"))))
+    server.stop()
+
+    # The run did what it set out to: fires by both apps, failures, attempts with excerpts.
+    assert any('"status": "FAILED"' in h and '"error_kind": "HTTP"' in h for h in histories)
+    assert any('"error_kind": "CONNECT"' in h for h in histories)
+    assert sum('"status": "SUCCEEDED"' in h for h in histories) >= 4
+    assert any('"response_excerpt": "{' in h for h in histories)
+
+    allowed = {
+        (owner["secret"], "POST", "/v1/apps"), (caller["secret"], "POST", "/v1/apps"),
+        (reset["secret"], "POST", f"/v1/apps/{owner['id']}/reset-secret"),
+    }
+    for exchange in recorder.exchanges:
+        path = httpx.URL(exchange.url).path
+        for secret in secrets:
+            text = exchange.body + json.dumps(exchange.headers)
+            if secret in text:
+                assert (secret, exchange.method, path) in allowed, (exchange.url, exchange.status)
+                assert exchange.status in (200, 201)
+    assert len(recorder.exchanges) > 50
+    created = [e.body for e in recorder.exchanges if e.status == 201]
+    assert any(owner["secret"] in body for body in created)  # the grep sees what was sent
+
+    log = server.log()
+    assert "apicron.gateway.access" in log and "POST /v1/apps" in log
+    sources = {"server log": log, "executions": "\n".join(histories),
+               "backend": "\n".join(echo.received)}
+    if database == "sqlite":
+        files = sorted(p for p in server.data_dir.iterdir() if p.name.startswith("apicron.db"))
+        raw = b"".join(p.read_bytes() for p in files)
+        assert owner["key"].encode() in raw  # the file is the live database
+        sources["database file"] = raw.decode("latin-1")
+    for where, text in sources.items():
+        for secret in secrets:
+            assert secret not in text, f"a secret is in the {where}"
