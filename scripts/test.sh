@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs everything the tests need into .venv and runs the whole suite:
-# ruff, mypy --strict, then pytest (real servers on loopback, real SQLite files).
+# ruff, mypy --strict, then pytest (real servers on loopback, real SQLite files, a real
+# PostgreSQL server).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -8,8 +9,17 @@ python3 -m venv .venv
 .venv/bin/python -m pip install --quiet --upgrade pip
 .venv/bin/python -m pip install --quiet -e '.[test]'
 
-# The console tests drive Debian's chromium (never a downloaded browser).
-command -v chromium >/dev/null || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium)
+# Debian packages the tests use, installed when missing: chromium for the console tests
+# (never a downloaded browser); postgresql for the store/engine/API suites on PostgreSQL
+# and the multi-node tests (they start a throw-away cluster of their own, see
+# tests/pg_cluster.py).
+missing=()
+command -v chromium >/dev/null || missing+=(chromium)
+compgen -G '/usr/lib/postgresql/*/bin/initdb' >/dev/null || missing+=(postgresql)
+if ((${#missing[@]})); then
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}"
+fi
 
 .venv/bin/ruff check src tests bench
 .venv/bin/mypy --strict src

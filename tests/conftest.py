@@ -9,7 +9,7 @@ import httpx
 import pytest
 
 from tests.pg_cluster import PostgresCluster
-from tests.servers import ApicronProcess
+from tests.servers import SECRET_KEY, ApicronProcess
 
 _names = itertools.count(1)
 
@@ -108,7 +108,7 @@ def new_database(request: pytest.FixtureRequest, kind: str) -> dict[str, str]:
     if kind == "sqlite":
         return {}
     cluster: PostgresCluster = request.getfixturevalue("postgres")
-    return {"APICRON_DATABASE_URL": cluster.create_database()}
+    return {"APICRON_DATABASE_URL": cluster.create_database(), "APICRON_SECRET_KEY": SECRET_KEY}
 
 
 @pytest.fixture

@@ -35,7 +35,7 @@ from apicron.services import apis, apps, executions, grants, groups, tasks
 from apicron.services.context import Context
 from apicron.settings import load_settings
 from tests.conftest import unique
-from tests.servers import ADMIN_TOKEN
+from tests.servers import ADMIN_TOKEN, SECRET_KEY
 
 START = datetime(2027, 3, 1, 8, 0, 0, tzinfo=UTC)
 
@@ -89,7 +89,7 @@ class Harness:
         self.clock = DrivenClock(START)
         env = {"APICRON_DATA_DIR": str(data_dir), "APICRON_ADMIN_TOKEN": ADMIN_TOKEN}
         if database_url:
-            env["APICRON_DATABASE_URL"] = database_url
+            env |= {"APICRON_DATABASE_URL": database_url, "APICRON_SECRET_KEY": SECRET_KEY}
         settings = load_settings(env)
         runtime = open_runtime(settings, announce_token=False)
         self.ctx: Context = dataclasses.replace(runtime.ctx, clock=self.clock.now)

@@ -13,6 +13,8 @@ from pathlib import Path
 import httpx
 
 ADMIN_TOKEN = "test-admin-token-0123456789abcdef"
+# Every process of an instance on PostgreSQL shares one key (APICRON_SECRET_KEY).
+SECRET_KEY = "0eZ7ySDpF3aK0o6r4kB3Y7Q2lTqO8sT1vN5xW9cZ2aE="
 
 
 def free_port() -> int:

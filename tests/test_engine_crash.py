@@ -17,7 +17,7 @@ from typing import Any
 import httpx
 
 from tests.conftest import World
-from tests.servers import ApicronProcess
+from tests.servers import SECRET_KEY, ApicronProcess
 from tests.test_gateway import Backend
 
 
@@ -44,7 +44,9 @@ def parse(moment: str) -> datetime:
 
 
 def db_env(database_url: str | None) -> dict[str, str]:
-    return {"APICRON_DATABASE_URL": database_url} if database_url else {}
+    if database_url is None:
+        return {}
+    return {"APICRON_DATABASE_URL": database_url, "APICRON_SECRET_KEY": SECRET_KEY}
 
 
 def test_it_fires_on_schedule_and_answers_history(

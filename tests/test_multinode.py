@@ -7,7 +7,10 @@ Real processes (``apicron serve --role …``), a real PostgreSQL server, a real 
 
 from __future__ import annotations
 
+import os
 import signal
+import subprocess
+import sys
 import time
 from collections import Counter
 from collections.abc import Callable, Iterator
@@ -22,7 +25,7 @@ import pytest
 
 from tests.conftest import World
 from tests.pg_cluster import PostgresCluster
-from tests.servers import ApicronProcess
+from tests.servers import ADMIN_TOKEN, SECRET_KEY, ApicronProcess
 from tests.test_gateway import Backend
 
 pytestmark = pytest.mark.slow
@@ -46,7 +49,7 @@ class Cluster:
     def __init__(self, root: Path, url: str):
         self.root = root
         self.url = url
-        self.env = {"APICRON_DATABASE_URL": url, "APICRON_SECRET_KEY": _SECRET_KEY}
+        self.env = {"APICRON_DATABASE_URL": url, "APICRON_SECRET_KEY": SECRET_KEY}
         self.processes: list[ApicronProcess] = []
         self.api = self.add("api")
 
@@ -62,10 +65,6 @@ class Cluster:
     def query(self, sql: str) -> list[tuple[Any, ...]]:
         with psycopg.connect(self.url) as db:
             return db.execute(sql).fetchall()  # type: ignore[arg-type]
-
-
-# Every process of one instance must share the key its app secrets are encrypted with.
-_SECRET_KEY = "0eZ7ySDpF3aK0o6r4kB3Y7Q2lTqO8sT1vN5xW9cZ2aE="
 
 
 @pytest.fixture
@@ -111,11 +110,11 @@ def start_tasks(
     return dict(in_parallel(world, create_and_start, list(range(count))))
 
 
-def stop_tasks(world: World, task_ids: list[str]) -> datetime:
-    """Stop them all; returns when the first stop was asked."""
+def stop_tasks(world: World, task_ids: list[str]) -> tuple[datetime, datetime]:
+    """Stop them all; returns when the first stop was asked and when the last answered."""
     asked = datetime.now(UTC)
     in_parallel(world, lambda c, i: world.ok(c.post(f"/v1/tasks/{i}/stop")), task_ids)
-    return asked
+    return asked, datetime.now(UTC)
 
 
 def settle(cluster: Cluster, timeout: float = 60) -> None:
@@ -133,7 +132,7 @@ def check_exactly_once(
     backend: Backend,
     path: str,
     first: dict[str, datetime],
-    stopped_at: datetime,
+    stopped: tuple[datetime, datetime],
     statuses_allowed: frozenset[str] = frozenset({"SUCCEEDED"}),
 ) -> dict[str, int]:
     """Every occurrence from each task's first fire to the stop has exactly one execution;
@@ -151,6 +150,7 @@ def check_exactly_once(
         by_task.setdefault(task_id, []).append(at)
     assert set(by_task) == set(first)
     missing = duplicates = 0
+    stopped_at, all_stopped = stopped
     for task_id, times in by_task.items():
         times.sort()
         duplicates += len(times) - len(set(times))
@@ -159,6 +159,8 @@ def check_exactly_once(
         missing += span - len(set(times))
         # Occurrences due before the stop ran (the last second may lose to the stop).
         assert times[-1] >= stopped_at - timedelta(seconds=2), (task_id, times[-1])
+        # …and nothing after it: every node heard of the stop.
+        assert times[-1] <= all_stopped + timedelta(seconds=1), (task_id, times[-1])
     assert (missing, duplicates) == (0, 0)
     assert set(statuses) <= statuses_allowed, statuses
     calls = Counter(r.header("X-Apicron-Execution-Id")[0] for r in backend.to(path))
@@ -184,9 +186,9 @@ def test_three_schedulers_500_tasks_every_second_for_a_minute(
         path = backend.path()
         first = start_tasks(world, backend, path, 500)
         time.sleep(60)
-        stopped_at = stop_tasks(world, list(first))
+        stopped = stop_tasks(world, list(first))
     settle(cluster)
-    per_node = check_exactly_once(cluster, backend, path, first, stopped_at)
+    per_node = check_exactly_once(cluster, backend, path, first, stopped)
     assert set(per_node) == {_node_id(n) for n in nodes}
     total = sum(per_node.values())
     assert min(per_node.values()) >= total / 10, f"load not shared: {per_node}"
@@ -219,9 +221,9 @@ def test_kill_9_of_one_scheduler_its_work_is_resumed_by_the_others(
         victim.stop(signal.SIGKILL)
         killed_at = datetime.now(UTC)
         time.sleep(22)  # beyond the 15 s lease
-        stopped_at = stop_tasks(world, list(first))
+        stopped = stop_tasks(world, list(first))
     settle(cluster)
-    check_exactly_once(cluster, backend, path, first, stopped_at)
+    check_exactly_once(cluster, backend, path, first, stopped)
     held = cluster.query(
         "SELECT count(*) FROM executions WHERE status IN ('PENDING', 'RUNNING')"
     )[0][0]
@@ -246,10 +248,15 @@ def test_a_database_restart_is_survived_and_the_gap_recorded(
     cluster = Cluster(tmp_path, own.create_database("restart"))
     try:
         schedulers = [cluster.add("scheduler") for _ in range(2)]
-        with cluster.api.client() as client:
+        gateway = cluster.add("gateway")
+        gw = httpx.Client(base_url=f"http://127.0.0.1:{gateway.gateway_port}", timeout=10)
+        with cluster.api.client() as client, gw:
             world = World(client)
             path = backend.path()
             first = start_tasks(world, backend, path, 50)
+            owner, api = world.setup(backend_url=backend.url(backend.path()), method="GET")
+            known = {"X-HW-ID": owner["key"], "X-HW-AppKey": owner["secret"]}
+            assert gw.get(api["path"], headers=known).status_code == 200
             time.sleep(6)
             own.halt("fast")
             wait_for(lambda: _health(cluster.api)[0] == 503, 10, "/healthz to say unhealthy")
@@ -258,17 +265,22 @@ def test_a_database_restart_is_survived_and_the_gap_recorded(
             refused = client.post("/v1/apps", json={"name": "during_outage"})
             assert refused.status_code == 503
             assert refused.json()["error_code"] == "DATABASE_UNAVAILABLE"
+            # The gateway routes with the configuration it has; a key it never saw
+            # cannot be checked: 503, not a wrong 401.
+            assert gw.get(api["path"], headers=known).status_code == 200
+            stranger = {"X-HW-ID": "f" * 32, "X-HW-AppKey": "unknown-secret"}
+            assert gw.get(api["path"], headers=stranger).status_code == 503
             time.sleep(5)
             own.resume()
             wait_for(lambda: _health(cluster.api)[0] == 200, 30, "/healthz to recover")
             time.sleep(8)
-            stopped_at = stop_tasks(world, list(first))
+            stopped = stop_tasks(world, list(first))
             names = [a["name"] for a in world.ok(client.get("/v1/apps"))["items"]]
             assert "during_outage" not in names  # refused means not stored
         settle(cluster)
-        check_exactly_once(cluster, backend, path, first, stopped_at,
+        check_exactly_once(cluster, backend, path, first, stopped,
                            frozenset({"SUCCEEDED", "MISSED"}))
-        for process in [*schedulers, cluster.api]:
+        for process in [*schedulers, gateway, cluster.api]:
             log = process.log()
             # One line when it went, one when it came back: not one per attempt.
             assert log.count("database unreachable") == 1, log[-3000:]
@@ -281,3 +293,117 @@ def test_a_database_restart_is_survived_and_the_gap_recorded(
 def _health(process: ApicronProcess) -> tuple[int, dict[str, Any]]:
     response = httpx.get(f"{process.url}/healthz", timeout=5)
     return response.status_code, response.json()
+
+
+def _seen_within(
+    gateways: list[ApicronProcess], call: Callable[[httpx.Client], int], want: int,
+    limit: float,
+) -> list[float]:
+    """Seconds until each gateway answers ``want``, polled every 20 ms up to ``limit``."""
+    began = time.monotonic()
+    seen: list[float] = []
+    for process in gateways:
+        with httpx.Client(base_url=f"http://127.0.0.1:{process.gateway_port}",
+                          timeout=5) as gw:
+            while call(gw) != want:
+                assert time.monotonic() - began < limit, (
+                    f"gateway {process.gateway_port} still answers otherwise after {limit} s"
+                )
+                time.sleep(0.02)
+        seen.append(time.monotonic() - began)
+    return seen
+
+
+@pytest.mark.parametrize("database", ["postgresql", "sqlite"], indirect=True)
+def test_two_gateways_see_a_publish_and_a_revocation_within_a_second(
+    request: pytest.FixtureRequest, database: str, tmp_path: Path, backend: Backend
+) -> None:
+    """PostgreSQL: LISTEN/NOTIFY. SQLite (processes sharing one file): the polling
+    fallback."""
+    url = (
+        request.getfixturevalue("postgres").create_database("gateways")
+        if database == "postgresql"
+        else f"sqlite:///{tmp_path / 'shared.db'}"
+    )
+    cluster = Cluster(tmp_path, url)
+    try:
+        gateways = [cluster.add("gateway"), cluster.add("gateway")]
+        with cluster.api.client() as client:
+            world = World(client)
+            path = backend.path()
+            owner, caller = world.app(), world.app()
+            api = world.api(world.group(owner), publish=False, method="GET",
+                            backend_url=backend.url(path))
+            credentials = {"X-HW-ID": caller["key"], "X-HW-AppKey": caller["secret"]}
+
+            def call(gw: httpx.Client) -> int:
+                return gw.get(api["path"], headers=credentials).status_code
+
+            for process in gateways:  # both have built their snapshot: the draft is unknown
+                with httpx.Client(base_url=f"http://127.0.0.1:{process.gateway_port}") as gw:
+                    assert call(gw) == 404
+            world.ok(client.post(f"/v1/apis/{api['id']}/publish"))
+            published = _seen_within(gateways, call, 403, 1.0)  # routed; no grant yet
+            grant = world.grant(caller, api)
+            granted = _seen_within(gateways, call, 200, 1.0)
+            world.ok(client.delete(f"/v1/app-auths/{grant['id']}"), 204)
+            revoked = _seen_within(gateways, call, 403, 1.0)
+        print(f"\n{database}: publish seen after {max(published):.3f} s, grant after "
+              f"{max(granted):.3f} s, revocation after {max(revoked):.3f} s")
+    finally:
+        cluster.stop()
+
+
+def test_nodes_are_listed_with_their_roles_and_leave_on_sigterm(cluster: Cluster) -> None:
+    scheduler = cluster.add("scheduler")
+    gateway = cluster.add("gateway")
+    health = httpx.get(f"{cluster.api.url}/healthz").json()
+    assert (health["status"], health["database"], health["role"]) == ("ok", "ok", "api")
+    with cluster.api.client() as client:
+        nodes = {n["id"]: n for n in client.get("/v1/nodes").json()}
+        assert health["node_id"] in nodes
+        assert {n["role"] for n in nodes.values()} == {"api", "scheduler", "gateway"}
+        assert all(n["alive"] for n in nodes.values())
+        listed = subprocess.run(
+            [sys.executable, "-m", "apicron", "nodes"], capture_output=True, text=True,
+            env={**os.environ, "APICRON_URL": cluster.api.url, "APICRON_ADMIN_TOKEN": ADMIN_TOKEN},
+            check=True, timeout=60,
+        ).stdout
+        assert _node_id(scheduler) in listed and _node_id(gateway) in listed
+        assert listed.splitlines()[0].split()[:2] == ["ID", "ROLE"]
+        scheduler.stop()  # SIGTERM: a graceful stop deregisters
+        left = {n["id"] for n in client.get("/v1/nodes").json()}
+        assert _node_id(scheduler) not in left and _node_id(gateway) in left
+
+
+def test_sigterm_finishes_or_hands_back_calls_in_flight(
+    cluster: Cluster, backend: Backend
+) -> None:
+    """A scheduler stopped with calls in flight waits for them (10 s at most), records
+    them, and hands what is left back: the other node runs it, nothing stays held."""
+    leaving, staying = cluster.add("scheduler"), cluster.add("scheduler")
+    with cluster.api.client() as client:
+        world = World(client)
+        path = f"/slow/1500{backend.path()}"
+        first = start_tasks(world, backend, path, 20, max_retries=1)
+        wait_for(lambda: bool(cluster.query(
+            f"SELECT 1 FROM executions WHERE status = 'RUNNING' "
+            f"AND claimed_by = '{_node_id(leaving)}'")), 20, "calls in flight on the node")
+        asked = time.monotonic()
+        leaving.stop()
+        took = time.monotonic() - asked
+        time.sleep(4)
+        stopped = stop_tasks(world, list(first))
+    settle(cluster)
+    check_exactly_once(cluster, backend, path, first, stopped)
+    held = cluster.query(
+        f"SELECT count(*) FROM executions WHERE claimed_by = '{_node_id(leaving)}'"
+    )[0][0]
+    assert held == 0
+    assert _node_id(staying) in dict(cluster.query(
+        "SELECT node_id, count(*) FROM attempts GROUP BY node_id"))
+    print(f"graceful stop took {took:.1f} s")
+    assert leaving.process is not None and leaving.process.returncode == 0  # not killed
+    # The calls in flight finished before it left: none was cut and retried.
+    assert cluster.query(
+        "SELECT count(*) FROM attempts WHERE error_kind = 'INTERRUPTED'")[0][0] == 0

@@ -11,6 +11,7 @@ import httpx
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
+from cryptography.fernet import Fernet
 from sqlalchemy import inspect
 
 from apicron.domain.errors import ConfigurationError
@@ -51,11 +52,43 @@ class TestSettings:
             ({"APICRON_ADMIN_TOKEN": "short"}, "APICRON_ADMIN_TOKEN must be at least 16"),
             ({"APICRON_GATEWAY_URL": "gateway:8081"}, "APICRON_GATEWAY_URL must be"),
             ({"APICRON_API_HOST": "bad host!"}, "APICRON_API_HOST must be"),
+            ({"APICRON_DATABASE_URL": "postgresql:///apicron", "APICRON_SECRET_KEY": "k"},
+             "APICRON_DATABASE_URL must name the PostgreSQL host"),
+            ({"APICRON_DATABASE_URL": "postgresql://db:5432/apicron"},
+             "APICRON_SECRET_KEY is required with PostgreSQL"),
         ],
     )
     def test_a_bad_setting_is_refused_naming_it(self, env: dict[str, str], words: str) -> None:
         with pytest.raises(ConfigurationError, match=words):
             load_settings(env)
+
+    def test_a_postgresql_url_runs_on_psycopg_and_is_shown_without_its_password(
+        self,
+    ) -> None:
+        settings = load_settings({
+            "APICRON_DATABASE_URL": "postgres://ops:s3cret-pw@db.internal:5432/apicron",
+            "APICRON_SECRET_KEY": "any",
+        })
+        assert settings.database_url == "postgresql+psycopg://ops:s3cret-pw@db.internal:5432/apicron"
+        assert settings.database_shown == "postgresql+psycopg://ops:***@db.internal:5432/apicron"
+        assert "s3cret-pw" not in repr(settings.database_shown)
+        assert not settings.is_sqlite
+
+    def test_a_node_with_another_secret_key_refuses_to_start(self, tmp_path: Path) -> None:
+        """Several nodes must share APICRON_SECRET_KEY: a node with another key would
+        fail every APP call; it fails at start instead, naming the setting."""
+        first = ApicronProcess(tmp_path, {"APICRON_SECRET_KEY": Fernet.generate_key().decode()})
+        first.start()
+        with first.client() as client:
+            assert client.post("/v1/apps", json={"name": "keyed_app"}).status_code == 201
+        first.stop()
+        result = run_cli("serve", env={**first.env,
+                                       "APICRON_SECRET_KEY": Fernet.generate_key().decode()})
+        assert result.returncode != 0
+        last = result.stderr.strip().splitlines()[-1]
+        assert last.startswith("apicron: error: a stored secret cannot be decrypted with "
+                               "APICRON_SECRET_KEY"), result.stderr
+        assert "Traceback" not in result.stderr
 
     def test_serve_with_a_bad_setting_fails_with_one_line(self, tmp_path: Path) -> None:
         result = run_cli("serve", env={"APICRON_DATA_DIR": str(tmp_path),
@@ -98,9 +131,14 @@ class TestAdminToken:
 
 
 class TestSchema:
-    def test_migrations_produce_exactly_the_tables(self, tmp_path: Path) -> None:
-        engine = make_engine(f"sqlite:///{tmp_path / 'm.db'}")
+    def test_migrations_produce_exactly_the_tables(
+        self, tmp_path: Path, database_url: str | None
+    ) -> None:
+        url = load_settings({"APICRON_DATA_DIR": str(tmp_path), "APICRON_SECRET_KEY": "k",
+                             "APICRON_DATABASE_URL": database_url or ""}).database_url
+        engine = make_engine(url)
         migrate.upgrade(engine)
+        migrate.upgrade(engine)  # at head already: nothing to do, no error
         with engine.connect() as connection:
             diff = compare_metadata(MigrationContext.configure(connection), metadata)
         assert diff == []

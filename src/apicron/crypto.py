@@ -38,8 +38,9 @@ class SecretBox:
             return self._fernet.decrypt(token.encode()).decode()
         except InvalidToken:
             raise ConfigurationError(
-                "a stored secret cannot be decrypted with APICRON_SECRET_KEY: "
-                "the key changed without keeping the old one"
+                "a stored secret cannot be decrypted with APICRON_SECRET_KEY: the key "
+                "changed without keeping the old one, or this node has another key than "
+                "the others (every node of an instance needs the same key)"
             ) from None
 
 

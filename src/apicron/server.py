@@ -56,6 +56,10 @@ def open_runtime(
     with store.write() as q:
         q.ensure_instance(system_clock())
     box = load_secret_box(settings.secret_key, settings.data_dir)
+    with store.read() as q:
+        # A wrong key fails here, at start, in one line; not at the first gateway call.
+        for *_, encrypted in q.list_app_credentials()[:1]:
+            box.decrypt(encrypted)
     token, generated = load_admin_token(settings.admin_token, settings.data_dir)
     if generated and announce_token:
         # Printed once, to the terminal only (never to the log), when first generated.

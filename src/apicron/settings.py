@@ -129,9 +129,17 @@ def load_settings(
     admin_token = source.get("APICRON_ADMIN_TOKEN") or None
     if admin_token is not None and len(admin_token) < 16:
         raise ConfigurationError("APICRON_ADMIN_TOKEN must be at least 16 characters long")
+    database_url = _database_url(source.get("APICRON_DATABASE_URL", ""), data_dir)
+    if not database_url.startswith("sqlite") and not source.get("APICRON_SECRET_KEY"):
+        # A key file in one node's data directory would leave the others unable to read
+        # the app secrets they share through the database.
+        raise ConfigurationError(
+            "APICRON_SECRET_KEY is required with PostgreSQL: every node of an instance "
+            "must encrypt app secrets with the same key (make one with `apicron secret-key`)"
+        )
     return Settings(
         data_dir=data_dir,
-        database_url=_database_url(source.get("APICRON_DATABASE_URL", ""), data_dir),
+        database_url=database_url,
         admin_token=admin_token,
         secret_key=source.get("APICRON_SECRET_KEY") or None,
         api_host=api_host,

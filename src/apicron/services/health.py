@@ -22,9 +22,15 @@ def describe(exc: BaseException) -> str:
 
 
 class DatabaseHealth:
+    # A success this soon after a failure does not count as "back": while a server shuts
+    # down or starts, some calls get through between failures, and one outage must read as
+    # one outage in the log.
+    SETTLE_SECONDS = 1.0
+
     def __init__(self) -> None:
         self._ok = True
         self._since = time.monotonic()
+        self._last_failure = 0.0
         self._lock = threading.Lock()
 
     @property
@@ -33,19 +39,21 @@ class DatabaseHealth:
 
     def succeeded(self) -> None:
         with self._lock:
-            if self._ok:
+            now = time.monotonic()
+            if self._ok or now - self._last_failure < self.SETTLE_SECONDS:
                 return
             self._ok = True
-            down_for = time.monotonic() - self._since
-            self._since = time.monotonic()
+            down_for = now - self._since
+            self._since = now
         log.warning("database reachable again after %.1f s; resuming", down_for)
 
     def failed(self, exc: BaseException) -> None:
         with self._lock:
+            self._last_failure = time.monotonic()
             if not self._ok:
                 return
             self._ok = False
-            self._since = time.monotonic()
+            self._since = self._last_failure
         log.error(
             "database unreachable (%s); work in hand is kept and retried until it is back",
             describe(exc),
