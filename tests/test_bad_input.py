@@ -25,6 +25,7 @@ from tests.reliability_helpers import (
 )
 from tests.servers import ApicronProcess
 from tests.test_gateway import Backend
+from tests.test_secrets_leak import console_login
 
 MIB = 1024 * 1024
 JSON = {"Content-Type": "application/json"}
@@ -176,7 +177,8 @@ class TestInvalidText:
 
     def test_a_number_too_long_to_convert_is_400_naming_the_body(self, world: World) -> None:
         body = b'{"name": "abc", "max_retries": 1' + b"0" * 5000 + b"}"
-        refused_raw(world, "POST", "/v1/tasks", body, 400, "body")
+        message = refused_raw(world, "POST", "/v1/tasks", body, 400, "body")
+        assert "number" in message, message  # the reason, not a guess at another one
 
 
 # -- nesting --------------------------------------------------------------------------------
@@ -372,6 +374,18 @@ class TestTraversal:
         self, server: ApicronProcess, mark: int, client: httpx.Client, target: str, field: str
     ) -> None:
         assert "NUL" in error_of(client.get(target), 400, field)
+        assert_healthy(server, mark)
+
+    @pytest.mark.parametrize("target", [
+        "/console/tasks/a%00b/edit", "/console/tasks/a%00b/history", "/console/tasks?name=%00",
+    ])
+    def test_a_nul_in_a_console_address_is_refused_not_a_crash(
+        self, server: ApicronProcess, mark: int, target: str
+    ) -> None:
+        with httpx.Client(base_url=server.url, timeout=30) as browser:
+            console_login(browser)
+            response = browser.get(target)
+        assert response.status_code < 500, response.text[:300]
         assert_healthy(server, mark)
 
     def test_a_path_parameter_cannot_climb_out_of_the_backend_path(

@@ -25,8 +25,10 @@ class ErrorBody(BaseModel):
 
 
 _HTTP_CODES = {
-    # FastAPI's own 400: a body it could not even decode (not UTF-8, nested too deeply).
-    400: ("INVALID_INPUT", "body: is not valid JSON (not UTF-8, or nested too deeply)"),
+    # FastAPI's own 400: a body it could not even decode (not UTF-8, nested too deeply, a
+    # number with more digits than Python converts).
+    400: ("INVALID_INPUT", "body: cannot be decoded as JSON: not UTF-8, nested too deeply, "
+          "or a number with too many digits"),
     404: ("NOT_FOUND", "no such path"),
     405: ("METHOD_NOT_ALLOWED", "method not allowed on this path"),
     413: ("TOO_LARGE", ""),

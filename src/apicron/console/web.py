@@ -17,6 +17,7 @@ from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Resp
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 
+from apicron.api.params import storable_parameters
 from apicron.console.sessions import COOKIE, LIFETIME_S, Session, Sessions
 from apicron.domain.errors import ApicronError
 from apicron.services.context import Context
@@ -280,6 +281,8 @@ def install(app: FastAPI) -> None:
     app.add_exception_handler(LoginRequired, _login_required)
     app.add_exception_handler(CsrfRejected, _csrf)
     app.mount(f"{PREFIX}/static", StaticFiles(directory=HERE / "static"), name="console-static")
-    app.include_router(router)
-    app.include_router(pages.router)
-    app.include_router(task_pages.router)
+    # Ids and filters from the address bar go to the database: no NUL in them (400).
+    storable = [Depends(storable_parameters)]
+    app.include_router(router, dependencies=storable)
+    app.include_router(pages.router, dependencies=storable)
+    app.include_router(task_pages.router, dependencies=storable)
