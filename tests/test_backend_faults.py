@@ -12,7 +12,6 @@ from __future__ import annotations
 import asyncio
 import socket
 import struct
-import threading
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -35,40 +34,21 @@ from apicron.settings import load_settings
 from tests.conftest import World, unique
 from tests.reliability_helpers import assert_healthy, log_mark, wait_for
 from tests.servers import ADMIN_TOKEN, ApicronProcess, free_port
+from tests.threaded_server import ThreadedServer
 
 TEN_MB = 10 * 1000 * 1000
 
 
-class FaultyBackend:
+class FaultyBackend(ThreadedServer):
     """An aiohttp server in a thread of its own; the first path segment picks the fault."""
 
+    SHUTDOWN_TIMEOUT = 0.5  # hanging and trickling calls are cut, not waited for
+    STOP_WAIT = 20.0
+
     def __init__(self) -> None:
+        super().__init__()
         self.healthy_calls: list[tuple[str, str]] = []
         """X-Apicron-Task-Id and X-Apicron-Scheduled-Time of every call to ``/ok``."""
-        self.port = 0
-        self._loop = asyncio.new_event_loop()
-        self._thread = threading.Thread(target=self._loop.run_forever, daemon=True)
-        self._runner: web.ServerRunner | None = None
-
-    def start(self) -> FaultyBackend:
-        self._thread.start()
-        asyncio.run_coroutine_threadsafe(self._start(), self._loop).result(10)
-        return self
-
-    async def _start(self) -> None:
-        self._runner = web.ServerRunner(
-            web.Server(self._handle, access_log=None), shutdown_timeout=0.5
-        )
-        await self._runner.setup()
-        await web.TCPSite(self._runner, "127.0.0.1", 0).start()
-        self.port = int(self._runner.addresses[0][1])
-
-    def stop(self) -> None:
-        assert self._runner is not None
-        asyncio.run_coroutine_threadsafe(self._runner.cleanup(), self._loop).result(20)
-        self._loop.call_soon_threadsafe(self._loop.stop)
-        self._thread.join(10)
-        self._loop.close()
 
     def url(self, fault: str, scheme: str = "http") -> str:
         return f"{scheme}://127.0.0.1:{self.port}/{fault}"

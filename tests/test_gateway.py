@@ -7,12 +7,11 @@ from __future__ import annotations
 
 import asyncio
 import gzip
-import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, ClassVar
 
 import httpx
 import pytest
@@ -21,6 +20,7 @@ from aiohttp import web
 from apicron.signing import sign_request
 from tests.conftest import World, unique
 from tests.servers import ApicronProcess, free_port
+from tests.threaded_server import ThreadedServer
 
 MIB = 1024 * 1024
 
@@ -50,7 +50,7 @@ class Received:
 REPLY_BODY = b"created \x00\xff binary"
 
 
-class Backend:
+class Backend(ThreadedServer):
     """An aiohttp server on 127.0.0.1 in a thread (and event loop) of its own.
 
     The first path segment picks the behaviour: ``/slow/<ms>/…`` answers after a delay,
@@ -60,31 +60,12 @@ class Backend:
     body, ``/big/…`` 3 MiB streamed in chunks; anything else 200 with a small JSON body.
     """
 
+    # A gzip body is recorded as it came.
+    SERVER_OPTIONS: ClassVar[dict[str, Any]] = {"auto_decompress": False}
+
     def __init__(self) -> None:
+        super().__init__()
         self.received: list[Received] = []
-        self.port = 0
-        self._loop = asyncio.new_event_loop()
-        self._thread = threading.Thread(target=self._loop.run_forever, daemon=True)
-        self._runner: web.ServerRunner | None = None
-
-    def start(self) -> Backend:
-        self._thread.start()
-        asyncio.run_coroutine_threadsafe(self._start(), self._loop).result(10)
-        return self
-
-    async def _start(self) -> None:
-        self._runner = web.ServerRunner(web.Server(self._handle, access_log=None,
-                                                   auto_decompress=False))
-        await self._runner.setup()
-        await web.TCPSite(self._runner, "127.0.0.1", 0).start()
-        self.port = int(self._runner.addresses[0][1])
-
-    def stop(self) -> None:
-        assert self._runner is not None
-        asyncio.run_coroutine_threadsafe(self._runner.cleanup(), self._loop).result(10)
-        self._loop.call_soon_threadsafe(self._loop.stop)
-        self._thread.join(10)
-        self._loop.close()
 
     def url(self, path: str) -> str:
         return f"http://127.0.0.1:{self.port}{path}"

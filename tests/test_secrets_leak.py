@@ -11,10 +11,8 @@ places a secret may appear are the create and reset-secret answers, and only its
 
 from __future__ import annotations
 
-import asyncio
 import json
 import re
-import threading
 from collections.abc import Iterator
 from typing import Any
 
@@ -26,36 +24,16 @@ from apicron.signing import sign_request
 from tests.conftest import World, unique
 from tests.reliability_helpers import Recorder, wait_for
 from tests.servers import ADMIN_TOKEN, ApicronProcess, free_port
+from tests.threaded_server import ThreadedServer
 
 
-class EchoBackend:
+class EchoBackend(ThreadedServer):
     """Answers every request with the headers and body it received (a careless backend);
     ``/fail`` answers 500 the same way."""
 
     def __init__(self) -> None:
+        super().__init__()
         self.received: list[str] = []
-        self.port = 0
-        self._loop = asyncio.new_event_loop()
-        self._thread = threading.Thread(target=self._loop.run_forever, daemon=True)
-        self._runner: web.ServerRunner | None = None
-
-    def start(self) -> EchoBackend:
-        self._thread.start()
-        asyncio.run_coroutine_threadsafe(self._start(), self._loop).result(10)
-        return self
-
-    async def _start(self) -> None:
-        self._runner = web.ServerRunner(web.Server(self._handle, access_log=None))
-        await self._runner.setup()
-        await web.TCPSite(self._runner, "127.0.0.1", 0).start()
-        self.port = int(self._runner.addresses[0][1])
-
-    def stop(self) -> None:
-        assert self._runner is not None
-        asyncio.run_coroutine_threadsafe(self._runner.cleanup(), self._loop).result(10)
-        self._loop.call_soon_threadsafe(self._loop.stop)
-        self._thread.join(10)
-        self._loop.close()
 
     def url(self, path: str) -> str:
         return f"http://127.0.0.1:{self.port}{path}"
