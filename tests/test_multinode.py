@@ -208,14 +208,21 @@ def test_kill_9_of_one_scheduler_its_work_is_resumed_by_the_others(
     nodes = {_node_id(p): p for p in [cluster.add("scheduler") for _ in range(3)]}
     with cluster.api.client() as client:
         world = World(client)
-        path = f"/slow/700{backend.path()}"  # calls are in flight at any moment
+        # Calls of 1.5 s fired every second (overlap ALLOW): some are always in flight.
+        path = f"/slow/1500{backend.path()}"
         first = start_tasks(world, backend, path, 60, max_retries=2)
         time.sleep(8)
-        # The node with the most calls in flight right now.
-        victim_id = cluster.query(
-            "SELECT claimed_by FROM executions WHERE status = 'RUNNING' "
-            "GROUP BY claimed_by ORDER BY count(*) DESC LIMIT 1"
-        )[0][0]
+        busiest: list[tuple[Any, ...]] = []
+
+        def some_in_flight() -> bool:
+            busiest[:] = cluster.query(
+                "SELECT claimed_by FROM executions WHERE status = 'RUNNING' "
+                "GROUP BY claimed_by ORDER BY count(*) DESC LIMIT 1"
+            )
+            return bool(busiest)
+
+        wait_for(some_in_flight, 10, "calls in flight")
+        victim_id = busiest[0][0]  # the node with the most calls in flight right now
         victim = nodes.pop(victim_id)
         survivors = list(nodes.values())
         victim.stop(signal.SIGKILL)
