@@ -1,1 +1,1 @@
-"""Quick measurements, run by hand (``python -m bench.<name>``); never timed tests."""
+"""apicron's benchmarks against its peers, run as ``python -m bench`` (see README.md)."""

@@ -1,0 +1,1 @@
+"""One module per scenario; each has ``NAME`` and ``run(bench: Bench) -> dict``."""
