@@ -107,6 +107,11 @@ class Backend(ThreadedServer):
             response = web.Response(body=gzip.compress(b"squeezed " * 100, mtime=0))
             response.headers["Content-Encoding"] = "gzip"
             return response
+        if kind == "drop":
+            # Received, then the kept-alive connection closes without an answer.
+            assert request.transport is not None
+            request.transport.close()
+            return web.Response()
         if kind in ("cut", "stall"):
             stream = web.StreamResponse()
             if kind == "cut":
@@ -719,6 +724,20 @@ class TestProxying:
         r = gw.post(path_of(api, id="1"), headers=hw(app))
         assert r.status_code == 200
         assert r.content == b"".join(bytes([i]) * 65536 for i in range(48))
+
+    def test_a_get_the_backend_dropped_is_not_sent_again(
+        self, world: World, gw: httpx.Client, backend: Backend
+    ) -> None:
+        """aiohttp resends an idempotent request once when a reused connection drops; the
+        backend already had it, so the caller (and a task's attempt) would reach it twice."""
+        marker = backend.path()
+        app, api = setup(world, method="GET", backend_url=backend.url(f"{marker}/ok"))
+        dropping = world.api(world.group(app), method="GET", path=orders(),
+                             backend_url=backend.url(f"/drop{marker}"))
+        for _ in range(3):  # the gateway now holds a kept-alive connection to the backend
+            assert gw.get(path_of(api, id="1"), headers=hw(app)).status_code == 200
+        error(gw.get(path_of(dropping, id="1"), headers=hw(app)), 502, "BACKEND_ERROR")
+        assert len(backend.to(f"/drop{marker}")) == 1
 
     def test_a_small_answer_cut_short_by_the_backend_is_502(
         self, world: World, gw: httpx.Client, backend: Backend

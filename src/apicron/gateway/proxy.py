@@ -117,6 +117,14 @@ async def backend_session(
         skip_auto_headers=_SKIP_AUTO_HEADERS,
         trust_env=False,
     )
+    # aiohttp resends an idempotent request once, silently, when a reused connection
+    # drops before the answer; the backend may already have acted on the first one, so a
+    # single call (or a task's single attempt) would reach it twice. Failures are
+    # reported instead and retried only by the task's own retry policy. (No public
+    # switch exists; aiohttp's own test client sets the same attribute.)
+    if not hasattr(session, "_retry_connection"):
+        raise RuntimeError("this aiohttp cannot be kept from resending requests")
+    session._retry_connection = False
     try:
         yield session
     finally:
