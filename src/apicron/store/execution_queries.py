@@ -111,9 +111,9 @@ class ExecutionQueries:
         )
 
     def earliest_fire_time(self) -> datetime | None:
-        # Only STARTED tasks have a next_fire_time, so the index answers this alone.
+        # The first entry of the (status, next_fire_time) index.
         value: datetime | None = self.connection.execute(
-            select(func.min(tasks.c.next_fire_time))
+            select(func.min(tasks.c.next_fire_time)).where(tasks.c.status == "STARTED")
         ).scalar_one()
         return value
 

@@ -125,7 +125,9 @@ tasks = Table(
     Column("updated_at", UTCDateTime, nullable=False),
     # Set while an engine plans the task's next occurrences (multi-node safety net).
     Column("claimed_until", UTCDateTime, nullable=True),
-    Index(None, "next_fire_time"),
+    # The claim (status = 'STARTED' AND next_fire_time <= horizon ORDER BY next_fire_time)
+    # reads this index alone, however many tasks are stored.
+    Index(None, "status", "next_fire_time"),
     Index(None, "status", "created_at"),
 )
 
