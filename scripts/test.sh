@@ -12,10 +12,13 @@ python3 -m venv .venv
 # Debian packages the tests use, installed when missing: chromium for the console tests
 # (never a downloaded browser); postgresql for the store/engine/API suites on PostgreSQL
 # and the multi-node tests (they start a throw-away cluster of their own, see
-# tests/pg_cluster.py).
+# tests/pg_cluster.py); curl, nginx and wrk for the peers of `python -m bench --quick`.
 missing=()
 command -v chromium >/dev/null || missing+=(chromium)
 compgen -G '/usr/lib/postgresql/*/bin/initdb' >/dev/null || missing+=(postgresql)
+command -v curl >/dev/null || missing+=(curl)
+command -v nginx >/dev/null || missing+=(nginx-light)
+command -v wrk >/dev/null || missing+=(wrk)
 if ((${#missing[@]})); then
     apt-get update -qq
     DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}"
