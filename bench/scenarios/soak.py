@@ -113,8 +113,8 @@ def run(bench: Bench, minutes: float, tasks: int) -> dict[str, Any]:
          ["RSS first / last, MB", f"{samples[0][1]:.1f} / {samples[-1][1]:.1f}"],
          ["RSS slope over the 2nd half, MB/min", slope]],
         ["FAILED = all 4 attempts failed (the backend's dice), recorded, not lost; an "
-         "attempt received twice after a dropped connection is aiohttp resending a GET on "
-         "a reused connection, under the same X-Apicron-Attempt",
+         "attempt received twice (same X-Apicron-Attempt) would be a call resent by the "
+         "engine or its HTTP client",
          *goal_lines(goals)],
     )
     return {"tasks": tasks, "minutes": minutes, "expected": expected, "statuses": statuses,
