@@ -25,5 +25,5 @@ if ((${#missing[@]})); then
 fi
 
 .venv/bin/ruff check src tests bench
-.venv/bin/mypy --strict src
+.venv/bin/mypy --strict src bench tests
 .venv/bin/pytest "$@"

@@ -136,8 +136,8 @@ class Harness:
         group = groups.create_group(self.ctx, GroupCreate(name=unique("grp"), app_id=app_id))
         api = apis.create_api(
             self.ctx,
-            ApiCreate(group_id=group.id, name=unique("api"), method=method,  # type: ignore[arg-type]
-                      path=path or f"/{unique('p')}", auth_type=auth,  # type: ignore[arg-type]
+            ApiCreate(group_id=group.id, name=unique("api"), method=method,
+                      path=path or f"/{unique('p')}", auth_type=auth,
                       backend_url=self.backend.url + backend_path,
                       backend_timeout_ms=timeout_ms),
         )

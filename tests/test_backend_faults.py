@@ -132,7 +132,7 @@ def test_faulty_backends_record_their_kind_while_a_healthy_task_fires_every_seco
     def task_for(backend_url: str, timeout_ms: int, cron: str) -> dict[str, Any]:
         api = world.api(group, method="GET", path=f"/{unique('fault')}",
                         backend_url=backend_url, backend_timeout_ms=timeout_ms)
-        return world.task(app, api, cron_expression=cron, max_retries=0)  # type: ignore[no-any-return]
+        return world.task(app, api, cron_expression=cron, max_retries=0)
 
     healthy = task_for(faulty.url("ok"), 5000, "* * * * * ?")
     faults = {name: task_for(make(faulty), timeout, "*/2 * * * * ?")

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from apicron.engine.planning import plan_task
+from apicron.engine.planning import Plan, plan_task
 from apicron.engine.retry import RetryPolicy, parse_retry_after
 from apicron.triggers import build_trigger
 
@@ -22,7 +22,7 @@ def every_second(effective: datetime = T0 - timedelta(days=30)):  # type: ignore
 
 
 def plan(next_fire: datetime, now: datetime, policy: str = "RUN_ONCE", lookahead: int = 1,
-         max_missed: int = 1000):  # type: ignore[no-untyped-def]
+         max_missed: int = 1000) -> Plan:
     return plan_task(every_second(), next_fire, now=now, horizon=now + timedelta(
         seconds=lookahead), grace=GRACE, misfire_policy=policy, max_missed=max_missed)
 

@@ -64,7 +64,7 @@ class Cluster:
 
     def query(self, sql: str) -> list[tuple[Any, ...]]:
         with psycopg.connect(self.url) as db:
-            return db.execute(sql).fetchall()  # type: ignore[arg-type]
+            return db.execute(sql).fetchall()
 
 
 @pytest.fixture
@@ -122,7 +122,7 @@ def settle(cluster: Cluster, timeout: float = 60) -> None:
         (n,) = cluster.query(
             "SELECT count(*) FROM executions WHERE status IN ('PENDING', 'RUNNING')"
         )[0]
-        return n == 0
+        return bool(n == 0)
 
     wait_for(done, timeout, "every execution to finish")
 

@@ -23,7 +23,7 @@ NAME = "faults"
 def run(bench: Bench) -> dict[str, Any]:
     scale = bench.scale
     tasks, faults = scale.of(6000), scale.of(60)
-    timing = {"warmup": scale.seconds(10, 0.2), "window": scale.seconds(60, 1),
+    timing: spread.Timing = {"warmup": scale.seconds(10, 0.2), "window": scale.seconds(60, 1),
               "drain": scale.seconds(3, 0.3)}
     print(f"faults: {tasks:,} tasks + {faults} per fault kind", flush=True)
     rows: dict[str, dict[str, Any]] = {}

@@ -20,7 +20,7 @@ GOALS = {"p50_ms": 15.0, "p99_ms": 50.0}
 def run(bench: Bench) -> dict[str, Any]:
     scale = bench.scale
     tasks = scale.of(10_000)
-    timing = {"warmup": scale.seconds(10, 0.2), "window": scale.seconds(180, 1),
+    timing: spread.Timing = {"warmup": scale.seconds(10, 0.2), "window": scale.seconds(180, 1),
               "drain": scale.seconds(3, 0.3)}
     rows: dict[str, dict[str, Any]] = {}
     print(f"lateness: {tasks:,} tasks, {timing['window']:.0f} s window", flush=True)

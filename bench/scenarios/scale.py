@@ -92,7 +92,8 @@ def run(bench: Bench) -> dict[str, Any]:
     for n in steps:
         insert_s = instance.insert_tasks([_spec(i) for i in range(done, n)])
         start_s = instance.start_tasks(datetime.now(UTC), prefix="s")
-        step = {"stored": n, "started": n // 10, "inserted": n - done, "insert_s": insert_s,
+        step: dict[str, Any] = {
+                "stored": n, "started": n // 10, "inserted": n - done, "insert_s": insert_s,
                 "insert_rows_per_s": (n - done) / insert_s, "start_s": start_s,
                 "claim_engine": _claim_latency(instance, repeats, timedelta(seconds=1)),
                 "claim_batch": _claim_latency(instance, repeats, timedelta(days=1))}
@@ -113,7 +114,7 @@ def run(bench: Bench) -> dict[str, Any]:
         startup = server.start()
         w0 = time.time()
         time.sleep(settle)
-        serving = {"startup_s": startup, "rss_mb": server.rss_mb(),
+        serving: dict[str, Any] = {"startup_s": startup, "rss_mb": server.rss_mb(),
                    "peak_rss_mb": rss_mb(server.pid, "VmHWM")}
     finally:
         server.stop()

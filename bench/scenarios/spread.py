@@ -8,7 +8,7 @@ import time
 from collections import Counter
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, TypedDict
 
 from sqlalchemy import func, select
 
@@ -18,6 +18,14 @@ from bench.common import cpu_seconds, python_module, read_line, rss_mb, sleep_un
 from bench.harness import Bench, expected_spread, occurrences
 
 FAULTS = ("hang", "reset", "big", "trickle")
+
+
+class Timing(TypedDict):
+    """Seconds before the measured window, of the window, and after it."""
+
+    warmup: float
+    window: float
+    drain: float
 
 
 def measure_window(bench: Bench, pid: int, tasks: int, kinds: set[str], *, warmup: float,
