@@ -6,13 +6,15 @@ from __future__ import annotations
 import asyncio
 import json
 from collections.abc import Awaitable, Callable
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
+from sqlalchemy import select
 
 from apicron.domain.models import InstanceParamsUpdate, InstanceUpdate
 from apicron.services import apps, executions, grants, instance, tasks
+from apicron.store.tables import executions as execution_rows
 from tests.engine_harness import START, Harness
 
 
@@ -289,3 +291,75 @@ async def test_the_response_excerpt_is_bounded_and_redacts_the_secret(h: Harness
     excerpt = execution.attempts[0].response_excerpt or ""
     assert app_secret not in excerpt and "[REDACTED]" in excerpt
     assert len(excerpt.encode()) <= 4096 + len("[REDACTED]")
+
+
+def rows_of(h: Harness, task_ids: list[str]) -> list[tuple[str, str | None, datetime | None]]:
+    """(status, claimed_by, lease_until) of the tasks' executions, as stored."""
+    c = execution_rows.c
+    with h.ctx.store.read() as q:
+        found = q.connection.execute(
+            select(c.status, c.claimed_by, c.lease_until).where(c.task_id.in_(task_ids))
+        ).all()
+    return [(status, by, lease) for status, by, lease in found]
+
+
+async def every_slot_taken(h: Harness, delay: float) -> list[str]:
+    """Four tasks due at once on an engine with two call slots and a 3 s lease, the
+    backend holding each call ``delay`` seconds: two calls in flight, two waiting."""
+    await h.stop_engine()
+    await h.start_engine(max_in_flight=2, lease=timedelta(seconds=3))
+    h.backend.delay = delay
+    owned = h.api(timeout_ms=20_000)
+    task_ids = [h.task(owned, cron_expression="0 * * * * ?") for _ in range(4)]
+    await h.eventually(lambda: len(h.backend.received) == 2)
+    return task_ids
+
+
+@scenario
+async def test_with_every_slot_taken_the_next_wait_pending_and_leases_stay_alive(
+    h: Harness,
+) -> None:
+    """What is RUNNING under this node's lease is on its way to the backend: executions
+    waiting for a call slot stay PENDING. And while the engine waits for a slot it keeps
+    renewing the leases of the calls in flight: past the lease time they must not look
+    abandoned, or another node would take them over and call the backend again."""
+    task_ids = await every_slot_taken(h, delay=3.0)
+    assert sorted(status for status, _, _ in rows_of(h, task_ids)) == [
+        "PENDING", "PENDING", "RUNNING", "RUNNING"]
+
+    for _ in range(4):  # the engine clock moves past the 3 s lease; the calls still run
+        h.clock.advance(timedelta(seconds=1))
+        await asyncio.sleep(0.05)
+    now = h.clock.now()
+
+    def leases_alive() -> bool:
+        running = [lease for status, _, lease in rows_of(h, task_ids) if status == "RUNNING"]
+        return len(running) == 2 and all(lease is not None and lease > now for lease in running)
+
+    await h.eventually(leases_alive, limit=1.5)
+    assert len(h.backend.received) == 2
+
+    await h.settle(limit=15)
+    for task_id in task_ids:
+        assert [(e.scheduled_at, e.status) for e in h.history(task_id)] == [
+            (START, "SUCCEEDED")]
+    assert len(h.backend.received) == 4
+    assert len({r["headers"]["X-Apicron-Execution-Id"] for r in h.backend.received}) == 4
+
+
+@scenario
+async def test_a_stop_while_every_slot_is_taken_hands_back_what_waits(h: Harness) -> None:
+    """A stop does not wait for a slot to free up (the backend may hold it for minutes):
+    the calls in flight get the stop's grace, the executions waiting for a slot are handed
+    back unclaimed, for the next start or another node."""
+    task_ids = await every_slot_taken(h, delay=15.0)
+    engine = h.engine
+    assert engine is not None
+    await asyncio.wait_for(engine.stop(grace_seconds=1), 6)
+    h.engine = None
+    states = rows_of(h, task_ids)
+    assert sorted(status for status, _, _ in states) == [
+        "PENDING", "PENDING", "RUNNING", "RUNNING"]
+    assert [(by, lease) for status, by, lease in states if status == "PENDING"] == [
+        (None, None), (None, None)]
+    assert len(h.backend.received) == 2
