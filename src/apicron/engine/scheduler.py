@@ -109,7 +109,8 @@ class Engine:
         self._known: set[str] = set()
         self._running: dict[str, asyncio.Task[str]] = {}
         self._active_tasks: Tally[str] = Tally()
-        self._slots = asyncio.Semaphore(settings.max_in_flight)
+        self._free_slots = settings.max_in_flight  # calls that may still be sent now
+        self._slot_freed = asyncio.Event()
         self._wake = asyncio.Event()
         self._results_ready = asyncio.Event()
         self._stopped = asyncio.Event()
@@ -173,7 +174,7 @@ class Engine:
         while self._planned and self._planned[0][0] <= now:
             due.append(heapq.heappop(self._planned)[2])
         if due:
-            await self._fire(due, now)
+            await self._fire(due)
         sending = self._sending()
         if not sending:
             await self._write_results()
@@ -223,6 +224,7 @@ class Engine:
         """
         self._stopping = True
         self._wake.set()
+        self._slot_freed.set()
         if self._loop is not None:
             await self._stopped.wait()
         if self._running:
@@ -351,22 +353,37 @@ class Engine:
 
     # -- firing ----------------------------------------------------------------------------
 
-    async def _fire(self, due: list[PlannedExecution], now: datetime) -> None:
+    async def _fire(self, due: list[PlannedExecution]) -> None:
         # Fenced and launched a few hundred at a time: with thousands due at once, the
         # first calls go out while the next ones are fenced (measured: a burst of 10,000
-        # delivered in 3.1 s this way, 3.9 s with one fence for all).
-        step = self.settings.fire_chunk
-        for start in range(0, len(due), step):
-            try:
-                await self._fence_and_launch(due[start : start + step], now)
-            except BaseException:
-                # That fence did not commit: nothing of it (or after it) was launched;
-                # keep them for the next pass.
-                for item in due[start:]:
-                    heapq.heappush(
-                        self._planned, (item.scheduled_at, next(self._sequence), item)
-                    )
-                raise
+        # delivered in 3.1 s this way, 3.9 s with one fence for all). Never more than there
+        # are free call slots: what is RUNNING under this node's lease is on its way.
+        fenced = 0
+        try:
+            while fenced < len(due):
+                await self._wait_for_slot()
+                if self._free_slots <= 0:  # stopping: the rest is handed back
+                    break
+                step = min(self.settings.fire_chunk, self._free_slots)
+                await self._fence_and_launch(due[fenced : fenced + step], self.clock.now())
+                fenced += step
+        finally:
+            # Not fenced (a fence that did not commit, a stop): nothing of it was
+            # launched; keep it for the next pass.
+            for item in due[fenced:]:
+                heapq.heappush(self._planned, (item.scheduled_at, next(self._sequence), item))
+
+    async def _wait_for_slot(self) -> None:
+        """Until a call slot is free (or the engine stops). The loop that renews this
+        node's leases is this one, so it renews them meanwhile: calls held for minutes by
+        a slow backend must not look abandoned to the other nodes."""
+        while self._free_slots <= 0 and not self._stopping:
+            self._slot_freed.clear()
+            await self.clock.sleep_until(
+                self._next_lease_renewal or self.clock.now(), self._slot_freed
+            )
+            if self._free_slots <= 0 and not self._stopping:
+                await self._maintain(self.clock.now())
 
     async def _fence_and_launch(self, due: list[PlannedExecution], now: datetime) -> None:
         skip: list[PlannedExecution] = []
@@ -412,7 +429,6 @@ class Engine:
         launched = 0
         for item in go:
             if item.id in started:
-                await self._slots.acquire()
                 self._launch(item)
                 launched += 1
             else:
@@ -425,6 +441,7 @@ class Engine:
 
     def _launch(self, item: PlannedExecution) -> None:
         metrics.FIRES.labels(item.trigger).inc()
+        self._free_slots -= 1
         self._active_tasks[item.task.id] += 1
         task = asyncio.create_task(self.dispatcher.execute(item), name=f"execution-{item.id}")
         self._running[item.id] = task
@@ -435,7 +452,8 @@ class Engine:
             self._active_tasks[item.task.id] -= 1
             if self._active_tasks[item.task.id] <= 0:
                 del self._active_tasks[item.task.id]
-            self._slots.release()
+            self._free_slots += 1
+            self._slot_freed.set()
             if not task.cancelled() and task.exception() is not None:
                 log.error("execution %s crashed", item.id, exc_info=task.exception())
 
