@@ -49,6 +49,8 @@ class Backend:
         self.received: list[dict[str, Any]] = []
         self.responses: list[tuple[int, dict[str, str], str]] = []
         self.delay = 0.0
+        self.delays: dict[str, float] = {}
+        """Seconds to hold requests whose path starts with a key (else ``delay``)."""
         self.url = ""
         self._runner: web.AppRunner | None = None
 
@@ -63,8 +65,10 @@ class Backend:
                 "at": time.monotonic(),
             }
         )
-        if self.delay:
-            await asyncio.sleep(self.delay)
+        delay = next((d for p, d in self.delays.items() if request.path.startswith(p)),
+                     self.delay)
+        if delay:
+            await asyncio.sleep(delay)
         status, headers, text = self.responses.pop(0) if self.responses else (200, {}, "ok")
         return web.Response(status=status, headers=headers, text=text)
 
