@@ -24,6 +24,7 @@ import httpx
 from sqlalchemy import bindparam, insert, select, update
 
 from apicron.domain.models import ApiCreate, AppCreate, GroupCreate, StoredTask, TaskCreate
+from apicron.domain.schedules import schedule_of
 from apicron.server import open_runtime
 from apicron.services import apis, apps, groups
 from apicron.services import tasks as task_service
@@ -134,7 +135,7 @@ class Instance:
                                          "interval_value", "timezone", "end_time"))
             if key not in known:
                 task = StoredTask.model_validate({**row, "effective_time": first})
-                known[key] = task_service.schedule_of(task).first_at_or_after(first)
+                known[key] = schedule_of(task).first_at_or_after(first)
             advances.append({"task_id": row["id"], "effective": first, "next_fire": known[key]})
         with ctx.store.write() as q:
             for start in range(0, len(advances), _CHUNK):

@@ -182,7 +182,20 @@ class Harness:
             await self.settle()
 
     async def settle(self, quiet: float = 0.05, limit: float = 5.0) -> None:
-        """Wait (real time) until no call is in flight and every result is written."""
+        """Wait (real time) until the engine has looked at the world as it is now (a pass
+        after a wake-up: what was just started or became due is planned and fired), no
+        call is in flight and every result is written."""
+        engine = self.engine
+        if engine is not None and engine.running:
+            # A pass begun after the wake-up has completed.
+            target = engine.passes_begun + 1
+            engine.wake()
+            deadline = time.monotonic() + limit
+            # Polling a counter the engine keeps for tests (an event per pass would cost the
+            # engine for nothing).
+            while engine.running and engine.passes < target and time.monotonic() < deadline:  # noqa: ASYNC110
+                await asyncio.sleep(0.005)
+
         def busy() -> bool:
             engine = self.engine
             return engine is not None and bool(

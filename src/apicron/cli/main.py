@@ -71,7 +71,9 @@ def serve(
         gateway_host=gateway_host, gateway_port=gateway_port, gateway_url=gateway_url,
     )
     assert isinstance(settings, Settings)
-    run(settings, role.value)
+    code = run(settings, role.value)
+    if code:
+        raise typer.Exit(code)
 
 
 @db_app.command("upgrade")

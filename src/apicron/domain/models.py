@@ -364,6 +364,8 @@ class StoredTask(Record):
     next_fire_time: datetime | None
     created_at: datetime
     updated_at: datetime
+    # Why apicron stopped the task by itself (null when a user stopped it, or not stopped).
+    stop_reason: str | None = None
 
 
 # --- cron preview -------------------------------------------------------------------------
@@ -398,8 +400,11 @@ ExecutionTrigger = Literal["SCHEDULE", "MANUAL"]
 ExecutionStatus = Literal["PENDING", "RUNNING", "SUCCEEDED", "FAILED", "SKIPPED", "MISSED"]
 # DNS, CONNECT, TLS and TIMEOUT are network failures before or during the call; HTTP a
 # non-2xx answer; AUTH a refusal by the gateway's auth pipeline (revoked grant, unpublished
-# API); CONFIG a task that cannot be turned into a request; INTERRUPTED a process that died.
-ErrorKind = Literal["DNS", "CONNECT", "TLS", "TIMEOUT", "HTTP", "AUTH", "CONFIG", "INTERRUPTED"]
+# API); CONFIG a task that cannot be turned into a request; INTERRUPTED a process that died;
+# INTERNAL a fault of apicron's own while making the call (its log has the details).
+ErrorKind = Literal[
+    "DNS", "CONNECT", "TLS", "TIMEOUT", "HTTP", "AUTH", "CONFIG", "INTERRUPTED", "INTERNAL"
+]
 FINAL_STATUSES = frozenset({"SUCCEEDED", "FAILED", "SKIPPED", "MISSED"})
 
 
@@ -426,6 +431,8 @@ class ExecutionSummary(Record):
     finished_at: datetime | None
     error_kind: ErrorKind | None = None
     error_msg: str | None = None
+    # How the occurrence came to run as it did (e.g. run late after downtime), or null.
+    note: str | None = None
 
 
 class Execution(ExecutionSummary):

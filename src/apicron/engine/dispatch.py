@@ -16,6 +16,7 @@ from apicron.engine import metrics
 from apicron.engine.clock import EngineClock
 from apicron.engine.results import ResultWriter
 from apicron.engine.retry import RetryPolicy, parse_retry_after
+from apicron.store.records import AttemptRecord, ExecutionOutcome, ExecutionProgress
 
 log = logging.getLogger("apicron.engine")
 
@@ -29,6 +30,8 @@ class PlannedExecution:
     scheduled_at: datetime
     trigger: str
     first_attempt: int = 1
+    note: str | None = None
+    """How it came to run as it did (e.g. late after downtime), already in its row."""
 
 
 @dataclass(frozen=True)
@@ -86,62 +89,40 @@ class Dispatcher:
                 self.calls_in_flight -= 1
             finished = self.clock.now()
             self.writer.attempt(
-                {
-                    "execution_id": planned.id,
-                    "number": attempt,
-                    "started_at": started,
-                    "finished_at": finished,
-                    "duration_ms": _duration_ms(started, finished),
-                    "http_status": outcome.http_status,
-                    "error_kind": outcome.error_kind,
-                    "error_msg": outcome.error_msg,
-                    "response_excerpt": outcome.excerpt,
-                }
+                AttemptRecord(
+                    execution_id=planned.id,
+                    number=attempt,
+                    started_at=started,
+                    finished_at=finished,
+                    duration_ms=_duration_ms(started, finished),
+                    http_status=outcome.http_status,
+                    error_kind=outcome.error_kind,
+                    error_msg=outcome.error_msg,
+                    response_excerpt=outcome.excerpt,
+                )
             )
             if outcome.succeeded:
-                self._finish(planned.id, "SUCCEEDED", attempt, finished, None, None)
+                self.writer.change(ExecutionOutcome(planned.id, "SUCCEEDED", attempt, finished))
                 return "SUCCEEDED"
             metrics.FAILED_ATTEMPTS.labels(outcome.error_kind or "HTTP").inc()
             retry = attempt <= task.max_retries and self.policy.is_retryable(
                 outcome.error_kind, outcome.http_status
             )
             if not retry:
-                self._finish(
-                    planned.id, "FAILED", attempt, finished, outcome.error_kind, outcome.error_msg
-                )
+                self.writer.change(ExecutionOutcome(
+                    planned.id, "FAILED", attempt, finished, outcome.error_kind,
+                    outcome.error_msg,
+                ))
                 metrics.FAILURES.labels(outcome.error_kind or "HTTP").inc()
                 log.info(
                     "task %s execution %s failed on attempt %d: %s %s",
                     task.name, planned.id, attempt, outcome.error_kind, outcome.error_msg,
                 )
                 return "FAILED"
-            self.writer.update(
-                planned.id,
-                attempts=attempt,
-                error_kind=outcome.error_kind,
-                error_msg=outcome.error_msg,
-            )
+            self.writer.change(ExecutionProgress(
+                planned.id, attempt, outcome.error_kind, outcome.error_msg
+            ))
             delay = self.policy.delay(attempt, parse_retry_after(outcome.retry_after, finished))
             metrics.RETRIES.inc()
             await self.clock.sleep_until(finished + timedelta(seconds=delay), None)
             attempt += 1
-
-    def _finish(
-        self,
-        execution_id: str,
-        status: str,
-        attempts: int,
-        finished: datetime,
-        error_kind: str | None,
-        error_msg: str | None,
-    ) -> None:
-        self.writer.update(
-            execution_id,
-            status=status,
-            attempts=attempts,
-            finished_at=finished,
-            error_kind=error_kind,
-            error_msg=error_msg,
-            claimed_by=None,
-            lease_until=None,
-        )

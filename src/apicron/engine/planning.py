@@ -13,6 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
+from apicron.domain.schedules import latest_occurrences, occurrences
 from apicron.triggers import Schedule
 
 
@@ -21,36 +22,8 @@ class Plan:
     run: list[datetime] = field(default_factory=list)
     missed: list[datetime] = field(default_factory=list)
     next_fire: datetime | None = None
-
-
-def _occurrences(
-    schedule: Schedule, first: datetime, until: datetime, limit: int
-) -> tuple[list[datetime], datetime | None]:
-    """Fire times from ``first`` up to ``until`` (inclusive), at most ``limit``; and the
-    first fire time after the last one returned."""
-    times: list[datetime] = []
-    current: datetime | None = first
-    while current is not None and current <= until and len(times) < limit:
-        times.append(current)
-        current = schedule.next_after(current)
-    return times, current
-
-
-def _latest_before(
-    schedule: Schedule, first: datetime, now: datetime, limit: int
-) -> list[datetime]:
-    """The last ``limit`` fire times in [first, now], without walking a long downtime."""
-    window = timedelta(seconds=max(limit, 60))
-    while True:
-        start = max(first, now - window)
-        begin = schedule.first_at_or_after(start)
-        if begin is None or begin > now:
-            times: list[datetime] = []
-        else:
-            times, _ = _occurrences(schedule, begin, now, 10 * limit + 1)
-        if len(times) >= limit or start == first:
-            return times[-limit:]
-        window *= 4
+    late: datetime | None = None
+    """The missed occurrence RUN_ONCE runs late (also in ``run``), if any."""
 
 
 def plan_task(
@@ -66,15 +39,16 @@ def plan_task(
 ) -> Plan:
     plan = Plan()
     if next_fire < now - grace:
-        missed = _latest_before(schedule, next_fire, now, max_missed + 1)
+        missed = latest_occurrences(schedule, next_fire, now, max_missed + 1)
         if misfire_policy == "RUN_ONCE" and missed:
-            plan.run.append(missed.pop())
+            plan.late = missed.pop()
+            plan.run.append(plan.late)
         plan.missed = missed[-max_missed:]
         following = schedule.next_after(now)
         if following is None or following > horizon:
             plan.next_fire = following
             return plan
         next_fire = following
-    times, plan.next_fire = _occurrences(schedule, next_fire, horizon, max_run)
+    times, plan.next_fire = occurrences(schedule, next_fire, horizon, max_run)
     plan.run.extend(times)
     return plan

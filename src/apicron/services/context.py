@@ -12,7 +12,7 @@ from datetime import UTC, datetime
 
 from apicron.crypto import SecretBox
 from apicron.services.changes import ChangeFeed
-from apicron.services.health import DatabaseHealth
+from apicron.services.health import DatabaseHealth, EngineLiveness
 from apicron.store.store import Queries, Store
 
 Clock = Callable[[], datetime]
@@ -41,6 +41,8 @@ class Context:
     node_id: str = field(default_factory=default_node_id)
     role: str = "all"
     health: DatabaseHealth = field(default_factory=DatabaseHealth)
+    engine: EngineLiveness = field(default_factory=EngineLiveness)
+    """This process's engine loop, as /livez reports it ("off" where none runs)."""
 
     def now(self) -> datetime:
         return self.clock()

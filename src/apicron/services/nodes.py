@@ -52,7 +52,8 @@ class Heartbeat:
         except Exception as exc:
             if not is_unavailable(exc):
                 raise
-            self._ctx.health.failed(exc)  # the loop registers it once the database is back
+            # The loop registers it once the database is back.
+            self._ctx.health.failed(exc, source="heartbeat")
         self._task = asyncio.create_task(self._loop(), name="apicron-heartbeat")
 
     async def stop(self) -> None:
@@ -86,6 +87,6 @@ class Heartbeat:
                 if not is_unavailable(exc):
                     log.exception("heartbeat failed")
                     continue
-                self._ctx.health.failed(exc)
+                self._ctx.health.failed(exc, source="heartbeat")
             else:
-                self._ctx.health.succeeded()
+                self._ctx.health.succeeded(source="heartbeat")

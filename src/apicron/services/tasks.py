@@ -12,6 +12,7 @@ from typing import Any
 
 from apicron.domain import rules
 from apicron.domain.errors import Conflict, InvalidInput, NotFound
+from apicron.domain.misfire import stopped_before_fired
 from apicron.domain.models import (
     Instance,
     Page,
@@ -22,11 +23,13 @@ from apicron.domain.models import (
     TaskFields,
     TaskUpdate,
 )
+from apicron.domain.schedules import latest_occurrences, schedule_of
 from apicron.domain.validation import validate
 from apicron.services.context import Context, new_id
 from apicron.services.instance import require_task_params
+from apicron.store.records import NewExecution
 from apicron.store.store import Queries
-from apicron.triggers import Schedule, build_trigger, load_zone
+from apicron.triggers import load_zone
 from apicron.triggers.zones import wall_to_utc
 
 _SPEC_FIELDS = tuple(TaskFields.model_fields)
@@ -37,19 +40,6 @@ def load_task(q: Queries, task_id: str) -> StoredTask:
     if task is None:
         raise NotFound(f"no scheduled task with id {task_id!r}")
     return task
-
-
-def schedule_of(task: StoredTask | TaskFields) -> Schedule:
-    assert task.effective_time is not None and task.timezone is not None
-    return build_trigger(
-        trigger_type=task.trigger_type,
-        cron_expression=task.cron_expression,
-        interval_unit=task.interval_unit,
-        interval_value=task.interval_value,
-        effective_time=task.effective_time,
-        timezone=task.timezone,
-        end_time=task.end_time,
-    )
 
 
 def _fields_of(task: StoredTask) -> dict[str, Any]:
@@ -247,12 +237,22 @@ def start_task(ctx: Context, task_id: str) -> Task:
                 code="TASK_EXPIRED",
             )
         q.update_task(
-            task_id, {"status": "STARTED", "next_fire_time": next_fire, "updated_at": now}
+            task_id,
+            {"status": "STARTED", "next_fire_time": next_fire, "stop_reason": None,
+             "updated_at": now},
         )
         return present(q, load_task(q, task_id))
 
 
 def stop_task(ctx: Context, task_id: str) -> Task:
+    """Stop a started task: nothing fires after this returns.
+
+    Every occurrence that was due up to now leaves a row: those planned but not fired and
+    those not even planned yet (the engine behind schedule, or no engine running) are
+    recorded MISSED, saying so; those ahead are discarded (issue 13: a stop under overload
+    used to drop thousands of due occurrences without a trace).
+    """
+    now = ctx.now()
     with ctx.scheduling() as q:
         task = load_task(q, task_id)
         if task.status == "INITIALIZED":
@@ -261,8 +261,28 @@ def stop_task(ctx: Context, task_id: str) -> Task:
             )
         if task.status == "STARTED":
             q.update_task(
-                task_id, {"status": "STOPPED", "next_fire_time": None, "updated_at": ctx.now()}
+                task_id,
+                {"status": "STOPPED", "next_fire_time": None, "stop_reason": None,
+                 "updated_at": now},
             )
             # Occurrences planned ahead but not yet fired must not fire after this returns.
-            q.discard_pending(task_id, ctx.now())
+            q.discard_pending(task_id, now, lambda at: stopped_before_fired(at, now))
+            q.insert_executions(_unplanned_due(task, now))
         return present(q, load_task(q, task_id))
+
+
+# The history kept per task by default: older rows would be pruned at once anyway.
+_MAX_UNPLANNED = 1000
+
+
+def _unplanned_due(task: StoredTask, now: datetime) -> list[NewExecution]:
+    """MISSED rows for the occurrences from the task's next fire time up to ``now`` that
+    no engine planned before the stop (the latest ``_MAX_UNPLANNED`` of them)."""
+    if task.next_fire_time is None or task.next_fire_time > now:
+        return []
+    due = latest_occurrences(schedule_of(task), task.next_fire_time, now, _MAX_UNPLANNED)
+    return [
+        NewExecution(id=new_id(), task_id=task.id, scheduled_at=t, status="MISSED",
+                     created_at=now, finished_at=now, error_msg=stopped_before_fired(t, now))
+        for t in due
+    ]

@@ -8,24 +8,61 @@ from typing import Any
 
 from sqlalchemy import create_engine, event, make_url
 from sqlalchemy.engine import Connection, Engine
-from sqlalchemy.exc import DBAPIError, DisconnectionError
+from sqlalchemy.exc import DataError, DBAPIError, DisconnectionError, IntegrityError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 
 WRITE_OPTION = "apicron_write"
 
-# Errors that mean "the database cannot be reached right now" (server down or restarting,
-# network gone, pool exhausted), as opposed to a bug or a constraint: callers keep what
-# they hold, report unhealthy and retry.
+# Errors that mean "the database cannot be reached or written right now" (server down or
+# restarting, network gone, pool exhausted, disk full, file locked past the busy timeout),
+# as opposed to a bug or a constraint: callers keep what they hold, report unhealthy and
+# retry. A bug (a missing table, bad SQL, a violated constraint) is not an outage: waiting
+# would turn it into an endless retry and a 503, so it is raised for what it is.
 UNAVAILABLE: tuple[type[Exception], ...] = (DisconnectionError, PoolTimeout)
+
+# SQLite primary result codes (https://sqlite.org/rescode.html) that describe the
+# environment, not the statement: BUSY, LOCKED, NOMEM, READONLY (file or disk made
+# read-only), IOERR, CORRUPT is *not* here (waiting does not mend it), FULL, CANTOPEN,
+# PROTOCOL.
+_SQLITE_OUTAGES = frozenset({5, 6, 7, 8, 10, 13, 14, 15})
+# PostgreSQL SQLSTATE classes and codes (Appendix A of its manual): 08 connection
+# exceptions, 53 insufficient resources (disk full, out of memory, too many connections),
+# 57P01-57P05 the server shutting down or not yet accepting connections, 58 system errors
+# (I/O), 40001/40P01 serialization failures and deadlocks (retried as a whole).
+_POSTGRES_OUTAGE_CLASSES = ("08", "53", "58")
+_POSTGRES_OUTAGES = frozenset({"57P01", "57P02", "57P03", "57P04", "57P05", "40001", "40P01"})
 
 
 def is_unavailable(exc: BaseException) -> bool:
+    """Whether ``exc`` is a database outage to wait out, rather than a bug to report.
+
+    The one place that decides it (the engine, the gateway, the heartbeat, the change
+    watcher and the API's error handler all ask here).
+    """
     if isinstance(exc, UNAVAILABLE):
         return True
-    return isinstance(exc, DBAPIError) and (
-        exc.connection_invalidated
-        or type(exc).__name__ in ("OperationalError", "InterfaceError")
-    )
+    if not isinstance(exc, DBAPIError):
+        return False
+    if exc.connection_invalidated:
+        return True
+    orig = exc.orig
+    sqlite_code = getattr(orig, "sqlite_errorcode", None)
+    if isinstance(sqlite_code, int):
+        return sqlite_code & 0xFF in _SQLITE_OUTAGES
+    sqlstate = getattr(orig, "sqlstate", None)
+    if isinstance(sqlstate, str):
+        return sqlstate.startswith(_POSTGRES_OUTAGE_CLASSES) or sqlstate in _POSTGRES_OUTAGES
+    # A driver error without a code: psycopg raises these when it has no connection at all
+    # (refused, reset); an InterfaceError is always about the connection.
+    return type(orig).__name__ in ("OperationalError", "InterfaceError")
+
+
+def is_row_error(exc: BaseException) -> bool:
+    """Whether ``exc`` is about the values written (PEP 249's IntegrityError and
+    DataError: a constraint, a value the column refuses), so that writing the other rows
+    on their own can succeed; any other error (a missing table, bad SQL) is about every
+    row and must not be blamed on one."""
+    return isinstance(exc, IntegrityError | DataError)
 
 
 def _configure_sqlite(engine: Engine) -> None:

@@ -9,15 +9,27 @@ statements, so two engines never take the same row.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
-from datetime import datetime, timedelta
+import dataclasses
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from datetime import datetime
 from typing import Any
 
+from pydantic import ValidationError
 from sqlalchemy import and_, bindparam, delete, func, insert, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 
 from apicron.domain.models import Attempt, Execution, ExecutionSummary, StoredTask
+from apicron.store.records import (
+    AttemptRecord,
+    ExecutionChange,
+    ExecutionOutcome,
+    ExecutionProgress,
+    NewExecution,
+    QueuedExecution,
+    TaskAdvance,
+    UnreadableTask,
+)
 from apicron.store.tables import attempts, executions, tasks
 
 UNFINISHED = ("PENDING", "RUNNING")
@@ -46,11 +58,12 @@ class ExecutionQueries:
 
     def claim_due_tasks(
         self, now: datetime, horizon: datetime, claim_until: datetime, limit: int
-    ) -> list[StoredTask]:
+    ) -> list[StoredTask | UnreadableTask]:
         """Claim started tasks whose next fire time is at or before ``horizon``.
 
         One atomic statement; on PostgreSQL the inner select skips rows another engine
-        holds locked.
+        holds locked. A row that no longer reads as a task is returned as an
+        :class:`UnreadableTask` (claimed too), so that it costs that task, not the claim.
         """
         due = (
             select(tasks.c.id)
@@ -70,18 +83,22 @@ class ExecutionQueries:
             .values(claimed_until=claim_until)
             .returning(*tasks.c)
         )
-        rows = self.connection.execute(statement).mappings().all()
-        return sorted(
-            (StoredTask.model_validate(dict(r)) for r in rows),
-            key=lambda t: (t.next_fire_time, t.id),
-        )
+        claimed: list[StoredTask | UnreadableTask] = []
+        for row in self.connection.execute(statement).mappings():
+            try:
+                claimed.append(StoredTask.model_validate(dict(row)))
+            except ValidationError as exc:
+                first = exc.errors()[0]
+                where = ".".join(str(part) for part in first.get("loc", ()))
+                claimed.append(UnreadableTask(
+                    id=row["id"], name=str(row["name"]), next_fire_time=row["next_fire_time"],
+                    error=f"{where}: {first.get('msg', 'invalid')}",
+                ))
+        return sorted(claimed, key=lambda t: (t.next_fire_time or now, t.id))
 
-    def advance_tasks(self, advances: Sequence[Mapping[str, Any]]) -> None:
-        """Store each claimed task's next fire time (and status) and release its claim.
-
-        ``advances``: dicts with ``task_id``, ``next_fire_time``, ``status``, ``previous``
-        (the next_fire_time the task was claimed with, so a concurrent stop/start wins).
-        """
+    def advance_tasks(self, advances: Sequence[TaskAdvance]) -> None:
+        """Store each claimed task's next fire time (a task with none left stops, with its
+        reason) and release its claim; a stop or start that came in between wins."""
         if not advances:
             return
         statement = (
@@ -94,6 +111,7 @@ class ExecutionQueries:
             .values(
                 next_fire_time=bindparam("next_fire_time"),
                 status=bindparam("new_status"),
+                stop_reason=bindparam("new_stop_reason"),
                 claimed_until=None,
             )
         )
@@ -101,10 +119,11 @@ class ExecutionQueries:
             statement,
             [
                 {
-                    "task_id": a["task_id"],
-                    "previous": a["previous"],
-                    "next_fire_time": a["next_fire_time"],
-                    "new_status": a["status"],
+                    "task_id": a.task_id,
+                    "previous": a.previous,
+                    "next_fire_time": a.next_fire_time,
+                    "new_status": a.status,
+                    "new_stop_reason": a.stop_reason,
                 }
                 for a in advances
             ],
@@ -117,20 +136,22 @@ class ExecutionQueries:
         ).scalar_one()
         return value
 
-    def insert_executions(self, rows: Sequence[Mapping[str, Any]]) -> set[str]:
+    def insert_executions(self, rows: Sequence[NewExecution]) -> set[str]:
         """Insert execution rows; an occurrence already recorded is skipped, not doubled.
 
         Returns the ids actually inserted.
         """
         if not rows:
             return set()
+        values = [{**dataclasses.asdict(r), "attempts": 0, "started_at": None,
+                   "error_kind": None} for r in rows]
         # One statement for any number of rows (executemany with RETURNING): SQLAlchemy
         # batches it and compiles it once, where a multi-row VALUES would recompile for
         # every new row count.
         statement = _INSERT_EXECUTIONS.get(self.connection.dialect.name)
         if statement is None:
             statement = insert(executions).returning(executions.c.id)
-        return set(self.connection.execute(statement, list(rows)).scalars())
+        return set(self.connection.execute(statement, values).scalars())
 
     # -- firing --------------------------------------------------------------------------------
 
@@ -151,6 +172,45 @@ class ExecutionQueries:
             )
         return found
 
+    def superseded(
+        self, stale: Sequence[tuple[str, datetime]], now: datetime
+    ) -> set[tuple[str, datetime]]:
+        """Of overdue occurrences ``(task_id, scheduled_at)``, those a later occurrence of
+        the same task supersedes: one is recorded already, or the task's next fire time
+        has come too (its planning will run the latest). Misfire RUN_ONCE runs only the
+        latest missed occurrence (DESIGN.md, Misfire)."""
+        if not stale:
+            return set()
+        task_ids = sorted({task_id for task_id, _ in stale})
+        latest: dict[str, datetime] = {}
+        due: set[str] = set()
+        for chunk in _chunks(task_ids):
+            latest.update(
+                (task_id, at) for task_id, at in self.connection.execute(
+                    select(executions.c.task_id, func.max(executions.c.scheduled_at))
+                    .where(executions.c.task_id.in_(chunk),
+                           executions.c.trigger == "SCHEDULE")
+                    .group_by(executions.c.task_id)
+                )
+            )
+            due.update(self.connection.execute(
+                select(tasks.c.id).where(tasks.c.id.in_(chunk), tasks.c.status == "STARTED",
+                                         tasks.c.next_fire_time <= now)
+            ).scalars())
+        return {
+            (task_id, at) for task_id, at in stale
+            if task_id in due or (task_id in latest and latest[task_id] > at)
+        }
+
+    def set_notes(self, notes: Mapping[str, str]) -> None:
+        """Say on each execution how it came to run as it did."""
+        if notes:
+            self.connection.execute(
+                update(executions).where(executions.c.id == bindparam("execution_id"))
+                .values(note=bindparam("new_note")),
+                [{"execution_id": i, "new_note": n} for i, n in notes.items()],
+            )
+
     def mark_running(
         self, execution_ids: Sequence[str], node: str, now: datetime, lease_until: datetime
     ) -> set[str]:
@@ -166,17 +226,19 @@ class ExecutionQueries:
             started.update(result.scalars())
         return started
 
-    def close_pending(
-        self, execution_ids: Sequence[str], status: str, message: str, now: datetime
-    ) -> None:
-        """Finish planned executions that will not run (SKIPPED, MISSED), unless they
-        started meanwhile (another node took them over and fired them)."""
-        for chunk in _chunks(execution_ids):
+    def close_pending(self, messages: Mapping[str, str], status: str, now: datetime) -> None:
+        """Finish planned executions that will not run (SKIPPED, MISSED), each with its
+        message (``{execution_id: error_msg}``), unless they started meanwhile (another
+        node took them over and fired them)."""
+        ids = list(messages)
+        for chunk in _chunks(ids):
             self.connection.execute(
                 update(executions)
-                .where(executions.c.id.in_(chunk), executions.c.status == "PENDING")
-                .values(status=status, finished_at=now, error_msg=message,
-                        claimed_by=None, lease_until=None)
+                .where(executions.c.id == bindparam("execution_id"),
+                       executions.c.status == "PENDING")
+                .values(status=status, finished_at=now, error_msg=bindparam("new_error_msg"),
+                        claimed_by=None, lease_until=None),
+                [{"execution_id": i, "new_error_msg": messages[i]} for i in chunk],
             )
 
     def insert_manual_execution(self, execution_id: str, task_id: str, now: datetime) -> None:
@@ -190,26 +252,26 @@ class ExecutionQueries:
             )
         )
 
-    def discard_pending(self, task_id: str, now: datetime) -> int:
+    def discard_pending(
+        self, task_id: str, now: datetime, missed_msg: Callable[[datetime], str]
+    ) -> int:
         """Stop: planned occurrences that have not started will not fire.
 
-        Those still ahead (or due this very second) are deleted: the stop wins over the
-        fence. Older ones were held by a node that died before firing them and are
-        recorded MISSED, so the history keeps every occurrence that was due.
+        Those still ahead are deleted: the stop wins over the fence. Those already due
+        (the engine had not fired them yet: behind schedule, or their node stopped) are
+        recorded MISSED with ``missed_msg(scheduled_at)``, so the history keeps every
+        occurrence that was due up to the stop. Returns how many were deleted.
         """
         pending = and_(
             executions.c.task_id == task_id,
             executions.c.status == "PENDING",
             executions.c.trigger == "SCHEDULE",
         )
-        overdue = executions.c.scheduled_at < now - timedelta(seconds=1)
-        self.connection.execute(
-            update(executions)
-            .where(pending, overdue)
-            .values(status="MISSED", finished_at=now, claimed_by=None, lease_until=None,
-                    error_msg="not run: the task was stopped while this occurrence was "
-                    "overdue (the node that planned it had stopped)")
-        )
+        due = self.connection.execute(
+            select(executions.c.id, executions.c.scheduled_at)
+            .where(pending, executions.c.scheduled_at <= now)
+        ).all()
+        self.close_pending({i: missed_msg(at) for i, at in due}, "MISSED", now)
         result = self.connection.execute(delete(executions).where(pending))
         return result.rowcount
 
@@ -222,7 +284,7 @@ class ExecutionQueries:
         *,
         all_foreign: bool,
         foreign: bool = True,
-    ) -> list[dict[str, Any]]:
+    ) -> list[QueuedExecution]:
         """Take unfinished executions nobody holds: new manual runs, handed-back work and
         orphans.
 
@@ -252,9 +314,13 @@ class ExecutionQueries:
             update(executions)
             .where(executions.c.id.in_(candidates.scalar_subquery()))
             .values(claimed_by=node, lease_until=lease_until)
-            .returning(*executions.c)
+            .returning(
+                executions.c.id, executions.c.task_id, executions.c.scheduled_at,
+                executions.c.trigger, executions.c.status, executions.c.attempts,
+                executions.c.started_at, executions.c.note,
+            )
         ).mappings()
-        return [dict(r) for r in rows]
+        return [QueuedExecution(**r) for r in rows]
 
     def renew_leases(self, node: str, execution_ids: Sequence[str], lease_until: datetime) -> None:
         for chunk in _chunks(execution_ids):
@@ -266,41 +332,56 @@ class ExecutionQueries:
 
     # -- results -------------------------------------------------------------------------------
 
-    def insert_attempts(self, rows: Sequence[Mapping[str, Any]]) -> None:
+    def lock_executions(self, execution_ids: Iterable[str]) -> set[str]:
+        """Those of ``execution_ids`` that still exist, kept from deletion until the
+        transaction ends (PostgreSQL: FOR KEY SHARE; SQLite's write lock does it): a task
+        deleted meanwhile took its executions with it, and their results go nowhere."""
+        found: set[str] = set()
+        for chunk in _chunks(sorted(set(execution_ids))):
+            statement = select(executions.c.id).where(executions.c.id.in_(chunk))
+            if self.connection.dialect.name == "postgresql":
+                statement = statement.with_for_update(key_share=True)
+            found.update(self.connection.execute(statement).scalars())
+        return found
+
+    def insert_attempts(self, rows: Sequence[AttemptRecord]) -> None:
         """Record attempts; one recorded already under the same number (by the node that
         took the execution over) is kept, not doubled."""
         if rows:
             statement = _INSERT_ATTEMPTS.get(self.connection.dialect.name, insert(attempts))
-            self.connection.execute(statement, list(rows))
+            self.connection.execute(statement, [dataclasses.asdict(r) for r in rows])
 
     def update_executions(
-        self, rows: Sequence[Mapping[str, Any]], *, held_by: str | None = None
+        self, changes: Sequence[ExecutionChange], *, held_by: str | None = None
     ) -> None:
-        """Write execution progress: dicts with ``execution_id`` and the columns to set;
-        with ``held_by``, only to executions that node still holds.
-
-        Rows are grouped by their set of columns so each group is one executemany.
-        """
-        groups: dict[tuple[str, ...], list[Mapping[str, Any]]] = {}
-        for row in rows:
-            groups.setdefault(tuple(sorted(k for k in row if k != "execution_id")), []).append(row)
-        for columns, group in groups.items():
+        """Write execution progress and outcomes (an outcome releases the claim); with
+        ``held_by``, only to executions that node still holds (or that an earlier change
+        of the same batch released)."""
+        progress = [c for c in changes if isinstance(c, ExecutionProgress)]
+        outcomes = [c for c in changes if isinstance(c, ExecutionOutcome)]
+        # In the order they were made: an execution's progress comes before its outcome.
+        for kind, group in ((ExecutionProgress, progress), (ExecutionOutcome, outcomes)):
+            if not group:
+                continue
+            columns = [f.name for f in dataclasses.fields(kind) if f.name != "execution_id"]
+            values: dict[str, Any] = {c: bindparam(f"new_{c}") for c in columns}
+            if kind is ExecutionOutcome:
+                values |= {"claimed_by": None, "lease_until": None}
             statement = (
                 update(executions)
                 .where(executions.c.id == bindparam("execution_id"))
-                .values({c: bindparam(f"new_{c}") for c in columns})
+                .values(values)
             )
             if held_by is not None:
-                # NULL: released by an earlier update of the same batch (groups are
-                # written one after the other).
                 statement = statement.where(
                     or_(executions.c.claimed_by == held_by, executions.c.claimed_by.is_(None))
                 )
             self.connection.execute(
                 statement,
                 [
-                    {"execution_id": r["execution_id"], **{f"new_{c}": r[c] for c in columns}}
-                    for r in group
+                    {"execution_id": c.execution_id,
+                     **{f"new_{name}": getattr(c, name) for name in columns}}
+                    for c in group
                 ],
             )
 

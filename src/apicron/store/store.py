@@ -386,6 +386,13 @@ class Queries(ExecutionQueries, NodeQueries):
         )
         return [(app_id, name, key, secret) for app_id, name, key, secret in rows]
 
+    def schema_revision(self) -> str | None:
+        """The Alembic revision the database is at (``None``: never migrated). Also the
+        readiness probe's read: it fails as any query would when the database is gone."""
+        from alembic.runtime.migration import MigrationContext
+
+        return MigrationContext.configure(self.connection).get_current_revision()
+
     def app_key_exists(self, key: str) -> bool:
         return bool(
             self.connection.execute(select(exists().where(apps.c.key == key))).scalar_one()

@@ -125,6 +125,9 @@ tasks = Table(
     Column("updated_at", UTCDateTime, nullable=False),
     # Set while an engine plans the task's next occurrences (multi-node safety net).
     Column("claimed_until", UTCDateTime, nullable=True),
+    # Why a STOPPED task stopped when apicron stopped it (past its end time, a schedule
+    # that cannot be evaluated, a row that cannot be read); NULL when a user stopped it.
+    Column("stop_reason", Text, nullable=True),
     # The claim (status = 'STARTED' AND next_fire_time <= horizon ORDER BY next_fire_time)
     # reads this index alone, however many tasks are stored.
     Index(None, "status", "next_fire_time"),
@@ -148,6 +151,8 @@ executions = Table(
     Column("claimed_by", String(64), nullable=True),
     Column("lease_until", UTCDateTime, nullable=True),
     Column("created_at", UTCDateTime, nullable=False),
+    # How the occurrence came to run as it did, e.g. late after downtime (misfire RUN_ONCE).
+    Column("note", Text, nullable=True),
     Index(None, "task_id", "scheduled_at"),
     Index(None, "status", "lease_until"),
     # The last guard against a double fire: one scheduled execution per occurrence.

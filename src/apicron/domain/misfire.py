@@ -1,0 +1,63 @@
+"""Why an occurrence did not run on time, in words a user can act on.
+
+DESIGN.md, Misfire: an occurrence found less than the grace period after its time runs
+late; later than that it is a misfire. RUN_ONCE runs the *latest* missed occurrence once,
+however late, and records the others MISSED; SKIP records them all MISSED. Whether apicron
+was down, its database unreachable or its engine behind schedule, every due occurrence
+leaves a row that says which (issue 13: a true reason, never a guess).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+
+def describe_delay(seconds: float) -> str:
+    """A delay as a person says it: ``"42 s"``, ``"3 min 5 s"``, ``"2 h 1 min"``,
+    ``"3 d 4 h"`` (whole seconds, two units at most)."""
+    total = max(int(seconds), 0)
+    days, rest = divmod(total, 86_400)
+    hours, rest = divmod(rest, 3_600)
+    minutes, secs = divmod(rest, 60)
+    parts = [(days, "d"), (hours, "h"), (minutes, "min"), (secs, "s")]
+    shown = [f"{n} {unit}" for n, unit in parts if n]
+    return " ".join(shown[:2]) if shown else "0 s"
+
+
+@dataclass(frozen=True)
+class Circumstances:
+    """What the engine knows about the time it was not firing: when it started, and the
+    last window during which its database was unreachable (end None: still now)."""
+
+    engine_started: datetime
+    outage_from: datetime | None = None
+    outage_until: datetime | None = None
+
+    def cause(self, at: datetime, now: datetime) -> str:
+        """Why the occurrence due ``at`` was not fired at its time, seen at ``now``."""
+        if at < self.engine_started:
+            return "apicron was not running at its time"
+        if self.outage_from is not None and self.outage_from <= at <= (
+            self.outage_until or now
+        ):
+            return "the database was unreachable at its time"
+        return f"the engine was behind schedule by {describe_delay((now - at).total_seconds())}"
+
+    def missed(self, at: datetime, now: datetime, policy: str) -> str:
+        """The error message of an occurrence recorded MISSED under ``policy``."""
+        if policy == "SKIP":
+            return f"not run: {self.cause(at, now)} (misfire policy SKIP)"
+        return (f"not run: {self.cause(at, now)}; misfire policy RUN_ONCE runs only the "
+                "latest missed occurrence")
+
+    def late(self, at: datetime, now: datetime) -> str:
+        """The note of the missed occurrence RUN_ONCE runs late."""
+        return (f"run {describe_delay((now - at).total_seconds())} late: {self.cause(at, now)} "
+                "(misfire policy RUN_ONCE runs the latest missed occurrence once)")
+
+
+def stopped_before_fired(at: datetime, now: datetime) -> str:
+    """The error message of a due occurrence a stop caught before any engine fired it."""
+    return (f"not run: the task was stopped {describe_delay((now - at).total_seconds())} after "
+            "its time, before apicron fired it (no engine had reached it yet)")

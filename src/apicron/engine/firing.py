@@ -1,0 +1,262 @@
+"""Firing: the executions this node holds, the fence at their time, and the launch.
+
+Planned executions wait in a heap until their time. Then a chunk of them is *fenced* in
+one small transaction: PENDING → RUNNING (a stop that discarded them wins), the overlap
+rule decided (SKIP: recorded SKIPPED while the previous execution still runs), and an
+occurrence found past the misfire grace (held through an outage, a freeze, an overload,
+or adopted after a restart) decided by its misfire policy: RUN_ONCE runs it late unless a
+later occurrence of the task supersedes it, SKIP records it MISSED. What the fence
+started is handed to the dispatcher, never more than there are free call slots.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import heapq
+import itertools
+import logging
+from collections import Counter as Tally
+from collections.abc import Awaitable, Callable
+from datetime import datetime
+
+from apicron.domain.misfire import Circumstances
+from apicron.engine import metrics
+from apicron.engine.clock import EngineClock
+from apicron.engine.database import EngineDatabase
+from apicron.engine.dispatch import Dispatcher, PlannedExecution
+from apicron.engine.settings import EngineSettings
+from apicron.services.health import describe
+from apicron.store.records import ExecutionOutcome
+from apicron.store.store import Queries
+
+log = logging.getLogger("apicron.engine")
+
+SKIPPED_MESSAGE = "previous execution not finished"
+
+
+class Firing:
+    def __init__(
+        self,
+        db: EngineDatabase,
+        dispatcher: Dispatcher,
+        clock: EngineClock,
+        settings: EngineSettings,
+        circumstances: Callable[[], Circumstances],
+    ):
+        self._db = db
+        self._dispatcher = dispatcher
+        self._clock = clock
+        self._s = settings
+        self._circumstances = circumstances
+        self._planned: list[tuple[datetime, int, PlannedExecution]] = []
+        self._sequence = itertools.count()
+        self._known: set[str] = set()
+        self._running: dict[str, asyncio.Task[str]] = {}
+        self._active_tasks: Tally[str] = Tally()
+        self._free_slots = settings.max_in_flight  # calls that may still be sent now
+        self._slot_freed = asyncio.Event()
+        self._stopping = False
+        self._quiet_until = 0.0  # loop time until which a batch of calls is still leaving
+
+    # -- what this node holds ----------------------------------------------------------------
+
+    def schedule(self, item: PlannedExecution) -> None:
+        """Hold ``item`` until its time (once: an execution already held is ignored)."""
+        if item.id in self._known:
+            return
+        self._known.add(item.id)
+        heapq.heappush(self._planned, (item.scheduled_at, next(self._sequence), item))
+
+    def holds(self, execution_id: str) -> bool:
+        return execution_id in self._known
+
+    def held(self) -> list[str]:
+        """Every execution this node holds (planned or in flight): their leases."""
+        return list(self._known)
+
+    @property
+    def next_due(self) -> datetime | None:
+        return self._planned[0][0] if self._planned else None
+
+    @property
+    def depth(self) -> int:
+        return len(self._planned) + len(self._running)
+
+    @property
+    def running(self) -> dict[str, asyncio.Task[str]]:
+        return self._running
+
+    def take_due(self, now: datetime) -> list[PlannedExecution]:
+        due: list[PlannedExecution] = []
+        while self._planned and self._planned[0][0] <= now:
+            due.append(heapq.heappop(self._planned)[2])
+        return due
+
+    def sending(self) -> bool:
+        """A batch of calls is leaving now: database work waits (it would hold the
+        interpreter lock the sends need)."""
+        return asyncio.get_running_loop().time() < self._quiet_until
+
+    def quiet_for(self) -> float:
+        """Seconds until the batch of calls leaving now has left."""
+        return self._quiet_until - asyncio.get_running_loop().time()
+
+    def stop(self) -> None:
+        self._stopping = True
+        self._slot_freed.set()
+
+    # -- firing ------------------------------------------------------------------------------
+
+    async def fire(
+        self, due: list[PlannedExecution], maintain: Callable[[datetime], Awaitable[None]]
+    ) -> None:
+        """Fence and launch ``due``, a chunk at a time, as call slots allow.
+
+        Fenced and launched a few hundred at a time: with thousands due at once, the first
+        calls go out while the next ones are fenced (measured: a burst of 10,000 delivered
+        in 3.1 s this way, 3.9 s with one fence for all). Never more than there are free
+        call slots: what is RUNNING under this node's lease is on its way.
+        """
+        fenced = 0
+        try:
+            while fenced < len(due):
+                await self._wait_for_slot(maintain)
+                if self._free_slots <= 0:  # stopping: the rest is handed back
+                    break
+                step = min(self._s.fire_chunk, self._free_slots)
+                await self._fence_and_launch(due[fenced : fenced + step], self._clock.now())
+                fenced += step
+        finally:
+            # Not fenced (a fence that did not commit, a stop): nothing of it was
+            # launched; keep it for the next pass.
+            for item in due[fenced:]:
+                heapq.heappush(self._planned, (item.scheduled_at, next(self._sequence), item))
+
+    async def _wait_for_slot(self, maintain: Callable[[datetime], Awaitable[None]]) -> None:
+        """Until a call slot is free (or the engine stops). The loop that renews this
+        node's leases is this one, so it renews them meanwhile: calls held for minutes by
+        a slow backend must not look abandoned to the other nodes."""
+        while self._free_slots <= 0 and not self._stopping:
+            self._slot_freed.clear()
+            await self._clock.sleep_until(self._clock.now() + self._s.lease / 3,
+                                          self._slot_freed)
+            if self._free_slots <= 0 and not self._stopping:
+                await maintain(self._clock.now())
+
+    async def _fence_and_launch(self, due: list[PlannedExecution], now: datetime) -> None:
+        skip: list[PlannedExecution] = []
+        go: list[PlannedExecution] = []
+        seen: set[str] = set()
+        for item in sorted(due, key=lambda p: p.scheduled_at):
+            overlapping = self._active_tasks[item.task.id] > 0 or item.task.id in seen
+            if item.task.overlap_policy == "SKIP" and item.first_attempt == 1 and overlapping:
+                skip.append(item)
+            else:
+                go.append(item)
+                seen.add(item.task.id)
+        stale = [p for p in go if p.trigger == "SCHEDULE" and p.first_attempt == 1
+                 and p.scheduled_at < now - self._s.grace]
+        node, lease = self._s.node_id, now + self._s.lease
+        circumstances = self._circumstances()
+
+        # Kept small on purpose: it stands between the clock and the calls. This node's
+        # own running executions are known in memory (_active_tasks), so only other
+        # nodes' are asked of the store, and results are left to the writer.
+        def fence(q: Queries) -> tuple[set[str], dict[str, str]]:
+            missed = self._decide_stale(q, stale, now, circumstances)
+            others = q.tasks_with_running(
+                [p.task.id for p in go if p.task.overlap_policy == "SKIP"], exclude_node=node
+            )
+            for item in [p for p in go if p.task.id in others and p.first_attempt == 1]:
+                go.remove(item)
+                skip.append(item)
+            for item in [p for p in go if p.id in missed]:
+                go.remove(item)
+            q.close_pending({p.id: SKIPPED_MESSAGE for p in skip}, "SKIPPED", now)
+            q.close_pending(missed, "MISSED", now)
+            fresh = [p.id for p in go if p.first_attempt == 1]
+            started = q.mark_running(fresh, node, now, lease)
+            q.set_notes({p.id: circumstances.late(p.scheduled_at, now) for p in stale
+                         if p.id in started and p.note is None})
+            # Resumed executions (retries after a crash) are RUNNING already.
+            return started | {p.id for p in go if p.first_attempt > 1}, missed
+
+        started, missed = await self._db.write(fence)
+        metrics.SKIPPED.inc(len(skip))
+        metrics.MISSED.inc(len(missed))
+        for item in skip:
+            self._known.discard(item.id)
+        launched = 0
+        for item in go:
+            if item.id in started:
+                self._launch(item)
+                launched += 1
+            else:
+                self._known.discard(item.id)
+        if launched:
+            # About what it takes the loop to send them (~0.4 ms each here), capped.
+            loop = asyncio.get_running_loop()
+            self._quiet_until = max(self._quiet_until,
+                                    loop.time() + min(0.02 + 0.0004 * launched, 1.0))
+
+    @staticmethod
+    def _decide_stale(
+        q: Queries, stale: list[PlannedExecution], now: datetime, circumstances: Circumstances
+    ) -> dict[str, str]:
+        """Occurrences past the grace that will not run, with why (DESIGN.md, Misfire:
+        the grace only decides what is a misfire, not whether RUN_ONCE runs)."""
+        if not stale:
+            return {}
+        superseded = q.superseded([(p.task.id, p.scheduled_at) for p in stale], now)
+        latest: dict[str, datetime] = {}
+        for p in stale:
+            latest[p.task.id] = max(latest.get(p.task.id, p.scheduled_at), p.scheduled_at)
+        missed: dict[str, str] = {}
+        for p in stale:
+            runs = (p.task.misfire_policy == "RUN_ONCE"
+                    and (p.task.id, p.scheduled_at) not in superseded
+                    and latest[p.task.id] == p.scheduled_at)
+            if not runs:
+                missed[p.id] = circumstances.missed(p.scheduled_at, now, p.task.misfire_policy)
+        return missed
+
+    def _launch(self, item: PlannedExecution) -> None:
+        metrics.FIRES.labels(item.trigger).inc()
+        self._free_slots -= 1
+        self._active_tasks[item.task.id] += 1
+        task = asyncio.create_task(self._dispatcher.execute(item), name=f"execution-{item.id}")
+        self._running[item.id] = task
+
+        def done(_: asyncio.Task[str]) -> None:
+            self._running.pop(item.id, None)
+            self._known.discard(item.id)
+            self._active_tasks[item.task.id] -= 1
+            if self._active_tasks[item.task.id] <= 0:
+                del self._active_tasks[item.task.id]
+            self._free_slots += 1
+            self._slot_freed.set()
+            if task.cancelled():
+                return
+            error = task.exception()
+            if error is not None:
+                # A fault of apicron's own while making the call: the execution ends
+                # FAILED saying so (not RUNNING until its lease expires and then retried).
+                log.error("execution %s of task %s crashed", item.id, item.task.name,
+                          exc_info=error)
+                self._dispatcher.writer.change(ExecutionOutcome(
+                    item.id, "FAILED", item.first_attempt, self._clock.now(), "INTERNAL",
+                    f"apicron failed while making this call ({type(error).__name__}: "
+                    f"{describe(error)}); see the log",
+                ))
+
+        task.add_done_callback(done)
+
+    async def drain(self, grace_seconds: float) -> None:
+        """Let the calls in flight finish, up to ``grace_seconds``; cancel the rest."""
+        if not self._running:
+            return
+        _, pending = await asyncio.wait(list(self._running.values()), timeout=grace_seconds)
+        for task in pending:
+            task.cancel()
+        if pending:
+            await asyncio.wait(pending, timeout=1)

@@ -1,0 +1,153 @@
+"""Planning: claim the tasks due soon, decide their occurrences, write them down.
+
+In one transaction, before any call is made: the started tasks due within the lookahead
+are claimed (one ``UPDATE … RETURNING``), each one's occurrences are planned
+(:func:`apicron.engine.planning.plan_task`: misfires collapsed), the execution rows are
+inserted (PENDING, unique per occurrence; MISSED ones finished at once) and the next fire
+times advanced.
+
+One bad task costs that task: a row that cannot be read or a schedule that cannot be
+evaluated stops the task, with the reason stored and one line naming it; if the batch
+write is refused for a value it holds (a constraint, a value a column refuses), each task
+is written under its own savepoint, so the others are planned all the same. An error that
+is not about the values (a missing table) fails the planning as a whole, for the engine
+loop to report: it is never blamed on, and never stops, a task.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from apicron.domain.errors import ApicronError
+from apicron.domain.misfire import Circumstances
+from apicron.domain.models import StoredTask
+from apicron.domain.schedules import schedule_of
+from apicron.engine import metrics
+from apicron.engine.dispatch import PlannedExecution
+from apicron.engine.planning import plan_task
+from apicron.engine.settings import EngineSettings
+from apicron.services.context import new_id
+from apicron.services.health import describe
+from apicron.store.database import is_row_error
+from apicron.store.records import NewExecution, TaskAdvance, UnreadableTask
+from apicron.store.store import Queries
+
+log = logging.getLogger("apicron.engine")
+
+
+@dataclass
+class _TaskPlan:
+    """What planning one task writes: its rows, its advance, the executions to fire."""
+
+    rows: list[NewExecution] = field(default_factory=list)
+    advance: TaskAdvance | None = None
+    planned: list[PlannedExecution] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class PlanningResult:
+    planned: list[PlannedExecution]
+    earliest: datetime | None
+    """The earliest next fire time of any started task after this planning."""
+    full: bool
+    """The claim was a full batch: more may be due at once."""
+
+
+class Planner:
+    def __init__(self, settings: EngineSettings):
+        self._s = settings
+
+    def plan(self, q: Queries, now: datetime, circumstances: Circumstances) -> PlanningResult:
+        """Claim, plan and write in the transaction of ``q`` (the engine's DB thread)."""
+        s = self._s
+        claimed = q.claim_due_tasks(now, now + s.lookahead, now + s.lease, s.batch_size)
+        plans = [self._plan_one(task, now, circumstances) for task in claimed]
+        try:
+            with q.connection.begin_nested():
+                inserted = q.insert_executions([r for p in plans for r in p.rows])
+                q.advance_tasks([p.advance for p in plans if p.advance is not None])
+        except Exception as exc:
+            if not is_row_error(exc):
+                raise
+            log.debug("planning batch refused (%s); writing task by task", describe(exc))
+            inserted = self._write_each(q, claimed, plans)
+        planned = [p for plan in plans for p in plan.planned if p.id in inserted]
+        return PlanningResult(planned, q.earliest_fire_time(), len(claimed) >= s.batch_size)
+
+    def _plan_one(
+        self, task: StoredTask | UnreadableTask, now: datetime, circumstances: Circumstances
+    ) -> _TaskPlan:
+        s = self._s
+        if isinstance(task, UnreadableTask):
+            return self._stop(task.id, task.name, task.next_fire_time,
+                              f"its stored configuration cannot be read ({task.error})")
+        assert task.next_fire_time is not None
+        try:
+            plan = plan_task(
+                schedule_of(task),
+                task.next_fire_time,
+                now=now,
+                horizon=now + s.lookahead,
+                grace=s.grace,
+                misfire_policy=task.misfire_policy,
+                max_missed=s.history_keep,
+            )
+        except ApicronError as exc:
+            # A trigger that no longer evaluates (e.g. a zone gone from tzdata) stops its
+            # task loudly instead of being retried forever.
+            return self._stop(task.id, task.name, task.next_fire_time,
+                              f"its schedule cannot be evaluated: {exc}")
+        except Exception as exc:
+            log.debug("planning task %s failed", task.id, exc_info=exc)
+            return self._stop(task.id, task.name, task.next_fire_time,
+                              f"its schedule could not be computed (internal error "
+                              f"{type(exc).__name__}: {exc}; please report it)")
+        # A task with no fire time left (past its end time) stops itself.
+        result = _TaskPlan(advance=TaskAdvance(
+            task.id, task.next_fire_time, plan.next_fire,
+            stop_reason=None if plan.next_fire else "no fire time left (past its end time)",
+        ))
+        for at in plan.missed:
+            result.rows.append(NewExecution(
+                id=new_id(), task_id=task.id, scheduled_at=at, status="MISSED",
+                created_at=now, finished_at=now,
+                error_msg=circumstances.missed(at, now, task.misfire_policy),
+            ))
+        for at in plan.run:
+            note = circumstances.late(at, now) if at == plan.late else None
+            execution = PlannedExecution(new_id(), task, at, "SCHEDULE", note=note)
+            result.rows.append(NewExecution(
+                id=execution.id, task_id=task.id, scheduled_at=at, status="PENDING",
+                created_at=now, claimed_by=s.node_id, lease_until=now + s.lease, note=note,
+            ))
+            result.planned.append(execution)
+        metrics.MISSED.inc(len(plan.missed))
+        return result
+
+    @staticmethod
+    def _stop(
+        task_id: str, name: str, next_fire: datetime | None, reason: str
+    ) -> _TaskPlan:
+        log.error("task %s (%s) stopped: %s", name, task_id, reason)
+        return _TaskPlan(advance=TaskAdvance(task_id, next_fire, None, stop_reason=reason))
+
+    def _write_each(
+        self, q: Queries, claimed: list[StoredTask | UnreadableTask], plans: list[_TaskPlan]
+    ) -> set[str]:
+        inserted: set[str] = set()
+        for task, plan in zip(claimed, plans, strict=True):
+            try:
+                with q.connection.begin_nested():
+                    inserted |= q.insert_executions(plan.rows)
+                    q.advance_tasks([plan.advance] if plan.advance else [])
+                continue
+            except Exception as exc:
+                if not is_row_error(exc):
+                    raise
+                reason = f"its occurrences could not be written ({describe(exc)})"
+            stop = self._stop(task.id, task.name, task.next_fire_time, reason)
+            with q.connection.begin_nested():
+                q.advance_tasks([stop.advance] if stop.advance else [])
+        return inserted

@@ -1,0 +1,115 @@
+"""Writing the results the dispatchers produced: one transaction per batch, and one bad
+row costs that row only.
+
+A result whose execution is gone (its task was deleted while the call was in flight) has
+nowhere to go: the history went with the task, so it is dropped quietly. Any other row
+that cannot be written (a value the database refuses, a constraint) would otherwise fail
+the whole batch again and again: the batch is then written execution by execution, and an
+execution whose result still cannot be written is recorded FAILED with the reason
+instead, with one WARNING line naming it. A database outage, or an error about every row
+(a missing table), keeps the whole batch for the next try: nothing accepted is lost.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+from datetime import datetime
+
+from apicron.engine.database import EngineDatabase
+from apicron.engine.results import ResultBatch, ResultWriter
+from apicron.services.health import describe
+from apicron.store.database import is_row_error
+from apicron.store.records import ExecutionOutcome
+from apicron.store.store import Queries
+
+log = logging.getLogger("apicron.engine")
+
+
+class ResultRecorder:
+    def __init__(self, db: EngineDatabase, writer: ResultWriter, node_id: str):
+        self._db = db
+        self._writer = writer
+        self._node = node_id
+
+    async def flush(self, now: datetime) -> None:
+        """Write everything the writer holds. Raises for a database outage or an error
+        that is about every row (the batch is then back in the writer); a row-level error
+        costs that execution only."""
+        batch = self._writer.take()
+        if not batch:
+            return
+        try:
+            await self._db.write(lambda q: self._write(q, batch))
+        except Exception as exc:
+            if not is_row_error(exc):
+                self._writer.restore(batch)  # not written: nothing of it may be lost
+                raise
+            log.debug("result batch refused (%s); writing it execution by execution",
+                      describe(exc))
+            left = await self._db.call(lambda: self._write_each(batch, now))
+            if left is not None:
+                rest, outage = left
+                self._writer.restore(rest)
+                raise outage from None
+        except BaseException:
+            self._writer.restore(batch)
+            raise
+
+    def _write(self, q: Queries, batch: ResultBatch) -> None:
+        live = q.lock_executions(batch.execution_ids())
+        gone = batch.execution_ids() - live
+        if gone:
+            log.debug("dropped the results of %d executions whose task was deleted", len(gone))
+            batch = batch.only(live)
+        q.insert_attempts([dataclasses.replace(a, node_id=self._node) for a in batch.attempts])
+        # Only while this node still holds the execution: if its lease lapsed and another
+        # node took it over, that node's outcome is the one recorded.
+        q.update_executions(batch.changes, held_by=self._node)
+
+    def _write_each(
+        self, batch: ResultBatch, now: datetime
+    ) -> tuple[ResultBatch, Exception] | None:
+        """Write ``batch`` one execution at a time; on an outage, return what is left to
+        write and the error."""
+        ids = list(dict.fromkeys(
+            [a.execution_id for a in batch.attempts] + [c.execution_id for c in batch.changes]
+        ))
+        for index, execution_id in enumerate(ids):
+            part = batch.only({execution_id})
+            try:
+                with self._db.store.write() as q:
+                    self._write(q, part)
+                continue
+            except Exception as exc:
+                failure = exc
+            try:
+                if not is_row_error(failure):
+                    raise failure
+                self._record_unwritable(execution_id, part, failure, now)
+            except Exception as systemic:
+                # The database went away, or something is wrong with every row: what is
+                # left goes back to the writer.
+                return batch.only(set(ids[index:])), systemic
+        return None
+
+    def _record_unwritable(
+        self, execution_id: str, part: ResultBatch, exc: Exception, now: datetime
+    ) -> None:
+        attempts = max((a.number for a in part.attempts), default=0)
+        message = f"apicron could not record this execution's result: {describe(exc)}"
+        try:
+            with self._db.store.write() as q:
+                q.update_executions(
+                    [ExecutionOutcome(execution_id, "FAILED", attempts, now, "INTERNAL",
+                                      message)],
+                    held_by=self._node,
+                )
+        except Exception as again:
+            if not is_row_error(again):
+                raise
+            log.warning("dropped the result of execution %s: it cannot be written (%s)",
+                        execution_id, describe(exc))
+            return
+        log.warning("recorded execution %s FAILED: its result cannot be written (%s)",
+                    execution_id, describe(exc))

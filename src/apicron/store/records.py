@@ -1,0 +1,117 @@
+"""Typed records the engine and the store exchange (what crosses the store boundary).
+
+The engine builds these; the execution queries write them. A frozen dataclass per kind of
+row makes the contract visible and checked, where dicts would let a misspelt column pass
+until the database refuses it (APScheduler 4 does the same with its ``_structures``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+
+@dataclass(frozen=True, slots=True)
+class NewExecution:
+    """One execution row to insert: a planned occurrence (PENDING, held by the planning
+    node under a lease) or one that will not run (MISSED, finished at once)."""
+
+    id: str
+    task_id: str
+    scheduled_at: datetime
+    status: str
+    created_at: datetime
+    trigger: str = "SCHEDULE"
+    finished_at: datetime | None = None
+    error_msg: str | None = None
+    claimed_by: str | None = None
+    lease_until: datetime | None = None
+    note: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class TaskAdvance:
+    """A claimed task's next fire time after planning, and the claim released.
+
+    ``previous`` is the next fire time the task was claimed with: the advance applies only
+    if it is unchanged, so a stop or start that came in between wins. ``next_fire_time``
+    None stops the task, with ``stop_reason`` saying why.
+    """
+
+    task_id: str
+    previous: datetime | None
+    next_fire_time: datetime | None
+    stop_reason: str | None = None
+
+    @property
+    def status(self) -> str:
+        return "STARTED" if self.next_fire_time is not None else "STOPPED"
+
+
+@dataclass(frozen=True, slots=True)
+class AttemptRecord:
+    """One attempt of an execution, as the dispatcher saw it."""
+
+    execution_id: str
+    number: int
+    started_at: datetime
+    finished_at: datetime
+    duration_ms: int
+    http_status: int | None
+    error_kind: str | None
+    error_msg: str | None
+    response_excerpt: str | None
+    node_id: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ExecutionProgress:
+    """An attempt failed and another follows: the execution stays RUNNING."""
+
+    execution_id: str
+    attempts: int
+    error_kind: str | None
+    error_msg: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class ExecutionOutcome:
+    """An execution ended (SUCCEEDED, FAILED, MISSED): its final state; the claim is
+    released."""
+
+    execution_id: str
+    status: str
+    attempts: int
+    finished_at: datetime
+    error_kind: str | None = None
+    error_msg: str | None = None
+
+
+ExecutionChange = ExecutionProgress | ExecutionOutcome
+
+
+@dataclass(frozen=True, slots=True)
+class QueuedExecution:
+    """An unfinished execution taken from the queue (a manual run, handed-back work or an
+    orphan of a dead engine), now claimed by this node."""
+
+    id: str
+    task_id: str
+    scheduled_at: datetime
+    trigger: str
+    status: str
+    attempts: int
+    started_at: datetime | None
+    note: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class UnreadableTask:
+    """A claimed task whose stored row no longer reads as a task (hand-edited, or written
+    by a buggy version): the engine stops it with the reason instead of failing the claim
+    of every other task."""
+
+    id: str
+    name: str
+    next_fire_time: datetime | None
+    error: str
