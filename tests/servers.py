@@ -8,6 +8,7 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import httpx
@@ -26,8 +27,15 @@ def free_port() -> int:
 class ApicronProcess:
     """``apicron serve`` in a child process with its own data directory and ports."""
 
-    def __init__(self, data_dir: Path, env: dict[str, str] | None = None, role: str = "all"):
+    def __init__(
+        self,
+        data_dir: Path,
+        env: dict[str, str] | None = None,
+        role: str = "all",
+        preexec: Callable[[], None] | None = None,
+    ):
         self.data_dir = data_dir
+        self.preexec = preexec
         self.role = role
         self.api_port = free_port()
         self.gateway_port = free_port()
@@ -52,6 +60,7 @@ class ApicronProcess:
                 env=self.env,
                 stdout=log,
                 stderr=subprocess.STDOUT,
+                preexec_fn=self.preexec,
             )
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:

@@ -22,10 +22,11 @@ from apicron.engine.clock import SystemClock
 from apicron.engine.dispatch import Dispatcher
 from apicron.engine.gateway_call import GatewayCaller
 from apicron.engine.results import ResultWriter
-from apicron.engine.scheduler import Engine, EngineSettings
+from apicron.engine.scheduler import Engine, EngineFailed, EngineSettings, watch
 from apicron.gateway import Gateway
 from apicron.gateway.proxy import backend_session
 from apicron.gateway.snapshot import SnapshotCache
+from apicron.ops import OpsListener
 from apicron.services.change_watcher import ChangeWatcher
 from apicron.services.context import Context, system_clock
 from apicron.services.nodes import Heartbeat
@@ -106,12 +107,24 @@ def _on_signals(handler: Callable[[], None]) -> Callable[[], None]:
     return undo
 
 
-async def _serve(runtime: Runtime, role: str = "all") -> None:
+async def _serve(runtime: Runtime, role: str = "all") -> int:
+    """Serve until a signal (exit code 0) or until the engine gives up (exit code 1)."""
     if role not in ROLES:
         raise ConfigurationError(f"role must be one of {', '.join(ROLES)}, got {role!r}")
     settings = runtime.settings
     stop = asyncio.Event()
     api_server: _ApiServer | None = None
+    exit_code = 0
+
+    def on_engine_failure(error: BaseException) -> None:
+        # The process ends non-zero so that a supervisor restarts it. EngineFailed was
+        # said in one CRITICAL line already; anything else is said here.
+        if not isinstance(error, EngineFailed):
+            log.critical("engine crashed (%s: %s); exiting so that a supervisor restarts "
+                         "apicron", type(error).__name__, error, exc_info=error)
+        nonlocal exit_code
+        exit_code = 1
+        stop.set()
 
     def on_signal() -> None:
         if stop.is_set() and api_server is not None:
@@ -149,8 +162,14 @@ async def _serve(runtime: Runtime, role: str = "all") -> None:
                     0, f"management API http://{settings.api_host}:{settings.api_port}"
                 )
             if role in ("all", "scheduler"):
-                await _start_engine(runtime, stack, gateway if role == "all" else None)
+                await _start_engine(runtime, stack, gateway if role == "all" else None,
+                                    on_engine_failure)
                 listening.append("scheduler")
+            if settings.ops_port is not None:
+                ops = OpsListener(runtime.ctx)
+                await ops.start(settings.ops_host, settings.ops_port)
+                stack.push_async_callback(ops.close)
+                listening.append(f"ops http://{settings.ops_host}:{ops.port}")
             # Everything loaded so far lives as long as the process: keep it out of the
             # garbage collector's full passes, which otherwise stall every call in flight
             # for tens of milliseconds (measured: p99 under load, bench/gateway_latency).
@@ -166,10 +185,14 @@ async def _serve(runtime: Runtime, role: str = "all") -> None:
                 await _serve_api_until(api_server, stop)
     finally:
         undo_signals()
+    return exit_code
 
 
 async def _start_engine(
-    runtime: Runtime, stack: contextlib.AsyncExitStack, gateway: Gateway | None
+    runtime: Runtime,
+    stack: contextlib.AsyncExitStack,
+    gateway: Gateway | None,
+    on_failure: Callable[[BaseException], None],
 ) -> None:
     """The scheduler calls through the gateway's pipeline in-process: with the gateway in
     this process it shares its snapshot cache and backend session."""
@@ -191,13 +214,17 @@ async def _start_engine(
             # Orphans of a dead node are looked for every second: taken over right after
             # their lease expires, not up to a scan interval later.
             queue_scan_every=timedelta(seconds=5 if runtime.settings.is_sqlite else 1),
+            grace=timedelta(seconds=runtime.settings.misfire_grace_s),
+            give_up_after=timedelta(seconds=runtime.settings.engine_give_up_s),
         ),
     )
     running = asyncio.create_task(engine.run(), name="apicron-engine")
+    watch(running, on_failure)
 
     async def stop() -> None:
         await engine.stop()
-        await running
+        with contextlib.suppress(EngineFailed):
+            await running
 
     stack.push_async_callback(stop)
 
@@ -214,14 +241,15 @@ async def _serve_api_until(server: _ApiServer, stop: asyncio.Event) -> None:
         watcher.cancel()
 
 
-def serve(settings: Settings, role: str = "all") -> None:
+def serve(settings: Settings, role: str = "all") -> int:
     """Run this process's listeners (``role``: all, api, gateway or scheduler) until a
-    SIGINT or SIGTERM, then stop them and close the store."""
+    SIGINT or SIGTERM, then stop them and close the store. Returns the exit code: 0, or 1
+    when the engine gave up (said in one CRITICAL line)."""
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     if role not in ROLES:
         raise ConfigurationError(f"role must be one of {', '.join(ROLES)}, got {role!r}")
     runtime = open_runtime(settings, role=role)
     try:
-        asyncio.run(_serve(runtime, role))
+        return asyncio.run(_serve(runtime, role))
     finally:
         runtime.ctx.store.close()

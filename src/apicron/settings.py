@@ -30,6 +30,12 @@ class Settings:
     gateway_host: str = LOOPBACK
     gateway_port: int = DEFAULT_GATEWAY_PORT
     gateway_url: str = ""
+    ops_host: str = LOOPBACK
+    ops_port: int | None = None
+    """The ops listener (/livez, /readyz, /healthz, /metrics without a token): off unless
+    a port is set; for nodes without the management API (roles scheduler, gateway)."""
+    misfire_grace_s: float = 60.0
+    engine_give_up_s: float = 60.0
 
     @property
     def is_sqlite(self) -> bool:
@@ -72,6 +78,18 @@ def _host(name: str, raw: str) -> str:
                 f"{name} must be an IP address or host name, got {raw!r}"
             ) from None
     return host
+
+
+def _seconds(name: str, raw: str, low: float, high: float) -> float:
+    try:
+        value = float(raw)
+    except ValueError:
+        value = float("nan")
+    if not low <= value <= high:
+        raise ConfigurationError(
+            f"{name} must be a number of seconds from {low:g} to {high:g}, got {raw!r}"
+        )
+    return value
 
 
 def _database_url(raw: str, data_dir: Path) -> str:
@@ -126,6 +144,14 @@ def load_settings(
     gateway_port = _port(
         "APICRON_GATEWAY_PORT", source.get("APICRON_GATEWAY_PORT", str(DEFAULT_GATEWAY_PORT))
     )
+    ops_port_raw = source.get("APICRON_OPS_PORT", "")
+    ops_port = _port("APICRON_OPS_PORT", ops_port_raw) if ops_port_raw else None
+    ops_host = _host("APICRON_OPS_HOST", source.get("APICRON_OPS_HOST", LOOPBACK))
+    # DESIGN.md, Misfire: the grace period (default 60 s) decides what is a misfire.
+    grace = _seconds("APICRON_MISFIRE_GRACE", source.get("APICRON_MISFIRE_GRACE", "60"),
+                     1, 86_400)
+    give_up = _seconds("APICRON_ENGINE_GIVE_UP", source.get("APICRON_ENGINE_GIVE_UP", "60"),
+                       1, 86_400)
     admin_token = source.get("APICRON_ADMIN_TOKEN") or None
     if admin_token is not None and len(admin_token) < 16:
         raise ConfigurationError("APICRON_ADMIN_TOKEN must be at least 16 characters long")
@@ -147,4 +173,8 @@ def load_settings(
         gateway_host=gateway_host,
         gateway_port=gateway_port,
         gateway_url=_gateway_url(source.get("APICRON_GATEWAY_URL", ""), gateway_host, gateway_port),
+        ops_host=ops_host,
+        ops_port=ops_port,
+        misfire_grace_s=grace,
+        engine_give_up_s=give_up,
     )

@@ -1,4 +1,4 @@
-"""Bearer-token auth for the management API (everything but /healthz)."""
+"""Bearer-token auth for the management API (everything but the probes and the console)."""
 
 from __future__ import annotations
 

@@ -1,15 +1,39 @@
+"""Unauthenticated probes: ``/livez``, ``/readyz`` and ``/healthz`` (see
+:mod:`apicron.services.probes`)."""
+
 from __future__ import annotations
+
+from typing import Any
 
 from fastapi import APIRouter
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel
-from sqlalchemy import text
-from sqlalchemy.exc import SQLAlchemyError
+from pydantic import BaseModel, Field
 
-from apicron import __version__
 from apicron.api.routes.common import Ctx
+from apicron.services import probes
 
 router = APIRouter(tags=["health"])
+
+
+class EngineState(BaseModel):
+    state: str
+    last_pass_at: str | None
+    seconds_since_pass: float | None
+    failing_for_s: float | None
+    last_error: str | None
+    live: bool
+
+
+class Liveness(BaseModel):
+    status: str
+    engine: EngineState
+
+
+class Readiness(BaseModel):
+    status: str
+    database: str
+    schema_: str | None = Field(default=None, alias="schema")
+    writes: str
 
 
 class Health(BaseModel):
@@ -18,19 +42,32 @@ class Health(BaseModel):
     version: str
     role: str
     node_id: str
+    checks: dict[str, str]
+    engine: EngineState
 
 
-@router.get("/healthz", response_model=Health, responses={503: {"model": Health}})
-def healthz(ctx: Ctx) -> Health | JSONResponse:
-    """Unauthenticated: this process's role and node id, and whether it reaches the
-    database right now (503 while it does not)."""
-    fields = {"version": __version__, "role": ctx.role, "node_id": ctx.node_id}
-    try:
-        with ctx.store.engine.connect() as connection:
-            connection.execute(text("SELECT 1"))
-    except SQLAlchemyError as exc:
-        ctx.health.failed(exc)
-        body = Health(status="unhealthy", database="unreachable", **fields)
-        return JSONResponse(body.model_dump(), status_code=503)
-    ctx.health.succeeded()
-    return Health(status="ok", database="ok", **fields)
+def _answer(probe: probes.Probe) -> JSONResponse:
+    return JSONResponse(probe.body, status_code=probe.status)
+
+
+_UNHEALTHY: dict[int | str, dict[str, Any]] = {503: {"description": "Unhealthy; the body says why"}}
+
+
+@router.get("/livez", response_model=Liveness, responses=_UNHEALTHY)
+def livez(ctx: Ctx) -> JSONResponse:
+    """200 while this process and, where it runs one, its engine loop are alive (the
+    loop completed a pass within 30 s and has not given up); 503 otherwise."""
+    return _answer(probes.liveness(ctx))
+
+
+@router.get("/readyz", response_model=Readiness, responses=_UNHEALTHY)
+def readyz(ctx: Ctx) -> JSONResponse:
+    """200 when the database answers, its schema is at this version's head and writes
+    are not failing; 503 with the failing check otherwise."""
+    return _answer(probes.readiness(ctx))
+
+
+@router.get("/healthz", response_model=Health, responses=_UNHEALTHY)
+def healthz(ctx: Ctx) -> JSONResponse:
+    """Ready and live, with this process's role, node id and version (503 otherwise)."""
+    return _answer(probes.health(ctx))

@@ -1,10 +1,10 @@
 from __future__ import annotations
 
 from fastapi import APIRouter, Response
-from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, generate_latest
+from prometheus_client import CONTENT_TYPE_LATEST
 
-from apicron.api.routes.common import ERRORS
-from apicron.gateway.metrics import REGISTRY as GATEWAY_REGISTRY
+from apicron.api.routes.common import ERRORS, Ctx
+from apicron.metrics import exposition
 
 router = APIRouter(tags=["health"], responses={401: ERRORS[401]})
 
@@ -14,8 +14,9 @@ router = APIRouter(tags=["health"], responses={401: ERRORS[401]})
     response_class=Response,
     responses={200: {"content": {CONTENT_TYPE_LATEST: {}}, "description": "Prometheus text"}},
 )
-def metrics() -> Response:
-    """Prometheus metrics of this process: engine (fires, failures by kind, retries,
-    lateness, queue depth, claim duration), gateway (calls by app, latency) and process."""
-    body = generate_latest(REGISTRY) + generate_latest(GATEWAY_REGISTRY)
-    return Response(body, media_type=CONTENT_TYPE_LATEST)
+def metrics(ctx: Ctx) -> Response:
+    """Prometheus metrics of this process: build and process always; engine (fires,
+    failures by kind, retries, lateness, queue depth, claim duration, last pass, loop
+    errors) where an engine runs; gateway (calls by app, latency) where the gateway
+    listens."""
+    return Response(exposition(ctx.role), media_type=CONTENT_TYPE_LATEST)
