@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 
 from apicron.domain.models import Execution
@@ -32,7 +32,7 @@ def scenario(fn: Callable[[Harness], Awaitable[None]]) -> Callable[[Path, str | 
     return test
 
 
-def at(hours: int = 0, minutes: int = 0, seconds: int = 0) -> object:
+def at(hours: int = 0, minutes: int = 0, seconds: int = 0) -> datetime:
     return START + timedelta(hours=hours, minutes=minutes, seconds=seconds)
 
 
@@ -48,7 +48,7 @@ async def down(h: Harness, for_: timedelta) -> None:
     await h.settle()
 
 
-def by_time(history: list[Execution]) -> dict[object, Execution]:
+def by_time(history: list[Execution]) -> dict[datetime, Execution]:
     return {e.scheduled_at: e for e in history}
 
 
@@ -74,7 +74,7 @@ async def test_after_a_longer_downtime_only_the_latest_hourly_run_is_made(h: Har
     await h.advance(60)
     await down(h, timedelta(hours=2, minutes=30))
     runs = by_time(h.history(task_id))
-    assert [(t, e.status) for t, e in sorted(runs.items())] == [  # type: ignore[type-var]
+    assert [(t, e.status) for t, e in sorted(runs.items())] == [
         (at(0), "SUCCEEDED"), (at(1), "MISSED"), (at(2), "SUCCEEDED")]
     missed = runs[at(1)].error_msg or ""
     assert "apicron was not running at its time" in missed
@@ -106,7 +106,7 @@ async def test_a_planned_occurrence_a_later_one_supersedes_is_missed(h: Harness)
     await h.advance(119)
     await down(h, timedelta(minutes=4, seconds=31))  # back at 08:06:30
     runs = by_time(h.history(task_id))
-    assert [(t, e.status) for t, e in sorted(runs.items())] == [  # type: ignore[type-var]
+    assert [(t, e.status) for t, e in sorted(runs.items())] == [
         (at(minutes=2), "MISSED"), (at(minutes=4), "MISSED"), (at(minutes=6), "SUCCEEDED")]
     assert received_times(h) == ["2027-03-01T08:06:00Z"]
 
@@ -136,7 +136,7 @@ async def test_an_engine_frozen_past_the_grace_runs_the_latest_and_says_it_was_b
     await h.settle()
     await h.advance(1)
     runs = by_time(h.history(task_id))
-    assert [(t, e.status) for t, e in sorted(runs.items())] == [  # type: ignore[type-var]
+    assert [(t, e.status) for t, e in sorted(runs.items())] == [
         (at(minutes=2), "MISSED"), (at(minutes=4), "SUCCEEDED")]
     assert "the engine was behind schedule by 3 min" in (runs[at(minutes=2)].error_msg or "")
     assert received_times(h) == ["2027-03-01T08:04:00Z"]
