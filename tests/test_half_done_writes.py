@@ -64,7 +64,7 @@ class TestCreateAndPublish:
         assert retry["published"] is True and retry["name"] == body["name"]
 
     def test_publish_false_or_absent_creates_a_draft(self, world: World) -> None:
-        holder, group, path = holder_and_twin(world)
+        _, group, path = holder_and_twin(world)
         for extra in ({}, {"publish": False}):
             draft = world.ok(world.client.post("/v1/apis", json=api_body(group, path, **extra)),
                              201)

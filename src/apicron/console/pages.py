@@ -230,12 +230,12 @@ def new_api_page(request: Request, session: SessionDep, ctx: Ctx) -> HTMLRespons
 def create_api(request: Request, session: SessionDep, form: FormDep, ctx: Ctx) -> Answer:
     values: dict[str, object] = {f: form.get(f).strip() for f in API_FIELDS}
     values["description"] = form.get("description")
+    values["publish"] = form.get("publish") == "on"
     timeout = str(values["backend_timeout_ms"])
     data = {**values, "backend_timeout_ms": int(timeout) if timeout.isdigit() else timeout}
     try:
+        # One transaction: a refused publish leaves no API behind.
         api = apis.create_api(ctx, validate(ApiCreate, data))
-        if form.get("publish") == "on":
-            apis.publish_api(ctx, api.id)
     except ApicronError as error:
         return render(
             request, session, "api_form.html", http_status=error.status, nav="apis",
@@ -243,7 +243,7 @@ def create_api(request: Request, session: SessionDep, form: FormDep, ctx: Ctx) -
             groups=groups.list_groups(ctx, None, None, 0, ALL).items,
         )
     session.flash("ok", f"API {api.name} created" + (" and published." if
-                  form.get("publish") == "on" else "; publish it to make it callable."))
+                  api.published else "; publish it to make it callable."))
     return back(f"{PREFIX}/apis")
 
 

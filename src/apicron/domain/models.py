@@ -202,7 +202,10 @@ class ApiCreate(Input):
     auth_type: AuthType = "APP"
     backend_url: StrictStr
     backend_timeout_ms: TIMEOUT_MS = 5000
-
+    # Create and publish in one transaction: both happen or neither (issue 13 §4).
+    publish: StrictBool = Field(
+        default=False, description="publish it as well; refused as a whole if the route is taken"
+    )
 
     @model_validator(mode="after")
     def _path_and_backend(self) -> ApiCreate:
@@ -219,6 +222,10 @@ class ApiUpdate(Input):
     auth_type: AuthType | None = None
     backend_url: StrictStr | None = None
     backend_timeout_ms: TIMEOUT_MS | None = None
+    publish: StrictBool = Field(
+        default=False,
+        description="publish the edited API as well; refused as a whole if the route is taken",
+    )
 
 
 # --- grants (app-auths) -------------------------------------------------------------------
