@@ -32,9 +32,19 @@ ALL = 500
 
 
 def _field_errors(error: ApicronError, known: set[str]) -> dict[str, str]:
-    """The error at its field when the form has that field, else at the top of the form."""
-    field = (error.field or "").split(".")[0].split("[")[0]
-    return {field if field in known else "form": error.rule if field in known else str(error)}
+    """Every problem at its field when the form has that field, else at the top of the form
+    (two at one place share it, joined by "; ")."""
+    if not error.problems:
+        return {"form": str(error)}
+    shown: dict[str, str] = {}
+    for problem in error.problems:
+        field = problem.field.split(".")[0].split("[")[0]
+        if field in known:
+            key, text = field, problem.rule
+        else:
+            key, text = "form", f"{problem.field}: {problem.rule}"
+        shown[key] = f"{shown[key]}; {text}" if key in shown else text
+    return shown
 
 
 # --- Instances ----------------------------------------------------------------------------
