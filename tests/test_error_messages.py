@@ -79,13 +79,25 @@ class TestEveryProblemAtOnce:
     ) -> None:
         app, _ = owned
         draft = world.api(world.group(app), publish=False)
-        body = world.task_body(app, draft, cron_expression="0 0 12 * * *")
+        body = world.task_body(app, draft, effective_time="2019-01-01T00:00:00Z",
+                               cron_expression="0 0 12 1 1 ? 2020")
         before = world.snapshot()
         r = world.client.post("/v1/tasks", json=body)
         listed = dict(problems(r))
         assert set(listed) == {"cron_expression", "api_id"}
+        assert "never fires again" in listed["cron_expression"]
         assert "not published" in listed["api_id"]
         assert world.snapshot() == before
+
+    def test_a_cron_syntax_error_is_listed_with_the_other_fields(
+        self, world: World, owned: Any
+    ) -> None:
+        body = world.task_body(*owned, name="x", cron_expression="0 0 12 * * *",
+                               timezone="Mars/Olympus", api_id="")
+        listed = dict(problems(world.client.post("/v1/tasks", json=body)))
+        assert set(listed) == {"name", "cron_expression", "timezone", "api_id"}
+        assert "exactly one of them must be '?'" in listed["cron_expression"]
+        assert listed["api_id"] == "is required"
 
     def test_one_problem_keeps_its_own_code(self, world: World, owned: Any) -> None:
         app, _ = owned

@@ -23,12 +23,16 @@ from pydantic import (
     StrictBool,
     StrictInt,
     StrictStr,
+    ValidationInfo,
+    field_validator,
     model_validator,
 )
 
 from apicron.domain import rules
 from apicron.domain.errors import InvalidInput
 from apicron.domain.validation import DATETIME_RULE, reported_to_pydantic
+from apicron.triggers.cron_parse import parse_cron
+from apicron.triggers.zones import load_zone
 
 Method = Literal["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"]
 AuthType = Literal["NONE", "APP"]
@@ -99,6 +103,33 @@ Description = Annotated[
     AfterValidator(_description),
     Field(json_schema_extra={"maxLength": rules.DESCRIPTION_MAX}),
 ]
+
+
+def _reference(value: str) -> str:
+    # An unselected <select> in the console posts "": that is a missing choice, not an id.
+    if not value.strip():
+        raise ValueError("is required")
+    return value
+
+
+def _cron(value: str) -> str:
+    with reported_to_pydantic():
+        parse_cron(value)
+    return value
+
+
+def _zone(value: str) -> str:
+    with reported_to_pydantic():
+        load_zone(value)
+    return value
+
+
+# The id of another record; its existence is the services' to check.
+Reference = Annotated[StrictStr, AfterValidator(_reference)]
+# Checked here for syntax, so that it is reported with the other fields' problems; whether
+# it suits the trigger type is the trigger's rule (apicron.triggers.build_trigger).
+CronText = Annotated[StrictStr, AfterValidator(_cron)]
+ZoneName = Annotated[StrictStr, AfterValidator(_zone)]
 T = TypeVar("T")
 
 
@@ -191,7 +222,7 @@ class Group(Record):
 
 
 class GroupCreate(AppCreate):
-    app_id: StrictStr
+    app_id: Reference
 
 
 class GroupUpdate(AppUpdate):
@@ -237,7 +268,7 @@ TIMEOUT_MS = Annotated[StrictInt, Field(ge=1, le=60000)]
 
 
 class ApiCreate(Input):
-    group_id: StrictStr
+    group_id: Reference
     name: Name
     description: Description = ""
     method: Method
@@ -250,12 +281,22 @@ class ApiCreate(Input):
         default=False, description="publish it as well; refused as a whole if the route is taken"
     )
 
-    @model_validator(mode="after")
-    def _path_and_backend(self) -> ApiCreate:
+    @field_validator("path")
+    @classmethod
+    def _path(cls, path: str) -> str:
         with reported_to_pydantic():
-            params = rules.check_api_path("path", self.path)
-            rules.check_backend_url("backend_url", self.backend_url, params)
-        return self
+            rules.check_api_path("path", path)
+        return path
+
+    @field_validator("backend_url")
+    @classmethod
+    def _backend_url(cls, url: str, info: ValidationInfo) -> str:
+        path = info.data.get("path")
+        if path is None:
+            return url  # the path has a problem of its own; the URL's parameters wait for it
+        with reported_to_pydantic():
+            rules.check_backend_url("backend_url", url, rules.check_api_path("path", path))
+        return url
 
 
 class ApiUpdate(Input):
@@ -283,7 +324,7 @@ class Grant(Record):
 
 
 class GrantCreate(Input):
-    app_id: StrictStr
+    app_id: Reference
     api_ids: Annotated[list[StrictStr], Field(min_length=1, max_length=100)]
 
 
@@ -336,17 +377,17 @@ class TaskFields(Input):
     """Every Table-1 field plus apicron's additions; shared by create and the merged update."""
 
     name: Name
-    app_id: StrictStr
+    app_id: Reference
     description: Description = ""
     effective_time: TextDatetime | None = None
     end_time: TextDatetime | None = None
-    timezone: StrictStr | None = None
+    timezone: ZoneName | None = None
     trigger_type: TriggerType
-    cron_expression: StrictStr | None = None
+    cron_expression: CronText | None = None
     interval_unit: IntervalUnit | None = None
     interval_value: INTERVAL | None = None
     max_retries: RETRIES = 0
-    api_id: StrictStr
+    api_id: Reference
     request: TaskRequest = TaskRequest()
     misfire_policy: MisfirePolicy = "RUN_ONCE"
     overlap_policy: OverlapPolicy = "SKIP"
@@ -365,9 +406,9 @@ class TaskUpdate(Input):
     description: Description | None = None
     effective_time: TextDatetime | None = None
     end_time: TextDatetime | None = None
-    timezone: StrictStr | None = None
+    timezone: ZoneName | None = None
     trigger_type: TriggerType | None = None
-    cron_expression: StrictStr | None = None
+    cron_expression: CronText | None = None
     interval_unit: IntervalUnit | None = None
     interval_value: INTERVAL | None = None
     max_retries: RETRIES | None = None
@@ -423,12 +464,12 @@ class StoredTask(Record):
 
 class PreviewRequest(Input):
     trigger_type: TriggerType = "CRON"
-    cron_expression: StrictStr | None = None
+    cron_expression: CronText | None = None
     interval_unit: IntervalUnit | None = None
     interval_value: INTERVAL | None = None
     effective_time: TextDatetime | None = None
     end_time: TextDatetime | None = None
-    timezone: StrictStr | None = None
+    timezone: ZoneName | None = None
     count: Annotated[StrictInt, Field(ge=1, le=100)] = 5
 
 
