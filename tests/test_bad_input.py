@@ -293,7 +293,8 @@ class TestTimesAtTheEdges:
         self, server: ApicronProcess, mark: int, world: World, owned: Any, field: str,
         value: str, zone: str,
     ) -> None:
-        body = world.task_body(*owned, timezone=zone, **{field: value})
+        app, api = owned
+        body = world.task_body(app, api, timezone=zone, **{field: value})
         before = world.snapshot()
         assert "1970" in error_of(send(world, "POST /v1/tasks", body), 400, field)
         assert world.snapshot() == before
