@@ -299,7 +299,7 @@ def test_each_refusal_shows_at_its_field_with_the_api_message(
     body = rest.task_body(app, api, name=name, cron_expression="0 0 12 * * *",
                           request={"headers": [{"name": "Authorization", "value": "x"}]})
     answer = rest.client.post("/v1/tasks", json=body).json()
-    assert answer["field"] == "request.headers[0].name"
+    assert "request.headers[0].name" in [e["field"] for e in answer["errors"]]
     expect(page.locator("#headers-error")).to_contain_text("'Authorization' is reserved")
     expect(page.get_by_label("Header name")).to_have_value("Authorization")
     screenshot(page, "create-task-refused")

@@ -8,7 +8,10 @@ The property is the same for both: an answer, or one of our own refusals naming 
 
 from __future__ import annotations
 
+import uuid
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -16,11 +19,24 @@ from hypothesis import strategies as st
 from multidict import CIMultiDict
 
 from apicron.domain.errors import ApicronError, InvalidInput
-from apicron.domain.models import InstanceParams, PublishedApi
+from apicron.domain.models import (
+    ApiCreate,
+    AppCreate,
+    GroupCreate,
+    InstanceParams,
+    PreviewRequest,
+    PublishedApi,
+    TaskCreate,
+)
+from apicron.domain.validation import validate
 from apicron.gateway.auth import authorize
 from apicron.gateway.errors import GatewayError
 from apicron.gateway.routing import RouteTable
 from apicron.gateway.snapshot import AppCredential, GatewaySnapshot
+from apicron.server import open_runtime
+from apicron.services import apis, apps, groups, preview, tasks
+from apicron.services.context import Context
+from apicron.settings import load_settings
 from apicron.signing import ALGORITHM, sign_request
 from apicron.triggers import build_trigger, parse_cron
 from apicron.triggers.cron_fields import DAY_NAMES, MONTH_NAMES
@@ -121,6 +137,79 @@ def test_a_whole_trigger_is_built_or_refused_naming_a_field_and_previews_without
         return
     assert refusal.field in {"trigger_type", "cron_expression", "interval_unit",
                              "interval_value", "timezone", "end_time", "effective_time"}, refusal
+
+
+# -- times and zones through the services ------------------------------------------------------
+
+# Zones at the ends of the offset range (+14, -11, -12 as once used) and with odd offsets.
+EDGE_ZONES = st.sampled_from(["UTC", "Pacific/Kiritimati", "Pacific/Niue", "Pacific/Apia",
+                              "Asia/Tokyo", "America/St_Johns", "Asia/Kathmandu",
+                              "America/New_York", "Etc/GMT+12", "Etc/GMT-14"])
+OFFSETS = st.one_of(
+    st.just(""), st.just("Z"),
+    st.tuples(st.sampled_from("+-"), st.integers(0, 23), st.integers(0, 59)).map(
+        lambda o: f"{o[0]}{o[1]:02d}:{o[2]:02d}"),
+)
+YEARS = st.one_of(st.integers(1, 3), st.integers(1968, 1971), st.integers(2020, 2100),
+                  st.integers(8997, 9999))
+TIME_TEXT = st.builds(
+    lambda y, mo, d, h, mi, off: f"{y:04d}-{mo:02d}-{d:02d}T{h:02d}:{mi:02d}:00{off}",
+    YEARS, st.integers(1, 12), st.integers(1, 28), st.integers(0, 23), st.integers(0, 59),
+    OFFSETS,
+)
+
+
+@pytest.fixture(scope="module")
+def services(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Context, str, str]]:
+    """A real runtime on a SQLite file, with an app and a published API it owns."""
+    data_dir = tmp_path_factory.mktemp("fuzz-services")
+    runtime = open_runtime(
+        load_settings({"APICRON_DATA_DIR": str(data_dir), "APICRON_ADMIN_TOKEN": "t" * 32}),
+        announce_token=False,
+    )
+    ctx = runtime.ctx
+    app = apps.create_app(ctx, AppCreate(name="fuzzapp"))
+    group = groups.create_group(ctx, GroupCreate(name="fuzzgrp", app_id=app.id))
+    api = apis.create_api(ctx, ApiCreate(group_id=group.id, name="fuzzapi", method="POST",
+                                         path="/fuzz", backend_url="http://127.0.0.1:9/x",
+                                         publish=True))
+    yield ctx, app.id, api.id
+    ctx.store.close()
+
+
+@settings(max_examples=300, deadline=None,
+          suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
+@given(
+    effective=st.none() | TIME_TEXT, end=st.none() | TIME_TEXT, zone=EDGE_ZONES,
+    trigger=st.sampled_from([
+        {"trigger_type": "CRON", "cron_expression": "0 0 12 ? * 6#3"},
+        {"trigger_type": "CRON", "cron_expression": "0 30 2 * * *"},
+        {"trigger_type": "CALENDAR", "interval_unit": "MINUTE"},
+        {"trigger_type": "CALENDAR", "interval_unit": "MONTH", "interval_value": 7},
+    ]),
+)
+def test_any_time_in_any_zone_is_answered_or_refused_naming_its_field(
+    services: tuple[Context, str, str], effective: str | None, end: str | None, zone: str,
+    trigger: dict[str, Any],
+) -> None:
+    """Issue 13 §4: times whose conversion left years 1-9999 crashed create and preview."""
+    ctx, app_id, api_id = services
+    fields = {"effective_time": effective, "end_time": end, "timezone": zone, **trigger}
+    refusal: ApicronError | None = None
+    try:
+        preview.preview(ctx, validate(PreviewRequest, fields))
+        task = tasks.create_task(ctx, validate(TaskCreate, {
+            "name": f"t{uuid.uuid4().hex[:12]}", "app_id": app_id, "api_id": api_id, **fields}))
+    except ApicronError as error:
+        refusal = error
+    if refusal is not None:
+        assert refusal.status == 400, refusal
+        assert {p.field for p in refusal.problems} <= {
+            "effective_time", "end_time", "timezone", "cron_expression"}, refusal
+        return
+    started = tasks.start_task(ctx, task.id)
+    tasks.stop_task(ctx, started.id)
+    tasks.delete_task(ctx, task.id)
 
 
 # -- the gateway's authorization ---------------------------------------------------------------

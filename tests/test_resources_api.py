@@ -225,7 +225,8 @@ class TestGroupsAndApis:
                          backend_url="http://127.0.0.1:9/items/{item}", publish=False)
         before = world.snapshot()
         r = world.client.post(f"/v1/apis/{twin['id']}/publish")
-        refused(world, r, before, 409, "another published API already serves")
+        answer = refused(world, r, before, 409, "path", "already serves", "GET /")
+        assert answer["error_code"] == "ROUTE_TAKEN" and f"GET {path}" in answer["error_msg"]
         other_method = world.api(group, method="PUT", path=path)
         assert other_method["published"] is True
 

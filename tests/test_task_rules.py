@@ -5,6 +5,8 @@ Each refusal asserts the status, that error_msg names the field, and that nothin
 
 from __future__ import annotations
 
+import time
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
@@ -46,7 +48,7 @@ class TestTable1Fields:
             api,
             description="nightly order sync",
             effective_time="2027-01-01T00:00:00Z",
-            end_time="2027-12-31T23:59:59Z",
+            end_time="2099-12-31T23:59:59Z",
             timezone="Europe/Berlin",
             max_retries=3,
             request={
@@ -332,6 +334,36 @@ class TestTimes:
                            end_time="2027-01-01T00:00:00Z")
         refused(world, r, before, 400, "end_time", "after effective_time")
 
+    def test_it_refuses_an_end_time_already_past(self, world: World, owned: Any) -> None:
+        """Issue 13 §4: it was accepted, shown a Start button, and refused only at start."""
+        before, r = create(world, owned, effective_time="2020-01-01T00:00:00Z",
+                           end_time="2020-02-01T00:00:00Z", cron_expression="0 0 * * * ?")
+        refused(world, r, before, 400, "end_time", "in the past", "2020-02-01T00:00:00Z")
+
+    def test_it_refuses_an_end_time_before_the_next_fire_from_now(
+        self, world: World, owned: Any
+    ) -> None:
+        # Fires in 2020 (after effective_time), but never again from now until end_time.
+        before, r = create(world, owned, effective_time="2019-01-01T00:00:00Z",
+                           cron_expression="0 0 12 1 1 ? 2020,2098",
+                           end_time="2097-01-01T00:00:00Z")
+        refused(world, r, before, 400, "end_time", "2098-01-01T12:00:00Z")
+
+    def test_it_refuses_a_cron_expression_that_never_fires_again(
+        self, world: World, owned: Any
+    ) -> None:
+        before, r = create(world, owned, effective_time="2019-01-01T00:00:00Z",
+                           cron_expression="0 0 12 1 1 ? 2020")
+        refused(world, r, before, 400, "cron_expression", "never fires again")
+
+    def test_an_update_to_an_end_time_already_past_is_refused(
+        self, world: World, owned: Any
+    ) -> None:
+        task = world.task(*owned, effective_time="2020-01-01T00:00:00Z")
+        before = world.snapshot()
+        r = world.client.put(f"/v1/tasks/{task['id']}", json={"end_time": "2020-06-01T00:00:00Z"})
+        refused(world, r, before, 400, "end_time", "in the past")
+
     def test_it_refuses_an_unknown_time_zone(self, world: World, owned: Any) -> None:
         before, r = create(world, owned, timezone="Mars/Olympus")
         refused(world, r, before, 400, "timezone")
@@ -395,9 +427,14 @@ class TestLifecycle:
         before = world.snapshot()
         refused(world, world.client.post(f"/v1/tasks/{task['id']}/stop"), before, 409, "task")
 
-    def test_it_refuses_to_start_a_task_past_its_end_time(self, world: World, owned: Any) -> None:
-        task = world.task(*owned, effective_time="2020-01-01T00:00:00Z",
-                          end_time="2020-02-01T00:00:00Z", cron_expression="0 0 * * * ?")
+    def test_it_refuses_to_start_a_task_whose_end_time_passed_since(
+        self, world: World, owned: Any
+    ) -> None:
+        end = datetime.now(UTC).replace(microsecond=0) + timedelta(seconds=2)
+        task = world.task(*owned, cron_expression="* * * * * ?",
+                          end_time=end.isoformat().replace("+00:00", "Z"))
+        while datetime.now(UTC) <= end + timedelta(seconds=1):
+            time.sleep(0.2)
         before = world.snapshot()
         r = world.client.post(f"/v1/tasks/{task['id']}/start")
         refused(world, r, before, 409, "end_time", "no fire time left")

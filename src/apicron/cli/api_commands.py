@@ -93,10 +93,9 @@ def api_create(
     client = connect()
     body["group_id"] = resolve_id(client, GROUPS, group, "--group")
     body["name"] = name
-    created = client.call("POST", APIS.path, json=body)
     if publish:
-        created = client.call("POST", f"{APIS.path}/{created['id']}/publish")
-    show(created)
+        body["publish"] = True  # one request: created and published, or neither
+    show(client.call("POST", APIS.path, json=body))
 
 
 @cli.command("list")

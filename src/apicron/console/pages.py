@@ -32,9 +32,19 @@ ALL = 500
 
 
 def _field_errors(error: ApicronError, known: set[str]) -> dict[str, str]:
-    """The error at its field when the form has that field, else at the top of the form."""
-    field = (error.field or "").split(".")[0].split("[")[0]
-    return {field if field in known else "form": error.rule if field in known else str(error)}
+    """Every problem at its field when the form has that field, else at the top of the form
+    (two at one place share it, joined by "; ")."""
+    if not error.problems:
+        return {"form": str(error)}
+    shown: dict[str, str] = {}
+    for problem in error.problems:
+        field = problem.field.split(".")[0].split("[")[0]
+        if field in known:
+            key, text = field, problem.rule
+        else:
+            key, text = "form", f"{problem.field}: {problem.rule}"
+        shown[key] = f"{shown[key]}; {text}" if key in shown else text
+    return shown
 
 
 # --- Instances ----------------------------------------------------------------------------
@@ -230,12 +240,12 @@ def new_api_page(request: Request, session: SessionDep, ctx: Ctx) -> HTMLRespons
 def create_api(request: Request, session: SessionDep, form: FormDep, ctx: Ctx) -> Answer:
     values: dict[str, object] = {f: form.get(f).strip() for f in API_FIELDS}
     values["description"] = form.get("description")
+    values["publish"] = form.get("publish") == "on"
     timeout = str(values["backend_timeout_ms"])
     data = {**values, "backend_timeout_ms": int(timeout) if timeout.isdigit() else timeout}
     try:
+        # One transaction: a refused publish leaves no API behind.
         api = apis.create_api(ctx, validate(ApiCreate, data))
-        if form.get("publish") == "on":
-            apis.publish_api(ctx, api.id)
     except ApicronError as error:
         return render(
             request, session, "api_form.html", http_status=error.status, nav="apis",
@@ -243,7 +253,7 @@ def create_api(request: Request, session: SessionDep, form: FormDep, ctx: Ctx) -
             groups=groups.list_groups(ctx, None, None, 0, ALL).items,
         )
     session.flash("ok", f"API {api.name} created" + (" and published." if
-                  form.get("publish") == "on" else "; publish it to make it callable."))
+                  api.published else "; publish it to make it callable."))
     return back(f"{PREFIX}/apis")
 
 

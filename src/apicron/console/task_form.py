@@ -6,11 +6,10 @@ says exactly what the API says for the same mistake.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
 from apicron.console.web import Form
-from apicron.domain.errors import ApicronError
+from apicron.domain.errors import ApicronError, Problem
 from apicron.domain.models import Task
 from apicron.triggers import load_zone
 
@@ -97,12 +96,6 @@ def values_of(task: Task) -> dict[str, Any]:
     }
 
 
-@dataclass(frozen=True)
-class FieldError:
-    key: str
-    message: str
-
-
 # Where a domain field's error shows in the form.
 _SECTIONS = (
     ("request.headers", "headers"),
@@ -117,12 +110,22 @@ FORM_FIELDS = {
 }
 
 
-def place(error: ApicronError) -> FieldError:
-    field = error.field or ""
+def _place(problem: Problem) -> tuple[str, str]:
     for prefix, key in _SECTIONS:
-        if field.startswith(prefix):
-            where = field.removeprefix("request.")
-            return FieldError(key, f"{where}: {error.rule}")
-    if field in FORM_FIELDS:
-        return FieldError(field, error.rule)
-    return FieldError("form", str(error))
+        if problem.field.startswith(prefix):
+            return key, f"{problem.field.removeprefix('request.')}: {problem.rule}"
+    if problem.field in FORM_FIELDS:
+        return problem.field, problem.rule
+    return "form", f"{problem.field}: {problem.rule}"
+
+
+def placed(error: ApicronError) -> dict[str, str]:
+    """Every problem of ``error`` at the form key that shows it (``form``: the top of the
+    form); two problems at one key share it, joined by "; "."""
+    if not error.problems:
+        return {"form": str(error)}
+    shown: dict[str, str] = {}
+    for problem in error.problems:
+        key, text = _place(problem)
+        shown[key] = f"{shown[key]}; {text}" if key in shown else text
+    return shown

@@ -8,7 +8,7 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse
 
-from apicron.console.task_form import BODY_METHODS, place, task_data, values_of
+from apicron.console.task_form import BODY_METHODS, placed, task_data, values_of
 from apicron.console.web import (
     PREFIX,
     Answer,
@@ -112,10 +112,7 @@ def _invalid(
     request: Request, session: SessionDep, ctx: Context, values: dict[str, Any],
     error: ApicronError, task_id: str | None = None,
 ) -> HTMLResponse:
-    placed = place(error)
-    return _form_page(
-        request, session, ctx, values, {placed.key: placed.message}, task_id, error.status
-    )
+    return _form_page(request, session, ctx, values, placed(error), task_id, error.status)
 
 
 @router.post("/tasks")

@@ -117,7 +117,7 @@ async def checked_json(request: Request) -> Any:
     checked_header(request)
     try:
         return await request.json()
-    except ValueError:
+    except (ValueError, RecursionError):  # not JSON, or nested past what the reader takes
         return None
 
 

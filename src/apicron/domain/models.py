@@ -2,17 +2,20 @@
 
 Records are what the store returns and the API answers; inputs are what a client may
 send. Field names are DESIGN.md's contract. Rules that need only the value are checked by
-the validators here (they raise InvalidInput naming the field, never a bare ValueError),
-so the API, the CLI and the console all give the same message for the same mistake.
+the validators here (a rule's InvalidInput names the field; ``reported_to_pydantic`` hands
+it to pydantic so that every problem of a request is reported at once), so the API, the
+CLI and the console all give the same message for the same mistake.
 """
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 from typing import Annotated, Any, Generic, Literal, TypeVar
 
 from pydantic import (
     AfterValidator,
+    AwareDatetime,
     BaseModel,
     BeforeValidator,
     ConfigDict,
@@ -20,11 +23,16 @@ from pydantic import (
     StrictBool,
     StrictInt,
     StrictStr,
+    ValidationInfo,
+    field_validator,
     model_validator,
 )
 
 from apicron.domain import rules
 from apicron.domain.errors import InvalidInput
+from apicron.domain.validation import DATETIME_RULE, reported_to_pydantic
+from apicron.triggers.cron_parse import parse_cron
+from apicron.triggers.zones import load_zone
 
 Method = Literal["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"]
 AuthType = Literal["NONE", "APP"]
@@ -36,26 +44,92 @@ OverlapPolicy = Literal["SKIP", "ALLOW"]
 ContentType = Literal["application/json", "application/xml", "application/text"]
 
 
+# The times apicron accepts. Python's datetime ends at the years 1 and 9999, and a time near
+# either end overflows when a zone's offset is applied (9999-12-31T23:59:59-14:00 in UTC,
+# year 1 in Asia/Tokyo) or when a trigger looks for the next fire: well inside both ends,
+# no conversion and no search can leave the representable range (issue 13 §4).
+FIRST_YEAR, LAST_YEAR = 1970, 8999
+_DATE_TEXT = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+
 def _text_datetime(value: Any) -> Any:
-    # pydantic would read a bare number as a Unix timestamp; a schedule's times are too
-    # important to guess, so only RFC 3339 text (or a datetime from Python callers) passes.
-    if isinstance(value, str | datetime):
+    # pydantic would read a number, or text of digits such as "2020", as a Unix timestamp; a
+    # schedule's times are too important to guess, so only RFC 3339 text (or a datetime
+    # from Python callers) passes. A ValueError (not InvalidInput) so that pydantic records
+    # which field it was.
+    if isinstance(value, datetime):
         return value
-    # A ValueError (not InvalidInput) so that pydantic records which field it was.
-    raise ValueError("must be an RFC 3339 date-time string, e.g. 2026-01-01T09:00:00Z")
+    if isinstance(value, str) and _DATE_TEXT.match(value.strip()):
+        return value
+    raise ValueError(f"{DATETIME_RULE} (got {value!r:.40})")
 
 
-TextDatetime = Annotated[datetime, BeforeValidator(_text_datetime)]
+def _within_years(value: datetime) -> datetime:
+    if not FIRST_YEAR <= value.year <= LAST_YEAR:
+        raise ValueError(
+            f"must be between {FIRST_YEAR}-01-01T00:00:00Z and {LAST_YEAR}-12-31T23:59:59Z "
+            f"(got {value.isoformat()})"
+        )
+    return value
+
+
+# A time as a client writes it; without an offset it is a wall time in the task's zone.
+TextDatetime = Annotated[
+    datetime, BeforeValidator(_text_datetime), AfterValidator(_within_years)
+]
+# A time that must carry its offset (history filters have no zone to read it in).
+AwareTextDatetime = Annotated[
+    AwareDatetime, BeforeValidator(_text_datetime), AfterValidator(_within_years)
+]
+
+
+def _name(value: str) -> str:
+    with reported_to_pydantic():
+        return rules.check_name("name", value)
+
+
+def _description(value: str) -> str:
+    with reported_to_pydantic():
+        return rules.check_description("description", value)
+
+
 Name = Annotated[
     StrictStr,
-    AfterValidator(lambda v: rules.check_name("name", v)),
+    AfterValidator(_name),
     Field(json_schema_extra={"pattern": f"^{rules.NAME_PATTERN.pattern}$"}),
 ]
 Description = Annotated[
     StrictStr,
-    AfterValidator(lambda v: rules.check_description("description", v)),
+    AfterValidator(_description),
     Field(json_schema_extra={"maxLength": rules.DESCRIPTION_MAX}),
 ]
+
+
+def _reference(value: str) -> str:
+    # An unselected <select> in the console posts "": that is a missing choice, not an id.
+    if not value.strip():
+        raise ValueError("is required")
+    return value
+
+
+def _cron(value: str) -> str:
+    with reported_to_pydantic():
+        parse_cron(value)
+    return value
+
+
+def _zone(value: str) -> str:
+    with reported_to_pydantic():
+        load_zone(value)
+    return value
+
+
+# The id of another record; its existence is the services' to check.
+Reference = Annotated[StrictStr, AfterValidator(_reference)]
+# Checked here for syntax, so that it is reported with the other fields' problems; whether
+# it suits the trigger type is the trigger's rule (apicron.triggers.build_trigger).
+CronText = Annotated[StrictStr, AfterValidator(_cron)]
+ZoneName = Annotated[StrictStr, AfterValidator(_zone)]
 T = TypeVar("T")
 
 
@@ -148,7 +222,7 @@ class Group(Record):
 
 
 class GroupCreate(AppCreate):
-    app_id: StrictStr
+    app_id: Reference
 
 
 class GroupUpdate(AppUpdate):
@@ -194,7 +268,7 @@ TIMEOUT_MS = Annotated[StrictInt, Field(ge=1, le=60000)]
 
 
 class ApiCreate(Input):
-    group_id: StrictStr
+    group_id: Reference
     name: Name
     description: Description = ""
     method: Method
@@ -202,13 +276,27 @@ class ApiCreate(Input):
     auth_type: AuthType = "APP"
     backend_url: StrictStr
     backend_timeout_ms: TIMEOUT_MS = 5000
+    # Create and publish in one transaction: both happen or neither (issue 13 §4).
+    publish: StrictBool = Field(
+        default=False, description="publish it as well; refused as a whole if the route is taken"
+    )
 
+    @field_validator("path")
+    @classmethod
+    def _path(cls, path: str) -> str:
+        with reported_to_pydantic():
+            rules.check_api_path("path", path)
+        return path
 
-    @model_validator(mode="after")
-    def _path_and_backend(self) -> ApiCreate:
-        params = rules.check_api_path("path", self.path)
-        rules.check_backend_url("backend_url", self.backend_url, params)
-        return self
+    @field_validator("backend_url")
+    @classmethod
+    def _backend_url(cls, url: str, info: ValidationInfo) -> str:
+        path = info.data.get("path")
+        if path is None:
+            return url  # the path has a problem of its own; the URL's parameters wait for it
+        with reported_to_pydantic():
+            rules.check_backend_url("backend_url", url, rules.check_api_path("path", path))
+        return url
 
 
 class ApiUpdate(Input):
@@ -219,6 +307,10 @@ class ApiUpdate(Input):
     auth_type: AuthType | None = None
     backend_url: StrictStr | None = None
     backend_timeout_ms: TIMEOUT_MS | None = None
+    publish: StrictBool = Field(
+        default=False,
+        description="publish the edited API as well; refused as a whole if the route is taken",
+    )
 
 
 # --- grants (app-auths) -------------------------------------------------------------------
@@ -232,7 +324,7 @@ class Grant(Record):
 
 
 class GrantCreate(Input):
-    app_id: StrictStr
+    app_id: Reference
     api_ids: Annotated[list[StrictStr], Field(min_length=1, max_length=100)]
 
 
@@ -262,17 +354,18 @@ class TaskRequest(Input):
 
     @model_validator(mode="after")
     def _rules(self) -> TaskRequest:
-        rules.check_headers("request.headers", self.headers)
-        rules.check_query("request.query", self.query)
-        if self.body is not None:
-            if any(h.name.lower() == "content-type" for h in self.headers):
-                raise InvalidInput(
-                    "Content-Type is set by request.body.content_type when a body is given",
-                    field="request.headers",
+        with reported_to_pydantic():
+            rules.check_headers("request.headers", self.headers)
+            rules.check_query("request.query", self.query)
+            if self.body is not None:
+                if any(h.name.lower() == "content-type" for h in self.headers):
+                    raise InvalidInput(
+                        "Content-Type is set by request.body.content_type when a body is given",
+                        field="request.headers",
+                    )
+                rules.check_body_content(
+                    "request.body.content", self.body.content_type, self.body.content
                 )
-            rules.check_body_content(
-                "request.body.content", self.body.content_type, self.body.content
-            )
         return self
 
 
@@ -284,17 +377,17 @@ class TaskFields(Input):
     """Every Table-1 field plus apicron's additions; shared by create and the merged update."""
 
     name: Name
-    app_id: StrictStr
+    app_id: Reference
     description: Description = ""
     effective_time: TextDatetime | None = None
     end_time: TextDatetime | None = None
-    timezone: StrictStr | None = None
+    timezone: ZoneName | None = None
     trigger_type: TriggerType
-    cron_expression: StrictStr | None = None
+    cron_expression: CronText | None = None
     interval_unit: IntervalUnit | None = None
     interval_value: INTERVAL | None = None
     max_retries: RETRIES = 0
-    api_id: StrictStr
+    api_id: Reference
     request: TaskRequest = TaskRequest()
     misfire_policy: MisfirePolicy = "RUN_ONCE"
     overlap_policy: OverlapPolicy = "SKIP"
@@ -313,9 +406,9 @@ class TaskUpdate(Input):
     description: Description | None = None
     effective_time: TextDatetime | None = None
     end_time: TextDatetime | None = None
-    timezone: StrictStr | None = None
+    timezone: ZoneName | None = None
     trigger_type: TriggerType | None = None
-    cron_expression: StrictStr | None = None
+    cron_expression: CronText | None = None
     interval_unit: IntervalUnit | None = None
     interval_value: INTERVAL | None = None
     max_retries: RETRIES | None = None
@@ -373,12 +466,12 @@ class StoredTask(Record):
 
 class PreviewRequest(Input):
     trigger_type: TriggerType = "CRON"
-    cron_expression: StrictStr | None = None
+    cron_expression: CronText | None = None
     interval_unit: IntervalUnit | None = None
     interval_value: INTERVAL | None = None
     effective_time: TextDatetime | None = None
     end_time: TextDatetime | None = None
-    timezone: StrictStr | None = None
+    timezone: ZoneName | None = None
     count: Annotated[StrictInt, Field(ge=1, le=100)] = 5
 
 

@@ -54,26 +54,38 @@ _UNSTORABLE = re.compile(r"[\x00\ud800-\udfff]")
 
 
 def check_storable_text(field: str, value: object) -> None:
-    """Every string in a decoded JSON value, keys included, is text a database can store."""
-    if isinstance(value, str):
-        found = _UNSTORABLE.search(value)
-        if found is not None:
-            what = "a NUL character" if found[0] == "\0" else "a lone surrogate"
-            raise InvalidInput(
-                f"contains {what} ({found[0]!r}), which is not text that can be stored",
-                field=field or "body",
-            )
-    elif isinstance(value, dict):
-        for key, item in value.items():
-            if isinstance(key, str) and _UNSTORABLE.search(key):
+    """Every string in a decoded JSON value, keys included, is text a database can store.
+
+    Walks with a stack of its own, in document order: a value nested as deep as the JSON
+    reader allows (about a thousand levels) must not exhaust Python's recursion limit here.
+    """
+    pending: list[tuple[str, object]] = [(field, value)]
+    while pending:
+        path, item = pending.pop()
+        if isinstance(item, str):
+            found = _UNSTORABLE.search(item)
+            if found is not None:
+                what = "a NUL character" if found[0] == "\0" else "a lone surrogate"
                 raise InvalidInput(
-                    "has a field name with a NUL character or a lone surrogate",
-                    field=field or "body",
+                    f"contains {what} ({found[0]!r}), which is not text that can be stored",
+                    field=path or "body",
                 )
-            check_storable_text(f"{field}.{key}" if field else str(key), item)
-    elif isinstance(value, list | tuple):
-        for index, item in enumerate(value):
-            check_storable_text(f"{field or 'body'}[{index}]", item)
+        elif isinstance(item, dict):
+            children: list[tuple[str, object]] = []
+            for key, child in item.items():
+                if isinstance(key, str) and _UNSTORABLE.search(key):
+                    raise InvalidInput(
+                        "has a field name with a NUL character or a lone surrogate",
+                        field=path or "body",
+                    )
+                children.append((f"{path}.{key}" if path else str(key), child))
+            pending.extend(reversed(children))
+        elif isinstance(item, list | tuple):
+            pending.extend(
+                (f"{path or 'body'}[{index}]", child) for index, child in reversed(
+                    list(enumerate(item))
+                )
+            )
 
 
 def check_name(field: str, value: str) -> str:
@@ -159,6 +171,12 @@ def check_body_content(field: str, content_type: str, content: str) -> None:
         except ValueError as exc:
             raise InvalidInput(
                 f"is not valid JSON for content type application/json ({exc})", field=field
+            ) from None
+        except RecursionError:
+            # Python's JSON reader recurses once per level: about a thousand levels is its end.
+            raise InvalidInput(
+                "is JSON nested too deeply to check (hundreds of levels of arrays or objects)",
+                field=field,
             ) from None
     elif content_type == "application/xml":
         try:

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from contextlib import AbstractContextManager
+from datetime import datetime
+
 from apicron.domain.errors import Conflict, InvalidInput, NotFound
 from apicron.domain.models import Api, ApiCreate, ApiUpdate, Page, PublishedApi
 from apicron.domain.rules import route_key
@@ -22,15 +25,25 @@ def load_api(q: Queries, api_id: str) -> Api:
     return api
 
 
+def _writing(ctx: Context, publish: bool) -> AbstractContextManager[Queries]:
+    # A draft is invisible to the gateway; only a publish changes what it serves.
+    return ctx.changing() if publish else ctx.store.write()
+
+
 def create_api(ctx: Context, spec: ApiCreate) -> Api:
+    """Create a draft, and publish it in the same transaction when ``spec.publish``.
+
+    Raises InvalidInput (unknown group), Conflict (name taken in the group; route taken,
+    naming the API that serves it): either way nothing is stored.
+    """
     now, api_id = ctx.now(), new_id()
-    with ctx.store.write() as q:
+    with _writing(ctx, spec.publish) as q:
         if q.get_group(spec.group_id) is None:
             raise InvalidInput(f"no API group with id {spec.group_id!r}", field="group_id")
         q.insert_api(
             {
                 "id": api_id,
-                **spec.model_dump(),
+                **spec.model_dump(exclude={"publish"}),
                 "published_snapshot": None,
                 "published_at": None,
                 "published_route": None,
@@ -38,6 +51,8 @@ def create_api(ctx: Context, spec: ApiCreate) -> Api:
                 "updated_at": now,
             }
         )
+        if spec.publish:
+            _publish(q, load_api(q, api_id), now)
         return load_api(q, api_id)
 
 
@@ -65,33 +80,55 @@ def list_apis(
 
 
 def update_api(ctx: Context, api_id: str, patch: ApiUpdate) -> Api:
-    """Edits change the draft only; the gateway keeps serving the snapshot until a publish."""
-    with ctx.store.write() as q:
+    """Edits change the draft only; the gateway keeps serving the snapshot until a publish.
+
+    With ``patch.publish`` the edit is published in the same transaction, or neither
+    happens (Conflict naming the API that serves the route).
+    """
+    with _writing(ctx, patch.publish) as q:
         current = load_api(q, api_id)
         merged = {f: getattr(current, f) for f in _DRAFT_FIELDS}
-        merged.update(patch.model_dump(exclude_none=True))
+        merged.update(patch.model_dump(exclude_none=True, exclude={"publish"}))
         spec = validate(ApiCreate, merged)
-        q.update_api(api_id, {**spec.model_dump(exclude={"group_id"}), "updated_at": ctx.now()})
+        now = ctx.now()
+        q.update_api(
+            api_id, {**spec.model_dump(exclude={"group_id", "publish"}), "updated_at": now}
+        )
+        if patch.publish:
+            _publish(q, load_api(q, api_id), now)
         return load_api(q, api_id)
 
 
 def publish_api(ctx: Context, api_id: str) -> Api:
+    """Serve the current draft (Conflict naming the API that already serves its route)."""
     with ctx.changing() as q:
-        api = load_api(q, api_id)
-        snapshot = PublishedApi(
-            id=api.id,
-            group_id=api.group_id,
-            app_id=api.app_id,
-            name=api.name,
-            method=api.method,
-            path=api.path,
-            auth_type=api.auth_type,
-            backend_url=api.backend_url,
-            backend_timeout_ms=api.backend_timeout_ms,
-            published_at=ctx.now(),
-        )
-        q.publish_api(api_id, snapshot, route_key(api.method, api.path))
+        _publish(q, load_api(q, api_id), ctx.now())
         return load_api(q, api_id)
+
+
+def _publish(q: Queries, api: Api, now: datetime) -> None:
+    route = route_key(api.method, api.path)
+    holder = q.find_api_serving(route)
+    if holder is not None and holder.id != api.id:
+        raise Conflict(
+            f"API {holder.name!r} ({holder.id}) already serves {holder.method} {holder.path}; "
+            "unpublish it or choose another method or path",
+            field="path",
+            code="ROUTE_TAKEN",
+        )
+    snapshot = PublishedApi(
+        id=api.id,
+        group_id=api.group_id,
+        app_id=api.app_id,
+        name=api.name,
+        method=api.method,
+        path=api.path,
+        auth_type=api.auth_type,
+        backend_url=api.backend_url,
+        backend_timeout_ms=api.backend_timeout_ms,
+        published_at=now,
+    )
+    q.publish_api(api.id, snapshot, route)
 
 
 def unpublish_api(ctx: Context, api_id: str) -> Api:

@@ -7,6 +7,7 @@ start and cleared on stop, so the engine only ever sees started tasks.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -24,7 +25,7 @@ from apicron.domain.models import (
     TaskUpdate,
 )
 from apicron.domain.schedules import latest_occurrences, schedule_of
-from apicron.domain.validation import validate
+from apicron.domain.validation import check_all, validate
 from apicron.services.context import Context, new_id
 from apicron.services.instance import require_task_params
 from apicron.store.records import NewExecution
@@ -96,6 +97,40 @@ def _normalise(fields: TaskFields, instance: Instance, now: datetime) -> TaskFie
     )
 
 
+def _check_fires_again(fields: TaskFields, now: datetime) -> None:
+    """A task must have a fire time left, or it is refused here rather than at Start.
+
+    Issue 13 §4: a task whose end_time had passed was accepted and shown a Start button,
+    and only ``start`` said it had nothing left to fire.
+    """
+    schedule = schedule_of(fields)
+    end = fields.end_time
+    if end is not None and end <= now:
+        raise InvalidInput(
+            f"is in the past ({_rfc3339(end)}); a task never fires after its end_time: "
+            "set a later one, or none",
+            field="end_time",
+        )
+    if schedule.first_at_or_after(now) is not None:
+        return
+    unbounded = replace(schedule, end_time=None).first_at_or_after(now)
+    if end is not None and unbounded is not None:
+        raise InvalidInput(
+            f"leaves no fire time from now on: the next one would be {_rfc3339(unbounded)}, "
+            f"after end_time {_rfc3339(end)}",
+            field="end_time",
+        )
+    field = "cron_expression" if fields.trigger_type == "CRON" else "effective_time"
+    raise InvalidInput(
+        f"never fires again after now ({_rfc3339(now)}); check the year, day and month fields",
+        field=field,
+    )
+
+
+def _rfc3339(moment: datetime) -> str:
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
 def _check_api(q: Queries, fields: TaskFields) -> PublishedApi:
     """Seed: the API must be published, NONE or APP auth, and callable by the task's app."""
     app = q.get_app(fields.app_id)
@@ -153,8 +188,7 @@ def create_task(ctx: Context, spec: TaskCreate) -> Task:
         instance = q.get_instance(ctx.gateway_url)
         require_task_params(instance)
         fields = _normalise(spec, instance, now)
-        schedule_of(fields)
-        _check_api(q, fields)
+        check_all(lambda: _check_fires_again(fields, now), lambda: _check_api(q, fields))
         q.insert_task(
             {
                 "id": task_id,
@@ -206,9 +240,9 @@ def update_task(ctx: Context, task_id: str, patch: TaskUpdate) -> Task:
         # Fields given in the request change, an explicit null included.
         merged.update(patch.model_dump(exclude_unset=True))
         fields = validate(TaskFields, merged)
-        fields = _normalise(fields, q.get_instance(ctx.gateway_url), ctx.now())
-        schedule_of(fields)
-        _check_api(q, fields)
+        now = ctx.now()
+        fields = _normalise(fields, q.get_instance(ctx.gateway_url), now)
+        check_all(lambda: _check_fires_again(fields, now), lambda: _check_api(q, fields))
         q.update_task(task_id, {**_row(fields), "updated_at": ctx.now()})
         return present(q, load_task(q, task_id))
 

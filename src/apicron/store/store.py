@@ -221,6 +221,13 @@ class Queries(ExecutionQueries, NodeQueries):
         ).scalar_one_or_none()
         return None if snapshot is None else PublishedApi.model_validate(snapshot)
 
+    def find_api_serving(self, route: str) -> PublishedApi | None:
+        """The published snapshot serving ``route`` (a ``route_key``), if any."""
+        snapshot = self.connection.execute(
+            select(apis.c.published_snapshot).where(apis.c.published_route == route)
+        ).scalar_one_or_none()
+        return None if snapshot is None else PublishedApi.model_validate(snapshot)
+
     def list_apis(
         self,
         *,

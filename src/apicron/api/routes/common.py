@@ -30,5 +30,6 @@ ERRORS: dict[int | str, dict[str, Any]] = {
         (404, "Unknown id"),
         (409, "State or name conflict"),
         (413, "Request too large"),
+        (415, "The body is not JSON: send it with Content-Type: application/json"),
     )
 }

@@ -1,12 +1,12 @@
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Response
 
 from apicron.api.routes.common import ERRORS, Ctx, Limit, NameFilter, Offset
 from apicron.domain.models import (
+    AwareTextDatetime,
     Execution,
     ExecutionStatus,
     Page,
@@ -80,10 +80,12 @@ def list_executions(
     task_id: str,
     status: Annotated[ExecutionStatus | None, Query()] = None,
     start: Annotated[
-        datetime | None, Query(alias="from", description="scheduled at or after (RFC 3339)")
+        AwareTextDatetime | None,
+        Query(alias="from", description="scheduled at or after (RFC 3339, with an offset)"),
     ] = None,
     end: Annotated[
-        datetime | None, Query(alias="to", description="scheduled before (RFC 3339)")
+        AwareTextDatetime | None,
+        Query(alias="to", description="scheduled before (RFC 3339, with an offset)"),
     ] = None,
     offset: Offset = 0,
     limit: Limit = 20,
