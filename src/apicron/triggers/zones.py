@@ -1,13 +1,18 @@
-"""IANA zones and the rules that turn a wall-clock time into one instant.
+"""IANA zones, their offset shifts, and the instants a wall-clock time stands for.
 
-A wall time skipped by a spring-forward jump resolves to the jump itself; a repeated wall
-time (fall back) resolves to its first occurrence. Both rules keep the mapping from wall
-time to instant monotonic, which is what lets the triggers search in wall time.
+A wall time exists once, not at all (skipped by a spring-forward jump) or twice (repeated
+when the clock falls back). ``wall_instants`` gives them all; ``wall_to_utc`` picks one by
+the fixed-time rule (a skipped wall time resolves to the jump itself, a repeated one to its
+first pass), which keeps the mapping from wall time to instant monotonic: that is what lets
+the fixed-time triggers search in wall time. Absolute-time triggers search one offset
+period at a time instead, between the ``Shift``s of ``next_shift``.
 """
 
 from __future__ import annotations
 
 import zoneinfo
+from bisect import bisect_right
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from functools import lru_cache
 from zoneinfo import ZoneInfo
@@ -15,7 +20,11 @@ from zoneinfo import ZoneInfo
 from apicron.domain.errors import InvalidInput
 
 _SECOND = timedelta(seconds=1)
+_DAY = timedelta(days=1)
 _EPOCH = datetime(1970, 1, 1)
+# Offsets are probed this often to find shifts. Since 1970 no zone in tzdata changes its
+# offset twice within a week (the closest pairs are 167 hours apart), so none is missed.
+_PROBE = timedelta(hours=6)
 # Present in the zone database but not a place: the server's own setting and a placeholder.
 _NOT_PLACES = frozenset({"localtime", "Factory", "posixrules"})
 
@@ -55,6 +64,82 @@ def wall_to_utc(wall: datetime, zone: ZoneInfo) -> datetime:
     if before >= after:
         return (wall - before).replace(tzinfo=UTC)
     return _transition(zone, wall - after, wall - before)
+
+
+def wall_instants(wall: datetime, zone: ZoneInfo) -> tuple[datetime, ...]:
+    """Every aware UTC instant whose wall time in ``zone`` is the naive ``wall``, in order:
+    none in a gap, two in a repeated hour (its first and second pass), one otherwise."""
+    wall = wall.replace(fold=0)
+    before = zone.utcoffset(wall)
+    after = zone.utcoffset(wall.replace(fold=1))
+    if before is None or after is None:
+        raise ValueError(f"{zone} has no UTC offset for {wall}")
+    if before < after:
+        return ()
+    first = (wall - before).replace(tzinfo=UTC)
+    if before == after:
+        return (first,)
+    return first, (wall - after).replace(tzinfo=UTC)
+
+
+@dataclass(frozen=True)
+class Shift:
+    """A change of a zone's UTC offset: at the instant ``at`` (aware UTC, the first with the
+    new offset) the wall clock jumps from ``wall_before`` to ``wall_after`` (naive)."""
+
+    at: datetime
+    before: timedelta
+    after: timedelta
+
+    @property
+    def wall_before(self) -> datetime:
+        return (self.at + self.before).replace(tzinfo=None)
+
+    @property
+    def wall_after(self) -> datetime:
+        return (self.at + self.after).replace(tzinfo=None)
+
+    @property
+    def is_gap(self) -> bool:
+        return self.after > self.before
+
+
+@lru_cache(maxsize=4096)
+def _shifts_in_year(zone: ZoneInfo, year: int) -> tuple[tuple[datetime, ...], tuple[Shift, ...]]:
+    """The instants and the shifts of ``zone``'s offset in the UTC calendar year ``year``."""
+    shifts: list[Shift] = []
+    probe = datetime(year, 1, 1)
+    offset = _offset_at(zone, probe)
+    while probe.year == year:
+        following = probe + _PROBE
+        after = _offset_at(zone, following)
+        if after != offset and offset is not None and after is not None:
+            shifts.append(Shift(_transition(zone, probe, following), offset, after))
+        probe, offset = following, after
+    return tuple(shift.at for shift in shifts), tuple(shifts)
+
+
+def next_shift(zone: ZoneInfo, t: datetime) -> Shift | None:
+    """The first shift of ``zone``'s offset strictly after the aware ``t``, looking to the
+    end of the following UTC year; None when there is none that soon."""
+    for year in (t.year, t.year + 1):
+        instants, shifts = _shifts_in_year(zone, year)
+        i = bisect_right(instants, t)
+        if i < len(shifts):
+            return shifts[i]
+    return None
+
+
+def repeat_pass(at: datetime, zone: ZoneInfo) -> int:
+    """1 or 2 when the aware instant ``at`` falls in the first or second pass of a repeated
+    wall time (a fall-back shift), else 0."""
+    # A repeat lasts hours, so only the shifts of the years within a day of ``at`` matter.
+    for year in sorted({(at - _DAY).year, (at + _DAY).year}):
+        for shift in _shifts_in_year(zone, year)[1]:
+            repeat = shift.before - shift.after
+            if repeat > timedelta(0) and shift.at - repeat <= at < shift.at + repeat:
+                return 1 if at < shift.at else 2
+    return 0
 
 
 def end_of_repeat(local: datetime, zone: ZoneInfo) -> datetime:
