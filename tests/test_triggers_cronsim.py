@@ -146,7 +146,7 @@ def single_value_step(item: str) -> bool:
     return "/" in item and len(span) == 2 and span[0] == span[1]
 
 
-@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=500, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(expression=unix_expressions(), place=zone_and_start())
 def test_unix_expressions_fire_when_cronsim_says(
     expression: str, place: tuple[str, datetime]
