@@ -293,3 +293,20 @@ class TestQuartzDayOfWeekNumbers:
         with pytest.raises(InvalidInput) as caught:
             parse_cron("0 0 9 ? * 0")
         assert "1 = Sunday" in str(caught.value) and "SUN" in str(caught.value)
+
+    @pytest.mark.parametrize(
+        ("expression", "hint"),
+        [
+            ("0 0 0 ? * FRI-MON", "'FRI-SAT,SUN-MON'"),
+            ("0 0 * * FRI-MON", "'FRI-SAT,SUN-MON'"),
+            ("0 0 * * 5-1", "'5-6,0-1'"),
+            ("0 0 0 1 NOV-FEB ?", "'NOV-DEC,JAN-FEB'"),
+        ],
+    )
+    def test_a_backwards_range_is_hinted_in_the_words_it_was_written_in(
+        self, expression: str, hint: str
+    ) -> None:
+        # Quartz reads '6-7,1-2' as Friday to Monday, a Unix reader as Saturday to Tuesday.
+        with pytest.raises(InvalidInput) as caught:
+            parse_cron(expression)
+        assert hint in str(caught.value)

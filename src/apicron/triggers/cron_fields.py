@@ -109,9 +109,23 @@ def _parse_item(spec: FieldSpec, text: str, item: str, dialect: Dialect) -> rang
             spec.name,
             text,
             f"range {start_text}-{end_text} runs backwards; ranges do not wrap around, "
-            f"so write it as a list such as '{start}-{spec.high},{spec.low}-{end}'",
+            f"so write it as a list such as '{_wrapped(spec, start, end, start_text)}'",
         )
     return range(start, end + 1, step)
+
+
+def _wrapped(spec: FieldSpec, start: int, end: int, start_text: str) -> str:
+    """``start``-top,low-``end``, in names when the range was written in names: the hint
+    must mean what the user wrote and read the same to a Quartz or a Unix reader."""
+    def written(value: int) -> str:
+        if spec.names and not _NUMBER.fullmatch(start_text):
+            return spec.names[value - spec.name_base]
+        return str(value)
+
+    def span(first: int, last: int) -> str:
+        return written(first) if first == last else f"{written(first)}-{written(last)}"
+
+    return f"{span(start, spec.top)},{span(spec.low, end)}"
 
 
 def _parse_step(spec: FieldSpec, text: str, step_text: str) -> int:
