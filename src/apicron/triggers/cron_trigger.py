@@ -14,7 +14,7 @@ jobs), followed by cronsim and by APScheduler 4, and adopted by apicron for both
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import MAXYEAR, UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from apicron.triggers.cron_expression import CronExpression
@@ -78,6 +78,8 @@ class CronTrigger(FireSearch):
             shift = next_shift(zone, start)
             if shift is None:
                 # No shift before the end of next year: the search may go on from there.
+                if start.year + 2 > MAXYEAR:
+                    return Fire(at, found, skipped)
                 end = datetime(start.year + 2, 1, 1, tzinfo=UTC)
                 if at < end:
                     return Fire(at, found, skipped)

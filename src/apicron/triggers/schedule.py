@@ -104,9 +104,13 @@ class Schedule:
         which = repeat_pass(fire.at, self.zone)
         if not which:
             return None
-        if not self.trigger.absolute_time:
-            return "repeated wall time: fires once, at its first pass (fixed-time schedule)"
-        return f"repeated hour: {'first' if which == 1 else 'second'} pass (absolute-time schedule)"
+        if self.trigger.absolute_time:
+            which_pass = "first" if which == 1 else "second"
+            return f"repeated hour: {which_pass} pass (absolute-time schedule)"
+        # A fixed time fires at its first pass; only a calendar's effective time given with
+        # the second pass's offset fires in the second.
+        where = "at its first pass" if which == 1 else "here, in its second pass"
+        return f"repeated wall time: fires once, {where} (fixed-time schedule)"
 
 
 def build_trigger(
@@ -167,7 +171,11 @@ def _require_a_fire(schedule: Schedule) -> None:
     if schedule.first_at_or_after(schedule.effective_time) is not None:
         return
     start = f"{schedule.effective_time:%Y-%m-%dT%H:%M:%SZ}"
-    unbounded = schedule.trigger.next_fire(schedule.effective_time - _MICROSECOND)
+    try:
+        before = schedule.effective_time - _MICROSECOND
+    except OverflowError:
+        before = schedule.effective_time
+    unbounded = schedule.trigger.next_fire(before)
     if unbounded is not None:
         raise InvalidInput(
             f"leaves no fire time: the first one after effective_time {start} is "

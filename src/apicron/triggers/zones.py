@@ -13,18 +13,18 @@ from __future__ import annotations
 import zoneinfo
 from bisect import bisect_right
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import MAXYEAR, MINYEAR, UTC, datetime, timedelta
 from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 from apicron.domain.errors import InvalidInput
 
 _SECOND = timedelta(seconds=1)
-_DAY = timedelta(days=1)
 _EPOCH = datetime(1970, 1, 1)
 # Offsets are probed this often to find shifts. Since 1970 no zone in tzdata changes its
 # offset twice within a week (the closest pairs are 167 hours apart), so none is missed.
 _PROBE = timedelta(hours=6)
+_LAST_PROBE = datetime.max - _PROBE
 # Present in the zone database but not a place: the server's own setting and a placeholder.
 _NOT_PLACES = frozenset({"localtime", "Factory", "posixrules"})
 
@@ -110,7 +110,7 @@ def _shifts_in_year(zone: ZoneInfo, year: int) -> tuple[tuple[datetime, ...], tu
     shifts: list[Shift] = []
     probe = datetime(year, 1, 1)
     offset = _offset_at(zone, probe)
-    while probe.year == year:
+    while probe.year == year and probe < _LAST_PROBE:
         following = probe + _PROBE
         after = _offset_at(zone, following)
         if after != offset and offset is not None and after is not None:
@@ -122,7 +122,7 @@ def _shifts_in_year(zone: ZoneInfo, year: int) -> tuple[tuple[datetime, ...], tu
 def next_shift(zone: ZoneInfo, t: datetime) -> Shift | None:
     """The first shift of ``zone``'s offset strictly after the aware ``t``, looking to the
     end of the following UTC year; None when there is none that soon."""
-    for year in (t.year, t.year + 1):
+    for year in range(t.year, min(t.year + 1, MAXYEAR) + 1):
         instants, shifts = _shifts_in_year(zone, year)
         i = bisect_right(instants, t)
         if i < len(shifts):
@@ -133,8 +133,8 @@ def next_shift(zone: ZoneInfo, t: datetime) -> Shift | None:
 def repeat_pass(at: datetime, zone: ZoneInfo) -> int:
     """1 or 2 when the aware instant ``at`` falls in the first or second pass of a repeated
     wall time (a fall-back shift), else 0."""
-    # A repeat lasts hours, so only the shifts of the years within a day of ``at`` matter.
-    for year in sorted({(at - _DAY).year, (at + _DAY).year}):
+    # A repeat lasts hours, so only the shifts of the years next to ``at``'s matter.
+    for year in range(max(at.year - 1, MINYEAR), min(at.year + 1, MAXYEAR) + 1):
         for shift in _shifts_in_year(zone, year)[1]:
             repeat = shift.before - shift.after
             if repeat > timedelta(0) and shift.at - repeat <= at < shift.at + repeat:
@@ -171,4 +171,8 @@ def _transition(zone: ZoneInfo, low: datetime, high: datetime) -> datetime:
 
 
 def _offset_at(zone: ZoneInfo, instant: datetime) -> timedelta | None:
-    return instant.replace(tzinfo=UTC).astimezone(zone).utcoffset()
+    """None where the local time would fall outside the datetime range (year 1, 9999)."""
+    try:
+        return instant.replace(tzinfo=UTC).astimezone(zone).utcoffset()
+    except OverflowError:
+        return None
