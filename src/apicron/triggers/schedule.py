@@ -82,14 +82,17 @@ class Schedule:
 
     def _fire_time(self, fire: Fire) -> FireTime:
         local = fire.at.astimezone(self.zone)
-        shifted = local.replace(tzinfo=None) != fire.wall
+        wall = local.replace(tzinfo=None)
         return FireTime(
-            at=fire.at, local=local, dst_shifted=shifted, dst_note=self._dst_note(fire, local)
+            at=fire.at,
+            local=local,
+            dst_shifted=wall != fire.wall,
+            dst_note=self._dst_note(fire, wall),
         )
 
-    def _dst_note(self, fire: Fire, local: datetime) -> str | None:
-        """Marks both DST cases under both rules (see ``cron_trigger``)."""
-        wall = local.replace(tzinfo=None)
+    def _dst_note(self, fire: Fire, wall: datetime) -> str | None:
+        """Marks both DST cases under both rules (see ``cron_trigger``); ``wall`` is the
+        fire's own wall time."""
         if wall != fire.wall:
             return (
                 f"skipped wall time {_clock(fire.wall)}: fired at the jump to "

@@ -133,13 +133,25 @@ def next_shift(zone: ZoneInfo, t: datetime) -> Shift | None:
 def repeat_pass(at: datetime, zone: ZoneInfo) -> int:
     """1 or 2 when the aware instant ``at`` falls in the first or second pass of a repeated
     wall time (a fall-back shift), else 0."""
-    # A repeat lasts hours, so only the shifts of the years next to ``at``'s matter.
-    for year in range(max(at.year - 1, MINYEAR), min(at.year + 1, MAXYEAR) + 1):
-        for shift in _shifts_in_year(zone, year)[1]:
-            repeat = shift.before - shift.after
-            if repeat > timedelta(0) and shift.at - repeat <= at < shift.at + repeat:
-                return 1 if at < shift.at else 2
+    year = at.year
+    # A repeat lasts hours: only on New Year's Eve or Day can one cross into ``at``'s year.
+    near_new_year = (at.month, at.day) in ((1, 1), (12, 31))
+    years = range(max(year - 1, MINYEAR), min(year + 1, MAXYEAR) + 1) if near_new_year else (year,)
+    for each in years:
+        for first, middle, end in _repeats_in_year(zone, each):
+            if first <= at < end:
+                return 1 if at < middle else 2
     return 0
+
+
+@lru_cache(maxsize=4096)
+def _repeats_in_year(zone: ZoneInfo, year: int) -> tuple[tuple[datetime, datetime, datetime], ...]:
+    """(first pass starts, second pass starts, second pass ends) of each fall-back shift."""
+    return tuple(
+        (shift.at - (shift.before - shift.after), shift.at, shift.at + (shift.before - shift.after))
+        for shift in _shifts_in_year(zone, year)[1]
+        if shift.before > shift.after
+    )
 
 
 def end_of_repeat(local: datetime, zone: ZoneInfo) -> datetime:
