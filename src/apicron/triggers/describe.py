@@ -243,12 +243,13 @@ def describe_calendar(unit: str, value: int, anchor: datetime, zone_name: str) -
         every += f" on day {anchor.day}"
         if anchor.day > 28:
             every += " (or the month's last day)"
-    return f"{every} at {_clock(anchor)} {zone_name}, starting {start}"
+    return f"{every} at {format_clock(anchor)} {zone_name}, starting {start}"
 
 
 def format_wall(moment: datetime) -> str:
-    return f"{moment:%Y-%m-%d} {_clock(moment)}"
+    return f"{moment:%Y-%m-%d} {format_clock(moment)}"
 
 
-def _clock(moment: datetime) -> str:
+def format_clock(moment: datetime) -> str:
+    """HH:MM, or HH:MM:SS when the seconds are not zero."""
     return f"{moment:%H:%M:%S}" if moment.second else f"{moment:%H:%M}"

@@ -10,7 +10,7 @@ from apicron.domain.errors import InvalidInput
 from apicron.triggers.calendar_trigger import UNITS, CalendarTrigger
 from apicron.triggers.cron_parse import parse_cron
 from apicron.triggers.cron_trigger import CronTrigger
-from apicron.triggers.describe import format_wall
+from apicron.triggers.describe import format_clock, format_wall
 from apicron.triggers.model import Fire, FireSource, FireTime
 from apicron.triggers.zones import load_zone, repeat_pass
 
@@ -95,14 +95,14 @@ class Schedule:
         fire's own wall time."""
         if wall != fire.wall:
             return (
-                f"skipped wall time {_clock(fire.wall)}: fired at the jump to "
-                f"{_clock(wall)} (fixed-time schedule)"
+                f"skipped wall time {format_clock(fire.wall)}: fired at the jump to "
+                f"{format_clock(wall)} (fixed-time schedule)"
             )
         if fire.skipped_gap is not None:
             start, end = fire.skipped_gap
             return (
-                f"the clock skipped {_clock(start)}-{_clock(end)}: no fires there to catch up "
-                "(absolute-time schedule)"
+                f"the clock skipped {format_clock(start)}-{format_clock(end)}: no fires there "
+                "to catch up (absolute-time schedule)"
             )
         which = repeat_pass(fire.at, self.zone)
         if not which:
@@ -223,10 +223,6 @@ def _utc(moment: datetime, name: str) -> datetime:
         return moment.astimezone(UTC)
     except OverflowError:
         raise InvalidInput("is outside the representable range of dates", field=name) from None
-
-
-def _clock(wall: datetime) -> str:
-    return f"{wall:%H:%M:%S}" if wall.second else f"{wall:%H:%M}"
 
 
 def _shown(value: object) -> str:
