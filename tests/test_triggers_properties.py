@@ -165,6 +165,12 @@ def test_unix_expressions_agree_with_croniter_in_utc(expression: str, start: dat
     # croniter picks OR or AND by whether a day field contains '*' anywhere; Vixie cron (and
     # apicron) by whether it starts with one. Lists like '1,*/2' are where the two part.
     assume(not any("*" in field and not field.startswith("*") for field in day_fields))
+    # croniter ends a day-of-week 'a/s' at Saturday (6); apicron, like cronsim and Debian
+    # cron, runs it to 7, Sunday (tests/test_triggers_cronsim.py checks that against cronsim).
+    assume(not any(
+        "/" in item and "-" not in item and not item.startswith("*")
+        for item in day_fields[1].split(",")
+    ))
     schedule = schedule_or_skip(expression, "UTC")
     oracle = croniter(expression, start, implement_cron_bug=True)
     expected = [oracle.get_next(datetime) for _ in range(12)]

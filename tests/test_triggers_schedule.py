@@ -307,3 +307,15 @@ class TestPerformance:
         assert time.perf_counter() - began < 5
         assert fires[-1] == at(2026, 6, 1, 23, 59, 59)
         assert len(set(fires)) == 86_400
+
+
+def test_an_effective_time_at_the_start_of_time_is_answered_not_crashed() -> None:
+    first = datetime.min.replace(tzinfo=UTC)
+    # In Tokyo that instant is 09:18:59 (local mean time) on 1 January of year 1: it fires.
+    tokyo = build(cron_expression="*/30 * * * *", timezone="Asia/Tokyo", effective_time=first)
+    (fire,) = tokyo.preview(first, 1)
+    assert fire.local.isoformat(" ") == "0001-01-01 09:30:00+09:18:59"
+    # In New York it is still year 0, which has no datetime: refused, not a crash.
+    with pytest.raises(InvalidInput) as caught:
+        build(cron_expression="*/30 * * * *", timezone="America/New_York", effective_time=first)
+    assert caught.value.field == "cron_expression"

@@ -94,6 +94,23 @@ def _expand(text: str, low: int, high: int, names: dict[str, int], star_high: in
     return values
 
 
+def _expand_week(text: str, low: int, high: int, names: dict[str, int], star_high: int) -> set[int]:
+    """Day-of-week values; 'a/s' runs to the field's high end (Unix 7 = Sunday)."""
+    values: set[int] = set()
+    for item in text.upper().split(","):
+        body, slash, _ = item.partition("/")
+        if slash and body not in ("*", "?") and "-" not in body:
+            item = f"{body}-{high}{item[len(body):]}"
+        values |= _expand(item, low, high, names, star_high)
+    return values
+
+
+def _every_value(text: str) -> bool:
+    """A field written as a wildcard or a whole-range step: '*', '*/s' or '0/s' first."""
+    first = text.split(",")[0]
+    return first.startswith("*") or (first.partition("/")[1] == "/" and first.split("/")[0] == "0")
+
+
 class Reference:
     """Which wall times an expression selects, decided one field at a time."""
 
@@ -106,6 +123,9 @@ class Reference:
         else:
             second, minute, hour, self.dom, month, self.dow = self.parts[:6]
             year = self.parts[6] if len(self.parts) == 7 else "*"
+        # Debian cron's DST rule, extended to Quartz's seconds: a wildcard or whole-range
+        # step in a time field runs the expression on absolute time.
+        self.absolute_time = any(_every_value(text) for text in (second, minute, hour))
         self.seconds = _expand(second, 0, 59, {}, 59)
         self.minutes = _expand(minute, 0, 59, {}, 59)
         self.hours = _expand(hour, 0, 23, {}, 23)
@@ -136,7 +156,7 @@ class Reference:
 
     def _unix_day(self, day: date) -> bool:
         by_month = day.day in _expand(self.dom, 1, 31, {}, 31)
-        weekdays = {v % 7 for v in _expand(self.dow, 0, 7, UNIX_DAYS, 6)}
+        weekdays = {v % 7 for v in _expand_week(self.dow, 0, 7, UNIX_DAYS, 6)}
         by_week = day.isoweekday() % 7 in weekdays
         if self.dom.startswith("*") or self.dow.startswith("*"):
             return by_month and by_week
@@ -184,7 +204,17 @@ def _quartz_day_of_week(dow: str, day: date) -> bool:
         weekday = dow[:-1]
         wanted = QUARTZ_DAYS.get(weekday) or int(weekday)
         return quartz_weekday == wanted and day.day + 7 > length
-    return quartz_weekday in _expand(dow, 1, 7, QUARTZ_DAYS, 7)
+    return quartz_weekday in _expand_week(dow, 1, 7, QUARTZ_DAYS, 7)
+
+
+def instants(wall: datetime, zone: ZoneInfo) -> list[datetime]:
+    """Every instant whose wall time is ``wall``: none in a gap, two in a repeated hour."""
+    found = []
+    for fold in (0, 1):
+        instant = wall.replace(tzinfo=zone, fold=fold).astimezone(UTC)
+        if instant.astimezone(zone).replace(tzinfo=None) == wall and instant not in found:
+            found.append(instant)
+    return found
 
 
 def resolve(wall: datetime, zone: ZoneInfo) -> datetime:
@@ -228,5 +258,9 @@ def matching_walls(expression: str, first_day: date, days: int) -> Iterator[date
 
 
 def expected_fires(expression: str, zone: ZoneInfo, first_day: date, days: int) -> list[datetime]:
-    """Every fire instant from ``first_day`` on for ``days`` days, duplicates removed."""
-    return sorted({resolve(wall, zone) for wall in matching_walls(expression, first_day, days)})
+    """Every fire instant from ``first_day`` on for ``days`` days, duplicates removed: on
+    absolute time every instant whose wall time matches, else each wall time resolved."""
+    walls = matching_walls(expression, first_day, days)
+    if Reference(expression).absolute_time:
+        return sorted({instant for wall in walls for instant in instants(wall, zone)})
+    return sorted({resolve(wall, zone) for wall in walls})

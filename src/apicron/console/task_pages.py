@@ -231,8 +231,14 @@ def preview_trigger(ctx: Ctx, raw: JsonDep) -> JSONResponse:
     return JSONResponse(
         {
             "description": result.description,
+            "warnings": result.warnings,
             "fire_times": [
-                {"at": t.at.isoformat(), "local": t.local, "dst_shifted": t.dst_shifted}
+                {
+                    "at": t.at.isoformat(),
+                    "local": t.local,
+                    "dst_shifted": t.dst_shifted,
+                    "dst_note": t.dst_note,
+                }
                 for t in result.fire_times
             ],
         }

@@ -479,12 +479,17 @@ class PreviewFireTime(Record):
     at: datetime
     local: str
     dst_shifted: bool
+    # What a DST change did to or around this fire (a skipped wall time fired at the jump,
+    # a pass of a repeated hour, a gap with nothing to catch up); null when nothing.
+    dst_note: str | None = None
 
 
 class Preview(Record):
     description: str
     next_fire_times: list[datetime]
     fire_times: list[PreviewFireTime]
+    # What the user may have misread in the trigger (e.g. Quartz day-of-week numbers).
+    warnings: list[str] = []
 
 
 # --- executions ---------------------------------------------------------------------------
@@ -537,6 +542,8 @@ class Task(StoredTask):
     execution it had last."""
 
     schedule_description: str
+    # What the user may have misread in the trigger (e.g. Quartz day-of-week numbers).
+    schedule_warnings: list[str] = []
     last_execution: ExecutionSummary | None = None
 
 

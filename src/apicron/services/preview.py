@@ -1,4 +1,4 @@
-"""``POST /v1/cron/preview``: a trigger in words and its next fire times."""
+"""``POST /v1/cron/preview``: a trigger in words, what to watch for, and its next fire times."""
 
 from __future__ import annotations
 
@@ -17,6 +17,10 @@ def preview(ctx: Context, request: PreviewRequest) -> Preview:
             zone = q.get_instance(ctx.gateway_url).timezone
     load_zone(zone)
     effective = to_utc_in_zone(request.effective_time, zone) or whole_seconds(now)
+    typed = request.effective_time
+    # A time typed without an offset is a wall time in the zone; a CALENDAR trigger keeps
+    # it even when a DST gap skipped it (its UTC instant alone could not tell).
+    wall = None if typed is None or typed.utcoffset() is not None else typed.replace(microsecond=0)
     schedule = build_trigger(
         trigger_type=request.trigger_type,
         cron_expression=request.cron_expression,
@@ -25,13 +29,17 @@ def preview(ctx: Context, request: PreviewRequest) -> Preview:
         effective_time=effective,
         timezone=zone,
         end_time=to_utc_in_zone(request.end_time, zone),
+        effective_wall=wall,
     )
     times = schedule.preview(now, request.count)
     return Preview(
         description=schedule.description,
         next_fire_times=[t.at for t in times],
         fire_times=[
-            PreviewFireTime(at=t.at, local=t.local.isoformat(), dst_shifted=t.dst_shifted)
+            PreviewFireTime(
+                at=t.at, local=t.local.isoformat(), dst_shifted=t.dst_shifted, dst_note=t.dst_note
+            )
             for t in times
         ],
+        warnings=list(schedule.warnings),
     )

@@ -55,13 +55,15 @@ def present(q: Queries, task: StoredTask) -> Task:
 
 def present_many(q: Queries, tasks: list[StoredTask]) -> list[Task]:
     last = q.last_executions([t.id for t in tasks])
+    schedules = [schedule_of(t) for t in tasks]
     return [
         Task(
             **t.model_dump(),
-            schedule_description=schedule_of(t).description,
+            schedule_description=schedule.description,
+            schedule_warnings=list(schedule.warnings),
             last_execution=last.get(t.id),
         )
-        for t in tasks
+        for t, schedule in zip(tasks, schedules, strict=True)
     ]
 
 

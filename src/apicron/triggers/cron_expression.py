@@ -7,6 +7,7 @@ from calendar import monthrange
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from apicron.triggers.cron_days import DayRule
 from apicron.triggers.cron_fields import Dialect
 
 QUARTZ_LAST_YEAR = 2099
@@ -29,10 +30,21 @@ class CronExpression:
     hours: tuple[int, ...]
     months: tuple[int, ...]
     years: tuple[int, ...] | None
+    # The day fields as parsed (None: the field does not restrict) and how they combine:
+    # ``either`` is the Vixie-cron OR of two restricting day fields, otherwise AND.
+    by_month: DayRule | None
+    by_week: DayRule | None
+    either: bool
+    # Debian cron's DST rule (see ``cron_trigger``): True when a seconds, minutes or hours
+    # field is a wildcard or whole-range step, so the expression runs on absolute time.
+    absolute_time: bool
+    # Things a reader may have misread, e.g. Quartz day-of-week numbers taken the Unix way.
+    warnings: tuple[str, ...]
     day_tables: tuple[tuple[int, ...], ...] = field(repr=False, compare=False)
 
     def next_wall(self, start: datetime) -> datetime | None:
-        """The first matching naive wall-clock time at or after ``start`` (whole seconds)."""
+        """The first matching naive wall-clock time at or after ``start``'s fields (whole
+        seconds; its tzinfo and fold are not looked at)."""
         year, month, day = start.year, start.month, start.day
         hour, minute, second = start.hour, start.minute, start.second
         years = self.years

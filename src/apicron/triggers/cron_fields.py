@@ -32,6 +32,8 @@ class FieldSpec:
     name_base: int = 0
     # Unix day-of-week accepts 7 for Sunday, but '*' must not count Sunday twice.
     wildcard_high: int | None = None
+    # Added to an out-of-range refusal, where one numbering is easily taken for another.
+    numbering: str = ""
 
     @property
     def top(self) -> int:
@@ -61,7 +63,15 @@ MINUTES = FieldSpec("minutes", 0, 59)
 HOURS = FieldSpec("hours", 0, 23)
 DAY_OF_MONTH = FieldSpec("day-of-month", 1, 31)
 MONTH = FieldSpec("month", 1, 12, MONTH_NAMES, 1)
-QUARTZ_DAY_OF_WEEK = FieldSpec("day-of-week", 1, 7, DAY_NAMES, 1)
+QUARTZ_DAY_OF_WEEK = FieldSpec(
+    "day-of-week",
+    1,
+    7,
+    DAY_NAMES,
+    1,
+    numbering="; Quartz counts 1 = Sunday to 7 = Saturday (Unix counts 0 = Sunday), so "
+    "names such as SUN or MON-FRI are safer",
+)
 UNIX_DAY_OF_WEEK = FieldSpec("day-of-week", 0, 7, DAY_NAMES, 0, wildcard_high=6)
 YEAR = FieldSpec("year", 1970, 2099)
 
@@ -90,17 +100,32 @@ def _parse_item(spec: FieldSpec, text: str, item: str, dialect: Dialect) -> rang
     start_text, dash, end_text = base.partition("-")
     start = parse_value(spec, text, start_text, dialect)
     if not dash:
-        # Unix day-of-week '7/2' starts past '*''s top (6) yet still means Sunday.
-        return range(start, (max(start, spec.top) if slash else start) + 1, step)
+        # 'a/s' runs to the field's highest value, as in cronsim and Debian cron: Unix
+        # day-of-week '1/2' is 1-7/2, Monday to Sunday, not '*''s 0-6 cut short at Saturday.
+        return range(start, (spec.high if slash else start) + 1, step)
     end = parse_value(spec, text, end_text, dialect)
     if start > end:
         raise refuse(
             spec.name,
             text,
             f"range {start_text}-{end_text} runs backwards; ranges do not wrap around, "
-            f"so write it as a list such as '{start}-{spec.high},{spec.low}-{end}'",
+            f"so write it as a list such as '{_wrapped(spec, start, end, start_text)}'",
         )
     return range(start, end + 1, step)
+
+
+def _wrapped(spec: FieldSpec, start: int, end: int, start_text: str) -> str:
+    """``start``-top,low-``end``, in names when the range was written in names: the hint
+    must mean what the user wrote and read the same to a Quartz or a Unix reader."""
+    def written(value: int) -> str:
+        if spec.names and not _NUMBER.fullmatch(start_text):
+            return spec.names[value - spec.name_base]
+        return str(value)
+
+    def span(first: int, last: int) -> str:
+        return written(first) if first == last else f"{written(first)}-{written(last)}"
+
+    return f"{span(start, spec.top)},{span(spec.low, end)}"
 
 
 def _parse_step(spec: FieldSpec, text: str, step_text: str) -> int:
@@ -124,8 +149,23 @@ def parse_value(spec: FieldSpec, text: str, token: str, dialect: Dialect) -> int
     if value is None:
         raise refuse(spec.name, text, _unknown_token_rule(spec, token, dialect))
     if not spec.low <= value <= spec.high:
-        raise refuse(spec.name, text, f"{value} is out of range {spec.low}-{spec.high}")
+        rule = f"{value} is out of range {spec.low}-{spec.high}{spec.numbering}"
+        raise refuse(spec.name, text, rule)
     return value
+
+
+def matches_every_value(spec: FieldSpec, text: str) -> bool:
+    """True when the field starts with ``*``, ``*/s`` or ``low/s`` (``0/15`` in minutes).
+
+    Debian cron (cron.c, ``MIN_STAR``/``HR_STAR``) and cronsim treat a minute or hour field
+    that starts with ``*`` as a wildcard and run such jobs on absolute time; ``low/s`` is
+    the Quartz spelling of ``*/s`` and counts the same. A list counts by its first item.
+    """
+    first = text.split(",", 1)[0]
+    if first.startswith("*"):
+        return True
+    base, slash, _ = first.partition("/")
+    return bool(slash) and _NUMBER.fullmatch(base) is not None and int(base) == spec.low
 
 
 def _unknown_token_rule(spec: FieldSpec, token: str, dialect: Dialect) -> str:

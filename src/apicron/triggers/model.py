@@ -4,10 +4,21 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Protocol
+from typing import NamedTuple, Protocol
 
-# A fire instant (aware UTC) and the wall time that asked for it (naive, in the task zone).
-Fire = tuple[datetime, datetime]
+
+class Fire(NamedTuple):
+    """One fire of a trigger, before a ``Schedule`` bounds it (a tuple: triggers make one
+    per fire, and the engine asks for many)."""
+
+    # The instant, aware UTC.
+    at: datetime
+    # The naive wall time in the task zone that asked for it; it differs from ``at``'s own
+    # wall time only when a spring-forward gap moved a fixed-time fire to the jump.
+    wall: datetime
+    # Absolute-time triggers only: the wall times (start, end) of a gap just before this
+    # fire in which the trigger matched but, the clock having jumped, did not fire.
+    skipped_gap: tuple[datetime, datetime] | None = None
 
 
 class Trigger(Protocol):
@@ -27,6 +38,18 @@ class FireSource(Protocol):
 
     @property
     def description(self) -> str: ...
+
+    @property
+    def absolute_time(self) -> bool:
+        """True when the trigger follows absolute time through DST changes (both passes of
+        a repeated hour fire, a gap has nothing to catch up); False when it keeps fixed wall
+        times (a repeated wall time fires once, a skipped one at the jump)."""
+        ...
+
+    @property
+    def warnings(self) -> tuple[str, ...]:
+        """Things about the trigger's settings a user may have misread; empty when none."""
+        ...
 
 
 _MICROSECOND = timedelta(microseconds=1)
@@ -48,7 +71,7 @@ class FireSearch:
 
     def next_after(self, t: datetime) -> datetime | None:
         fire = self.next_fire(t)
-        return None if fire is None else fire[0]
+        return None if fire is None else fire.at
 
 
 @dataclass(frozen=True)
@@ -57,3 +80,5 @@ class FireTime:
     local: datetime
     # True when a spring-forward gap moved the fire off the wall time it asked for.
     dst_shifted: bool
+    # What a DST change did to or around this fire, in a few words; None when nothing.
+    dst_note: str | None = None

@@ -10,9 +10,9 @@ from apicron.domain.errors import InvalidInput
 from apicron.triggers.calendar_trigger import UNITS, CalendarTrigger
 from apicron.triggers.cron_parse import parse_cron
 from apicron.triggers.cron_trigger import CronTrigger
-from apicron.triggers.describe import format_wall
+from apicron.triggers.describe import format_clock, format_wall
 from apicron.triggers.model import Fire, FireSource, FireTime
-from apicron.triggers.zones import load_zone
+from apicron.triggers.zones import load_zone, repeat_pass
 
 TRIGGER_TYPES = ("CRON", "CALENDAR")
 MAX_INTERVAL = 59
@@ -30,11 +30,11 @@ class Schedule:
 
     def first_at_or_after(self, t: datetime) -> datetime | None:
         fire = self._first_fire(_utc(t, "time"))
-        return None if fire is None else fire[0]
+        return None if fire is None else fire.at
 
     def next_after(self, t: datetime) -> datetime | None:
         fire = self._next_fire(_utc(t, "time"))
-        return None if fire is None else fire[0]
+        return None if fire is None else fire.at
 
     def preview(self, after: datetime, count: int) -> list[FireTime]:
         """The next ``count`` fire times at or after ``max(after, effective_time)``."""
@@ -46,7 +46,7 @@ class Schedule:
             fires.append(self._fire_time(fire))
             if len(fires) == count:
                 break
-            fire = self._next_fire(fire[0])
+            fire = self._next_fire(fire.at)
         return fires
 
     @property
@@ -55,6 +55,12 @@ class Schedule:
         if self.end_time is not None:
             text += f", until {format_wall(self.end_time.astimezone(self.zone))}"
         return text
+
+    @property
+    def warnings(self) -> tuple[str, ...]:
+        """What a user may have misread in the trigger's settings (a pure function of them);
+        empty when nothing."""
+        return self.trigger.warnings
 
     def _first_fire(self, t: datetime) -> Fire | None:
         # A microsecond is the clock's tick, so "at or after t" is "after t minus one tick".
@@ -70,14 +76,44 @@ class Schedule:
             except OverflowError:
                 t = self.effective_time
         fire = self.trigger.next_fire(t)
-        if fire is None or (self.end_time is not None and fire[0] > self.end_time):
+        if fire is None or (self.end_time is not None and fire.at > self.end_time):
             return None
         return fire
 
     def _fire_time(self, fire: Fire) -> FireTime:
-        at, wall = fire
-        local = at.astimezone(self.zone)
-        return FireTime(at=at, local=local, dst_shifted=local.replace(tzinfo=None) != wall)
+        local = fire.at.astimezone(self.zone)
+        wall = local.replace(tzinfo=None)
+        return FireTime(
+            at=fire.at,
+            local=local,
+            dst_shifted=wall != fire.wall,
+            dst_note=self._dst_note(fire, wall),
+        )
+
+    def _dst_note(self, fire: Fire, wall: datetime) -> str | None:
+        """Marks both DST cases under both rules (see ``cron_trigger``); ``wall`` is the
+        fire's own wall time."""
+        if wall != fire.wall:
+            return (
+                f"skipped wall time {format_clock(fire.wall)}: fired at the jump to "
+                f"{format_clock(wall)} (fixed-time schedule)"
+            )
+        if fire.skipped_gap is not None:
+            start, end = fire.skipped_gap
+            return (
+                f"the clock skipped {format_clock(start)}-{format_clock(end)}: no fires there "
+                "to catch up (absolute-time schedule)"
+            )
+        which = repeat_pass(fire.at, self.zone)
+        if not which:
+            return None
+        if self.trigger.absolute_time:
+            which_pass = "first" if which == 1 else "second"
+            return f"repeated hour: {which_pass} pass (absolute-time schedule)"
+        # A fixed time fires at its first pass; only a calendar's effective time given with
+        # the second pass's offset fires in the second.
+        where = "at its first pass" if which == 1 else "here, in its second pass"
+        return f"repeated wall time: fires once, {where} (fixed-time schedule)"
 
 
 def build_trigger(
@@ -89,8 +125,14 @@ def build_trigger(
     effective_time: datetime,
     timezone: str,
     end_time: datetime | None = None,
+    effective_wall: datetime | None = None,
 ) -> Schedule:
-    """Validate a task's trigger settings; ``InvalidInput`` names the first bad field."""
+    """Validate a task's trigger settings; ``InvalidInput`` names the first bad field.
+
+    ``effective_wall`` is the naive wall time the user gave for ``effective_time`` when they
+    gave it without an offset (``effective_time`` is then its instant by ``wall_to_utc``):
+    a CALENDAR DAY/WEEK/MONTH trigger keeps that wall time even when a DST gap skipped it.
+    """
     if trigger_type not in TRIGGER_TYPES:
         raise InvalidInput(
             f"must be one of {', '.join(TRIGGER_TYPES)}, got {_shown(trigger_type)}",
@@ -114,9 +156,15 @@ def build_trigger(
             raise InvalidInput(
                 "must be absent when trigger_type is CALENDAR", field="cron_expression"
             )
-        trigger = CalendarTrigger(
-            _interval_unit(interval_unit), _interval_value(interval_value), start, zone
-        )
+        unit, value = _interval_unit(interval_unit), _interval_value(interval_value)
+        try:
+            trigger = CalendarTrigger(unit, value, start, zone, effective_wall)
+        except ValueError:
+            raise InvalidInput(
+                f"the wall time {effective_wall} is not effective_time's wall time in "
+                f"{timezone}",
+                field="effective_time",
+            ) from None
     schedule = Schedule(trigger, start, end, zone)
     _require_a_fire(schedule)
     return schedule
@@ -126,11 +174,15 @@ def _require_a_fire(schedule: Schedule) -> None:
     if schedule.first_at_or_after(schedule.effective_time) is not None:
         return
     start = f"{schedule.effective_time:%Y-%m-%dT%H:%M:%SZ}"
-    unbounded = schedule.trigger.next_fire(schedule.effective_time - _MICROSECOND)
+    try:
+        before = schedule.effective_time - _MICROSECOND
+    except OverflowError:
+        before = schedule.effective_time
+    unbounded = schedule.trigger.next_fire(before)
     if unbounded is not None:
         raise InvalidInput(
             f"leaves no fire time: the first one after effective_time {start} is "
-            f"{unbounded[0]:%Y-%m-%dT%H:%M:%SZ}",
+            f"{unbounded.at:%Y-%m-%dT%H:%M:%SZ}",
             field="end_time",
         )
     raise InvalidInput(

@@ -1,7 +1,9 @@
-"""The Unix (Vixie cron) dialect: ``min hour day-of-month month day-of-week``.
+"""The Unix (Vixie/Debian cron) dialect: ``min hour day-of-month month day-of-week``.
 
 Seconds are always 0, day-of-week is 0-7 with both 0 and 7 meaning Sunday, and when
 both day fields restrict (neither starts with ``*``) a day matches if either does.
+Debian cron's DST rule: a ``*`` first in the minute or hour field runs the job on
+absolute time; otherwise it names fixed times (see ``cron_trigger``).
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from apicron.triggers.cron_fields import (
     MINUTES,
     MONTH,
     UNIX_DAY_OF_WEEK,
+    matches_every_value,
     parse_values,
     refuse,
 )
@@ -61,5 +64,12 @@ def parse_unix(source: str, parts: list[str]) -> CronExpression:
         hours=hours,
         months=months,
         years=None,
+        by_month=by_month,
+        by_week=by_week,
+        either=either,
+        absolute_time=(
+            matches_every_value(MINUTES, minute_text) or matches_every_value(HOURS, hour_text)
+        ),
+        warnings=(),
         day_tables=day_tables(by_month, by_week, either=either),
     )

@@ -1,14 +1,19 @@
-"""IANA zones and the rules that turn a wall-clock time into one instant.
+"""IANA zones, their offset shifts, and the instants a wall-clock time stands for.
 
-A wall time skipped by a spring-forward jump resolves to the jump itself; a repeated wall
-time (fall back) resolves to its first occurrence. Both rules keep the mapping from wall
-time to instant monotonic, which is what lets the triggers search in wall time.
+A wall time exists once, not at all (skipped by a spring-forward jump) or twice (repeated
+when the clock falls back). ``wall_instants`` gives them all; ``wall_to_utc`` picks one by
+the fixed-time rule (a skipped wall time resolves to the jump itself, a repeated one to its
+first pass), which keeps the mapping from wall time to instant monotonic: that is what lets
+the fixed-time triggers search in wall time. Absolute-time triggers search one offset
+period at a time instead, between the ``Shift``s of ``next_shift``.
 """
 
 from __future__ import annotations
 
 import zoneinfo
-from datetime import UTC, datetime, timedelta
+from bisect import bisect_right
+from dataclasses import dataclass
+from datetime import MAXYEAR, MINYEAR, UTC, datetime, timedelta
 from functools import lru_cache
 from zoneinfo import ZoneInfo
 
@@ -16,6 +21,10 @@ from apicron.domain.errors import InvalidInput
 
 _SECOND = timedelta(seconds=1)
 _EPOCH = datetime(1970, 1, 1)
+# Offsets are probed this often to find shifts. Since 1970 no zone in tzdata changes its
+# offset twice within a week (the closest pairs are 167 hours apart), so none is missed.
+_PROBE = timedelta(hours=6)
+_LAST_PROBE = datetime.max - _PROBE
 # Present in the zone database but not a place: the server's own setting and a placeholder.
 _NOT_PLACES = frozenset({"localtime", "Factory", "posixrules"})
 
@@ -57,6 +66,94 @@ def wall_to_utc(wall: datetime, zone: ZoneInfo) -> datetime:
     return _transition(zone, wall - after, wall - before)
 
 
+def wall_instants(wall: datetime, zone: ZoneInfo) -> tuple[datetime, ...]:
+    """Every aware UTC instant whose wall time in ``zone`` is the naive ``wall``, in order:
+    none in a gap, two in a repeated hour (its first and second pass), one otherwise."""
+    wall = wall.replace(fold=0)
+    before = zone.utcoffset(wall)
+    after = zone.utcoffset(wall.replace(fold=1))
+    if before is None or after is None:
+        raise ValueError(f"{zone} has no UTC offset for {wall}")
+    if before < after:
+        return ()
+    first = (wall - before).replace(tzinfo=UTC)
+    if before == after:
+        return (first,)
+    return first, (wall - after).replace(tzinfo=UTC)
+
+
+@dataclass(frozen=True)
+class Shift:
+    """A change of a zone's UTC offset: at the instant ``at`` (aware UTC, the first with the
+    new offset) the wall clock jumps from ``wall_before`` to ``wall_after`` (naive)."""
+
+    at: datetime
+    before: timedelta
+    after: timedelta
+
+    @property
+    def wall_before(self) -> datetime:
+        return (self.at + self.before).replace(tzinfo=None)
+
+    @property
+    def wall_after(self) -> datetime:
+        return (self.at + self.after).replace(tzinfo=None)
+
+    @property
+    def is_gap(self) -> bool:
+        return self.after > self.before
+
+
+@lru_cache(maxsize=4096)
+def _shifts_in_year(zone: ZoneInfo, year: int) -> tuple[tuple[datetime, ...], tuple[Shift, ...]]:
+    """The instants and the shifts of ``zone``'s offset in the UTC calendar year ``year``."""
+    shifts: list[Shift] = []
+    probe = datetime(year, 1, 1)
+    offset = _offset_at(zone, probe)
+    while probe.year == year and probe < _LAST_PROBE:
+        following = probe + _PROBE
+        after = _offset_at(zone, following)
+        if after != offset and offset is not None and after is not None:
+            shifts.append(Shift(_transition(zone, probe, following), offset, after))
+        probe, offset = following, after
+    return tuple(shift.at for shift in shifts), tuple(shifts)
+
+
+def next_shift(zone: ZoneInfo, t: datetime) -> Shift | None:
+    """The first shift of ``zone``'s offset strictly after the aware ``t``, looking to the
+    end of the following UTC year; None when there is none that soon."""
+    for year in range(t.year, min(t.year + 1, MAXYEAR) + 1):
+        instants, shifts = _shifts_in_year(zone, year)
+        i = bisect_right(instants, t)
+        if i < len(shifts):
+            return shifts[i]
+    return None
+
+
+def repeat_pass(at: datetime, zone: ZoneInfo) -> int:
+    """1 or 2 when the aware instant ``at`` falls in the first or second pass of a repeated
+    wall time (a fall-back shift), else 0."""
+    year = at.year
+    # A repeat lasts hours: only on New Year's Eve or Day can one cross into ``at``'s year.
+    near_new_year = (at.month, at.day) in ((1, 1), (12, 31))
+    years = range(max(year - 1, MINYEAR), min(year + 1, MAXYEAR) + 1) if near_new_year else (year,)
+    for each in years:
+        for first, middle, end in _repeats_in_year(zone, each):
+            if first <= at < end:
+                return 1 if at < middle else 2
+    return 0
+
+
+@lru_cache(maxsize=4096)
+def _repeats_in_year(zone: ZoneInfo, year: int) -> tuple[tuple[datetime, datetime, datetime], ...]:
+    """(first pass starts, second pass starts, second pass ends) of each fall-back shift."""
+    return tuple(
+        (shift.at - (shift.before - shift.after), shift.at, shift.at + (shift.before - shift.after))
+        for shift in _shifts_in_year(zone, year)[1]
+        if shift.before > shift.after
+    )
+
+
 def end_of_repeat(local: datetime, zone: ZoneInfo) -> datetime:
     """For a local time in the second pass of a repeated hour, the wall time the repeat ends.
 
@@ -86,4 +183,8 @@ def _transition(zone: ZoneInfo, low: datetime, high: datetime) -> datetime:
 
 
 def _offset_at(zone: ZoneInfo, instant: datetime) -> timedelta | None:
-    return instant.replace(tzinfo=UTC).astimezone(zone).utcoffset()
+    """None where the local time would fall outside the datetime range (year 1, 9999)."""
+    try:
+        return instant.replace(tzinfo=UTC).astimezone(zone).utcoffset()
+    except OverflowError:
+        return None

@@ -60,12 +60,15 @@
   }
   function showPreviewHint() {
     $("preview-description").innerHTML = '<span class="muted">Type an expression to see when it fires.</span>';
+    $("preview-warnings").replaceChildren();
     $("preview-times").replaceChildren();
   }
   function renderPreview(answer) {
     const desc = $("preview-description");
     const list = $("preview-times");
+    const warnings = $("preview-warnings");
     list.replaceChildren();
+    warnings.replaceChildren();
     if (!answer.ok) {
       desc.className = "preview-desc preview-error";
       desc.id = "preview-description";
@@ -74,15 +77,26 @@
     }
     desc.className = "preview-desc";
     desc.textContent = answer.data.description;
+    // Things the expression's reader may have misread (e.g. Quartz day numbers), in words.
+    (answer.data.warnings || []).forEach(function (text) {
+      const item = document.createElement("li");
+      item.textContent = text;
+      warnings.append(item);
+    });
     answer.data.fire_times.forEach(function (t) {
       const item = document.createElement("li");
       item.textContent = t.local.replace("T", " ");
-      if (t.dst_shifted) {
+      // Every fire a DST change touched: moved to the jump, a pass of a repeated hour, or
+      // the first after a gap; the note says which.
+      if (t.dst_shifted || t.dst_note) {
         const mark = document.createElement("span");
         mark.className = "badge badge-dst";
         mark.textContent = "DST change";
-        mark.title = "A daylight-saving change moved this fire time";
-        item.append(" ", mark);
+        mark.title = t.dst_note || "A daylight-saving change moved this fire time";
+        const note = document.createElement("span");
+        note.className = "dst-note";
+        note.textContent = t.dst_note || "";
+        item.append(" ", mark, " ", note);
       }
       list.append(item);
     });
