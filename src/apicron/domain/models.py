@@ -120,7 +120,8 @@ class App(Record):
 class AppWithSecret(App):
     """Only the create and reset-secret answers carry the secret."""
 
-    secret: str
+    # Kept out of repr(): a client user who logs or prints the record must not leak it.
+    secret: str = Field(repr=False)
 
 
 class AppCreate(Input):
@@ -390,6 +391,8 @@ class Preview(Record):
     description: str
     next_fire_times: list[datetime]
     fire_times: list[PreviewFireTime]
+    # Ways the trigger could be misread (e.g. Quartz's 1 = Sunday); the CLI prints them.
+    warnings: list[str] = []
 
 
 # --- executions ---------------------------------------------------------------------------
@@ -438,6 +441,8 @@ class Task(StoredTask):
 
     schedule_description: str
     last_execution: ExecutionSummary | None = None
+    # Ways the trigger could be misread (e.g. Quartz's 1 = Sunday); the CLI prints them.
+    schedule_warnings: list[str] = []
 
 
 class Node(Record):
