@@ -64,6 +64,7 @@ def make_plan(
     """
     problems: list[Problem] = []
     parsed: dict[str, list[Declared[Any]]] = {kind.name: [] for kind in KINDS}
+    refused: dict[str, set[str]] = {kind.name: set() for kind in KINDS}
     for document in documents:
         kind = BY_NAME.get(document.kind)
         if kind is None:
@@ -74,13 +75,17 @@ def make_plan(
             parsed[kind.name].extend(kind.parse(document))
         except ApicronError as exc:
             problems.append(problem_of(document, exc))
-    declared = {name: {d.key for d in items} for name, items in parsed.items()}
+            claimed = kind.claimed_key(document)
+            if claimed is not None:
+                refused[kind.name].add(claimed)
+    # Refused documents count as declared for references: one problem is reported, once.
+    declared = {name: {d.key for d in items} | refused[name] for name, items in parsed.items()}
     planning = Planning(world, declared, restart=restart, problems=problems)
 
     resolved: dict[str, list[Declared[Any]]] = {}
     for kind in KINDS:
         resolved[kind.name] = _resolved(kind, parsed[kind.name], planning)
-        declared[kind.name] = {d.key for d in resolved[kind.name]}
+        declared[kind.name] = {d.key for d in resolved[kind.name]} | refused[kind.name]
 
     steps: list[Step] = []
     for kind in KINDS:

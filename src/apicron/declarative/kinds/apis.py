@@ -76,6 +76,10 @@ class ApiKind(Kind[ApiSpec, Api]):
         spec = validate(ApiSpec, {**fields, **refs, **flags, "group_id": PENDING_ID})
         return [Declared(document, spec, api_key(spec.group, spec.name))]
 
+    def claimed_key(self, document: Document) -> str | None:
+        group, name = document.data.get("group"), document.data.get("name")
+        return api_key(group, name) if isinstance(group, str) and isinstance(name, str) else None
+
     def resolve(self, declared: Declared[ApiSpec], planning: Planning
                 ) -> Declared[ApiSpec] | None:
         if not planning.exists("Group", declared.spec.group):

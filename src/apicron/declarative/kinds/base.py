@@ -126,6 +126,12 @@ class Kind(ABC, Generic[S, R]):
     def parse(self, document: Document) -> list[Declared[S]]:
         """The document's specs; InvalidInput naming the field when it breaks a rule."""
 
+    def claimed_key(self, document: Document) -> str | None:
+        """The key a document that ``parse`` refused was meant to declare, so that others
+        naming it are not reported too (its own problem is)."""
+        name = document.data.get("name")
+        return name if isinstance(name, str) else None
+
     def resolve(self, declared: Declared[S], planning: Planning) -> Declared[S] | None:
         """The spec with its references checked (and completed); None after a problem."""
         return declared

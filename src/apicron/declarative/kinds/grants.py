@@ -60,6 +60,9 @@ class GrantKind(Kind[GrantSpec, Grant]):
             specs.append(Declared(document, spec, grant_key(spec.app, spec.api)))
         return specs
 
+    def claimed_key(self, document: Document) -> str | None:
+        return None
+
     def resolve(self, declared: Declared[GrantSpec], planning: Planning
                 ) -> Declared[GrantSpec] | None:
         spec = declared.spec

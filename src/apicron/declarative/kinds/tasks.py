@@ -38,7 +38,7 @@ from apicron.declarative.kinds.base import (
 from apicron.domain.errors import ApicronError
 from apicron.domain.rules import whole_seconds
 from apicron.domain.validation import validate
-from apicron.triggers import load_zone
+from apicron.triggers import build_trigger, load_zone
 from apicron.triggers.zones import wall_to_utc
 
 PENDING_ID = "-"
@@ -81,6 +81,20 @@ def desired_fields(spec: TaskSpec, zone: str) -> dict[str, Any]:
     return jsonable
 
 
+def _check_trigger(spec: TaskSpec, zone: str) -> None:
+    """The trigger checked with the triggers' own rules (the server's), so a bad cron
+    expression is found before anything changes; InvalidInput names the field."""
+    interval = spec.interval_value
+    if spec.trigger_type == "CALENDAR" and interval is None:
+        interval = 1
+    build_trigger(
+        trigger_type=spec.trigger_type, cron_expression=spec.cron_expression,
+        interval_unit=spec.interval_unit, interval_value=interval,
+        effective_time=_utc(spec.effective_time, zone) or whole_seconds(datetime.now(UTC)),
+        timezone=zone, end_time=_utc(spec.end_time, zone),
+    )
+
+
 class TaskKind(Kind[TaskSpec, Task]):
     """``{kind: Task, name, app, api, started, <every field of POST /v1/tasks>}``."""
 
@@ -112,7 +126,7 @@ class TaskKind(Kind[TaskSpec, Task]):
             return None
         zone = spec.timezone or self._zone_of(spec.name, planning)
         try:
-            load_zone(zone)
+            _check_trigger(spec, zone)
         except ApicronError as exc:
             planning.refuse(declared.document, exc.message)
             return None
