@@ -384,3 +384,21 @@ def test_groups_do_not_move_between_apps_and_apis_follow_published(
         '    description: "edited" -> ""',
         "    republished (the gateway serves the new draft)",
     ]
+
+
+def test_the_readme_example_applies_and_applies_again_to_no_change(
+    fresh_server: ApicronProcess, tmp_path: Path
+) -> None:
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text()
+    section = readme.split("## Declarative apply", 1)[1].split("\n## ", 1)[0]
+    example = section.split("```yaml\n", 1)[1].split("```", 1)[0]
+    dry = applied(fresh_server, tmp_path, example, "--dry-run")
+    assert dry.splitlines()[-1] == (
+        "dry run: 4 to create, 0 to change, 0 to delete; nothing was changed"
+    )
+    first = applied(fresh_server, tmp_path, example)
+    assert first.splitlines()[-1] == "applied: 4 created, 0 changed, 0 deleted"
+    assert by_name(fresh_server, "/v1/tasks", "nightly_sync")["status"] == "STARTED"
+    assert applied(fresh_server, tmp_path, example) == "no changes\n"
+    exported = apicron(fresh_server, "export").stdout
+    assert applied(fresh_server, tmp_path, exported) == "no changes\n"
