@@ -246,3 +246,16 @@ def test_the_client_and_the_cli_import_nothing_of_the_server() -> None:
     shown = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,
                            timeout=60, check=True)
     assert shown.stdout.splitlines() == ["[]", "[]"]
+
+
+def test_the_cli_starts_without_building_the_records() -> None:
+    # Shell completion runs the program at every TAB: its start must stay light. Building
+    # the domain's pydantic models and importing httpx waits until a command needs them.
+    probe = (
+        "import sys, apicron.cli.main\n"
+        "print(sorted(m for m in ('apicron.domain.models', 'httpx', 'yaml', 'pydantic', "
+        "'apicron.declarative', 'apicron.triggers') if m in sys.modules))"
+    )
+    shown = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,
+                           timeout=60, check=True)
+    assert shown.stdout.strip() == "[]"

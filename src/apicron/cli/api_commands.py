@@ -21,7 +21,6 @@ from apicron.cli.inputs import (
 )
 from apicron.cli.lookup import APIS, APPS, GROUPS, names_by_id, resolve, resolve_id
 from apicron.cli.output import note, page_footer, show, table
-from apicron.client import ApiCreate, ApiUpdate
 
 cli = typer.Typer(help="APIs: routes the gateway serves once published.", no_args_is_help=True)
 
@@ -86,6 +85,8 @@ def api_create(
     ] = False,
 ) -> None:
     """Create an API in a group (its app is the group's); --publish to serve it."""
+    from apicron.client import ApiCreate
+
     fields = _fields(method, path, backend_url, auth, timeout_ms, description)
     client = connect()
     fields["group_id"] = resolve(client, GROUPS, group, "--group").id
@@ -149,6 +150,8 @@ def api_update(
     ] = False,
 ) -> None:
     """Edit an API's draft; a published API serves the edit after the next publish."""
+    from apicron.client import ApiUpdate
+
     fields = _fields(method, path, backend_url, auth, timeout_ms, description)
     if name is not None:
         fields["name"] = name

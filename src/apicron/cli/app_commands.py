@@ -20,7 +20,6 @@ from apicron.cli.inputs import (
 )
 from apicron.cli.lookup import APPS, resolve
 from apicron.cli.output import note, page_footer, show, table
-from apicron.client import AppCreate, AppUpdate
 
 cli = typer.Typer(help="Integration apps: credentials (key and secret).", no_args_is_help=True)
 
@@ -36,6 +35,8 @@ ONCE_NOTE = (
 @cli.command("create")
 def app_create(name: NameArg, description: DescriptionOpt = None) -> None:
     """Create an app; prints it with its key and secret (the secret only this once)."""
+    from apicron.client import AppCreate
+
     spec = model(AppCreate, given(name=name, description=description))
     show(connect().create_app(spec))
     note(ONCE_NOTE)
@@ -71,6 +72,8 @@ def app_update(
     description: DescriptionOpt = None,
 ) -> None:
     """Rename an app or change its description."""
+    from apicron.client import AppUpdate
+
     fields = given(name=name, description=description)
     require_changes(fields, "--name, --description")
     patch = model(AppUpdate, fields)

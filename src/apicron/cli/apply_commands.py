@@ -7,24 +7,16 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from apicron.cli.connection import connect, error_line
 from apicron.cli.inputs import YesOpt
 from apicron.cli.output import fail, note
-from apicron.declarative import (
-    ApplyFailed,
-    ResourceFileError,
-    dump_documents,
-    export_documents,
-    load_world,
-    make_plan,
-    read_documents,
-    run_plan,
-)
-from apicron.declarative.kinds.base import Step
+
+if TYPE_CHECKING:
+    from apicron.declarative.kinds.base import Step
 
 
 def _echo(step: Step) -> None:
@@ -60,6 +52,15 @@ def apply(
     (matched by name), print each change. Applying the same files again changes nothing.
     Every document is checked before anything changes; a problem names the file, the
     document and the field."""
+    from apicron.declarative import (
+        ApplyFailed,
+        ResourceFileError,
+        load_world,
+        make_plan,
+        read_documents,
+        run_plan,
+    )
+
     try:
         documents = read_documents(files)
         client = connect()
@@ -105,6 +106,8 @@ def export(
 ) -> None:
     """Write the instance as a resource file for `apicron apply`: apps, groups, APIs,
     grants and tasks, by name; secrets are never included."""
+    from apicron.declarative import dump_documents, export_documents, load_world
+
     text = dump_documents(export_documents(load_world(connect())))
     if output is None:
         typer.echo(text, nl=False)

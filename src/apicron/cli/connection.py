@@ -4,10 +4,14 @@ file), and the one line an error becomes, naming the URL and where the token cam
 
 from __future__ import annotations
 
-from apicron.client import Client
+from typing import TYPE_CHECKING
+
 from apicron.client.environment import credentials_from_env, url_from_env
 from apicron.client.errors import ApiError, Forbidden, TransportError, Unauthorized
 from apicron.domain.errors import ApicronError
+
+if TYPE_CHECKING:
+    from apicron.client import Client
 
 
 class _Target:
@@ -30,6 +34,8 @@ def target_url() -> str:
 
 def connect() -> Client:
     """A client of the target instance; ClientError when no token is found."""
+    from apicron.client import Client  # here: building the records takes a while
+
     url = target_url()
     credentials = credentials_from_env(url)
     _Target.token_source = credentials.source

@@ -10,7 +10,6 @@ from apicron.cli.connection import connect
 from apicron.cli.inputs import DEFAULT_LIMIT, JsonOpt, LimitOpt, OffsetOpt, YesOpt, model
 from apicron.cli.lookup import APIS, APPS, names_by_id, resolve, resolve_id
 from apicron.cli.output import note, page_footer, show, table
-from apicron.client import GrantCreate
 
 cli = typer.Typer(help="Grants (app-auths): let an app call another app's APIs.",
                   no_args_is_help=True)
@@ -24,6 +23,8 @@ def grant_create(
     ],
 ) -> None:
     """Grant an app the right to call APIs (all or nothing); prints {"items": [...]}."""
+    from apicron.client import GrantCreate
+
     client = connect()
     app_id = resolve(client, APPS, app, "--app").id
     api_ids = [resolve(client, APIS, api, "--api").id for api in apis]

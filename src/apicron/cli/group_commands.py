@@ -20,7 +20,6 @@ from apicron.cli.inputs import (
 )
 from apicron.cli.lookup import APPS, GROUPS, names_by_id, resolve, resolve_id
 from apicron.cli.output import note, page_footer, show, table
-from apicron.client import GroupCreate, GroupUpdate
 
 cli = typer.Typer(help="API groups: an app's APIs and their domain.", no_args_is_help=True)
 
@@ -35,6 +34,8 @@ def group_create(
     description: DescriptionOpt = None,
 ) -> None:
     """Create an API group owned by an app."""
+    from apicron.client import GroupCreate
+
     client = connect()
     app_id = resolve(client, APPS, app, "--app").id
     spec = model(GroupCreate, given(name=name, app_id=app_id, description=description))
@@ -77,6 +78,8 @@ def group_update(
     description: DescriptionOpt = None,
 ) -> None:
     """Rename an API group or change its description."""
+    from apicron.client import GroupUpdate
+
     fields = given(name=name, description=description)
     require_changes(fields, "--name, --description")
     patch = model(GroupUpdate, fields)

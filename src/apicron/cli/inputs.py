@@ -5,16 +5,17 @@ messages, so a mistake is reported before anything is sent)."""
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Annotated, Any, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 import typer
-from pydantic import BaseModel
 
 from apicron.cli.output import usage
-from apicron.client.operations import PAGE_DEFAULT, PAGE_MAX
-from apicron.domain.validation import validate
+from apicron.client.pages import PAGE_DEFAULT, PAGE_MAX
 
-M = TypeVar("M", bound=BaseModel)
+if TYPE_CHECKING:
+    from pydantic import BaseModel
+
+M = TypeVar("M", bound="BaseModel")
 Json = dict[str, Any]
 
 # Options every ``list`` command takes.
@@ -65,4 +66,6 @@ def require_changes(fields: Json, options: str | None = None) -> None:
 def model(kind: type[M], fields: Json) -> M:
     """``fields`` as the domain input ``kind``; InvalidInput (exit 1) names the field and
     the rule exactly as the server would."""
+    from apicron.domain.validation import validate
+
     return validate(kind, fields)

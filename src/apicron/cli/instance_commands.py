@@ -9,7 +9,6 @@ import typer
 from apicron.cli.connection import connect
 from apicron.cli.inputs import given, model, require_changes
 from apicron.cli.output import show
-from apicron.client import InstanceUpdate
 
 cli = typer.Typer(help="The instance: name, default time zone, parameters.",
                   no_args_is_help=True)
@@ -41,6 +40,8 @@ def instance_set(
     ] = None,
 ) -> None:
     """Change the given settings only (tasks need both parameters on)."""
+    from apicron.client import InstanceUpdate
+
     fields = given(name=name, timezone=timezone)
     params = given(app_route=app_route, app_secret=app_secret)
     if params:

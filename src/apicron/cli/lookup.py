@@ -10,10 +10,12 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
-from typing import Generic, Protocol, TypeVar
+from typing import TYPE_CHECKING, Generic, Protocol, TypeVar
 
 from apicron.cli.output import fail, usage
-from apicron.client import Api, App, Client, Group, Task
+
+if TYPE_CHECKING:
+    from apicron.client import Api, App, Client, Group, Task
 
 # The server's ids (uuid4 hex) and names (domain.rules.NAME_PATTERN).
 ID_PATTERN = re.compile(r"[0-9a-f]{32}")
@@ -79,6 +81,5 @@ def names_by_id(client: Client, kind: Kind[N], ids: Iterable[str]) -> dict[str, 
 
 
 def _describe(item: Named) -> str:
-    if isinstance(item, Api):
-        return f"{item.id} in group {item.group_id}"
-    return item.id
+    group_id = getattr(item, "group_id", None)  # API names are unique within a group only
+    return f"{item.id} in group {group_id}" if group_id else item.id

@@ -14,7 +14,6 @@ from collections.abc import Iterable, Sequence
 from typing import Any, NoReturn
 
 import typer
-from pydantic import BaseModel
 
 USAGE_ERROR = 2
 
@@ -42,7 +41,7 @@ def warn(warnings: Iterable[str]) -> None:
 
 def plain(obj: Any) -> Any:
     """``obj`` as JSON data: records through their JSON form (RFC 3339 times)."""
-    if isinstance(obj, BaseModel):
+    if hasattr(obj, "model_dump"):  # a record (pydantic), without importing pydantic here
         return obj.model_dump(mode="json")
     if isinstance(obj, list | tuple):
         return [plain(item) for item in obj]

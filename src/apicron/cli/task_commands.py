@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
@@ -34,7 +34,9 @@ from apicron.cli.task_inputs import (
     read_body,
     trigger,
 )
-from apicron.client import Execution, Task, TaskCreate, TaskUpdate
+
+if TYPE_CHECKING:
+    from apicron.client import Execution, Task
 
 cli = typer.Typer(help="Scheduled tasks: call a published API on a schedule.",
                   no_args_is_help=True)
@@ -165,6 +167,8 @@ def task_create(
     overlap: OverlapOpt = None,
 ) -> None:
     """Create a task (INITIALIZED: `apicron task start` makes it fire)."""
+    from apicron.client import TaskCreate
+
     if content_type_ is not None and body is None:
         usage("--content-type", "needs --body")
     fields: Json = {
@@ -279,6 +283,8 @@ def task_update(
     overlap: OverlapOpt = None,
 ) -> None:
     """Change the given fields of a task (refused while STARTED: stop it first)."""
+    from apicron.client import TaskUpdate
+
     for flag, value, clear, clear_flag in (
         ("--end-time", end_time, no_end_time, "--no-end-time"),
         ("--header", header, no_headers, "--no-headers"),

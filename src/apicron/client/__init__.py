@@ -14,52 +14,101 @@ lists them); they take the domain's input models and return its records (pydanti
 Needs only the base install (``pip install apicron``), not the server's dependencies.
 """
 
-from apicron.client.clients import AsyncClient, Client
-from apicron.client.errors import (
-    ApiError,
-    ClientError,
-    Conflict,
-    Forbidden,
-    InvalidInput,
-    NotFound,
-    ServerError,
-    TooLarge,
-    TransportError,
-    Unauthorized,
-    Unavailable,
-    UnexpectedResponse,
-)
-from apicron.client.operations import PAGE_MAX, Health
-from apicron.domain.models import (
-    Api,
-    ApiCreate,
-    ApiUpdate,
-    App,
-    AppCreate,
-    AppUpdate,
-    AppWithSecret,
-    Attempt,
-    Body,
-    Execution,
-    Grant,
-    GrantCreate,
-    GrantItems,
-    Group,
-    GroupCreate,
-    GroupUpdate,
-    Instance,
-    InstanceParamsUpdate,
-    InstanceUpdate,
-    NameValue,
-    Node,
-    Page,
-    Preview,
-    PreviewRequest,
-    Task,
-    TaskCreate,
-    TaskRequest,
-    TaskUpdate,
-)
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from apicron.client.clients import AsyncClient, Client
+    from apicron.client.errors import (
+        ApiError,
+        ClientError,
+        Conflict,
+        Forbidden,
+        InvalidInput,
+        NotFound,
+        ServerError,
+        TooLarge,
+        TransportError,
+        Unauthorized,
+        Unavailable,
+        UnexpectedResponse,
+    )
+    from apicron.client.operations import Health
+    from apicron.client.pages import PAGE_MAX
+    from apicron.domain.models import (
+        Api,
+        ApiCreate,
+        ApiUpdate,
+        App,
+        AppCreate,
+        AppUpdate,
+        AppWithSecret,
+        Attempt,
+        Body,
+        Execution,
+        Grant,
+        GrantCreate,
+        GrantItems,
+        Group,
+        GroupCreate,
+        GroupUpdate,
+        Instance,
+        InstanceParamsUpdate,
+        InstanceUpdate,
+        NameValue,
+        Node,
+        Page,
+        Preview,
+        PreviewRequest,
+        Task,
+        TaskCreate,
+        TaskRequest,
+        TaskUpdate,
+    )
+
+# Where each name lives. They are imported on first use, so that the CLI's start (which
+# needs only apicron.client.environment and .errors) builds no pydantic model and does not
+# import httpx; `from apicron.client import Client` imports what it needs, as usual.
+_HOMES: dict[str, tuple[str, ...]] = {
+    "apicron.client.clients": (
+        "AsyncClient", "Client",
+    ),
+    "apicron.client.errors": (
+        "ApiError", "ClientError", "Conflict", "Forbidden", "InvalidInput", "NotFound",
+        "ServerError", "TooLarge", "TransportError", "Unauthorized", "Unavailable",
+        "UnexpectedResponse",
+    ),
+    "apicron.client.operations": (
+        "Health",
+    ),
+    "apicron.client.pages": (
+        "PAGE_MAX",
+    ),
+    "apicron.domain.models": (
+        "Api", "ApiCreate", "ApiUpdate", "App", "AppCreate", "AppUpdate", "AppWithSecret",
+        "Attempt", "Body", "Execution", "Grant", "GrantCreate", "GrantItems", "Group",
+        "GroupCreate", "GroupUpdate", "Instance", "InstanceParamsUpdate", "InstanceUpdate",
+        "NameValue", "Node", "Page", "Preview", "PreviewRequest", "Task", "TaskCreate",
+        "TaskRequest", "TaskUpdate",
+    ),
+}
+_HOME = {name: module for module, names in _HOMES.items() for name in names}
+
+
+def __getattr__(name: str) -> Any:
+    module = _HOME.get(name)
+    if module is None:
+        raise AttributeError(f"module 'apicron.client' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *_HOME})
+
 
 __all__ = [
     "PAGE_MAX",

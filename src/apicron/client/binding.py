@@ -18,7 +18,8 @@ import httpx
 from pydantic import ValidationError
 
 from apicron.client.errors import UnexpectedResponse, api_error
-from apicron.client.operations import PAGE_MAX, Call
+from apicron.client.operations import Call
+from apicron.client.pages import PAGE_MAX
 from apicron.domain.models import Page
 
 P = ParamSpec("P")

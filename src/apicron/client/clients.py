@@ -17,7 +17,8 @@ from apicron.client import operations as op
 from apicron.client.binding import AsyncSession, Operation, Paged, SyncSession, read_answer
 from apicron.client.environment import credentials_from_env, url_from_env
 from apicron.client.errors import TransportError
-from apicron.client.operations import PAGE_MAX, Call
+from apicron.client.operations import Call
+from apicron.client.pages import PAGE_MAX
 
 R = TypeVar("R")
 

@@ -21,6 +21,7 @@ from urllib.parse import quote
 import httpx
 from pydantic import BaseModel, TypeAdapter
 
+from apicron.client.pages import PAGE_DEFAULT
 from apicron.domain.models import (
     Api,
     ApiCreate,
@@ -43,6 +44,7 @@ from apicron.domain.models import (
     Page,
     Preview,
     PreviewRequest,
+    Record,
     Task,
     TaskCreate,
     TaskStatus,
@@ -50,11 +52,6 @@ from apicron.domain.models import (
 )
 
 R = TypeVar("R")
-
-#: The largest ``limit`` a list operation takes; the ``iter_*`` methods page by it.
-PAGE_MAX = 500
-#: The server's default ``limit`` of a list operation.
-PAGE_DEFAULT = 20
 
 
 @dataclass(frozen=True)
@@ -354,7 +351,7 @@ def list_nodes() -> Call[list[Node]]:
     return Call("GET", "/v1/nodes", record(list[Node]))
 
 
-class Health(BaseModel):
+class Health(Record):
     """``GET /healthz``'s answer (served without a token)."""
 
     status: str
