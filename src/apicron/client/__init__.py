@@ -12,6 +12,12 @@ lists them); they take the domain's input models and return its records (pydanti
 :mod:`apicron.domain.models`, re-exported here), and raise the errors of
 :mod:`apicron.client.errors`. :class:`AsyncClient` has the same methods, awaited.
 Needs only the base install (``pip install apicron``), not the server's dependencies.
+
+Why the domain's records rather than models of the client's own: ``apicron.domain`` needs
+only pydantic and defusedxml, so the base install carries it, and one definition of every
+shape serves the server, the client and the CLI (a request the server would refuse is
+refused by the input model with the same message). Records ignore fields they do not
+know, so this client reads the answers of a newer server too (without the new fields).
 """
 
 from __future__ import annotations
