@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Installs everything the tests need into .venv and runs the whole suite:
+# Installs everything the tests need into .venv (the `dev` extra: the server, the PostgreSQL
+# driver, the test tools and the checkers) and runs the whole suite:
 # ruff, mypy --strict, then pytest (real servers on loopback, real SQLite files, a real
 # PostgreSQL server).
 set -euo pipefail
@@ -7,7 +8,7 @@ cd "$(dirname "$0")/.."
 
 python3 -m venv .venv
 .venv/bin/python -m pip install --quiet --upgrade pip
-.venv/bin/python -m pip install --quiet -e '.[test]'
+.venv/bin/python -m pip install --quiet -e '.[dev]'
 
 # Debian packages the tests use, installed when missing: chromium for the console tests
 # (never a downloaded browser); postgresql for the store/engine/API suites on PostgreSQL

@@ -110,7 +110,15 @@ def test_walkthrough(server: ApicronProcess, world: World, tmp_path: Path) -> No
         "body": {"content_type": "application/json", "content": '{"order": 42}'},
     }
 
-    assert ok(server, "task", "start", task_name)["status"] == "STARTED"
+    started = cli(server, "task", "start", task_name)
+    assert started.returncode == 0, started.stderr
+    schedule, next_fire = started.stdout.splitlines()  # the two lines the README shows
+    assert schedule == (
+        "schedule: At 12:00, on the third Friday of the month (Europe/Paris), "
+        "until 2099-01-01 01:00"
+    )
+    assert next_fire.startswith("next fire: 20") and "(in " in next_fire
+    assert ok(server, "task", "start", task_name, "--json")["status"] == "STARTED"
 
     shown = cli(server, "task", "show", task_name)
     assert shown.returncode == 0, shown.stderr
@@ -138,9 +146,26 @@ def test_server_refusal_names_the_field(
     name = unique("task")
     line = refused(
         server, 1, "task", "create", name, "--app", app["name"], "--api", api["id"],
+        "--cron", "0 0 12 * * 6#3",
+    )
+    assert "cron_expression: day-of-month" in line and line.endswith("(HTTP 400)")
+    assert world.ok(world.client.get("/v1/tasks", params={"name": name}))["total"] == 0
+
+
+def test_a_rule_the_domain_checks_is_refused_before_sending_with_the_same_words(
+    server: ApicronProcess, world: World
+) -> None:
+    app, api = world.setup()
+    name = unique("task")
+    line = refused(
+        server, 1, "task", "create", name, "--app", app["name"], "--api", api["id"],
         "--every", "day", "--max-retries", "4",
     )
-    assert "max_retries" in line and "(HTTP 400)" in line
+    body = world.task_body(app, api, name=name, max_retries=4)
+    answer = world.client.post("/v1/tasks", json=body)
+    assert answer.status_code == 400
+    # The CLI checks with the domain's own models: the server's message, word for word.
+    assert line == f"apicron: error: {answer.json()['error_msg']}"
     assert world.ok(world.client.get("/v1/tasks", params={"name": name}))["total"] == 0
 
 
@@ -207,14 +232,175 @@ def test_cron_explain_works_without_a_server() -> None:
             env={**os.environ, "APICRON_URL": "http://127.0.0.1:9"},
         )
 
-    shown = explain("0 0 12 ? * 6#3", "--tz", "Europe/Berlin", "--next", "3")
+    shown = explain("0 0 12 ? * 6#3", "--timezone", "Europe/Berlin", "--next", "3")
     assert shown.returncode == 0, shown.stderr
     lines = shown.stdout.splitlines()
     assert "third Friday" in lines[0] and "Europe/Berlin" in lines[0]
     assert len(lines) == 4
     assert all("T11:00:00Z" in line and "+01:00" in line for line in lines[1:])
-    gap = explain("0 30 2 * 3 ?", "--tz", "America/New_York", "--next", "31")
+    gap = explain("0 30 2 * 3 ?", "--tz", "America/New_York", "--next", "31")  # the alias
     assert "moved by a DST change" in gap.stdout
     refused = explain("0 0 12 * * 6#3")
     assert refused.returncode == 1
     assert refused.stderr.startswith("apicron: error: cron_expression:")
+
+
+def run_plain(*args: str, env: dict[str, str] | None = None,
+              stdin: str | None = None) -> subprocess.CompletedProcess[str]:
+    """``apicron`` with exactly the environment given (on top of PATH and HOME)."""
+    base = {k: v for k, v in os.environ.items() if not k.startswith("APICRON_")}
+    return subprocess.run(
+        [sys.executable, "-m", "apicron", *args], env={**base, **(env or {})},
+        capture_output=True, text=True, timeout=60, check=False, input=stdin,
+        stdin=None if stdin is not None else subprocess.DEVNULL,
+    )
+
+
+def test_version_help_and_completion() -> None:
+    from apicron import __version__
+
+    version = run_plain("--version")
+    assert (version.returncode, version.stdout) == (0, f"apicron {__version__}\n")
+    shown = run_plain("--help")
+    assert "--url URL" in shown.stdout and "APICRON_URL" in shown.stdout
+    assert "APICRON_TOKEN" in shown.stdout and "--install-completion" in shown.stdout
+    # Completion is served by the installed script (the shell knows it as `apicron`).
+    script = Path(sys.executable).parent / "apicron"
+    completion = subprocess.run(
+        [str(script)], capture_output=True, text=True, timeout=60, check=False,
+        env={**os.environ, "_APICRON_COMPLETE": "complete_bash", "COMP_WORDS": "apicron ta",
+             "COMP_CWORD": "1"},
+    )
+    assert completion.returncode == 0 and completion.stdout.split() == ["task"]
+
+
+def test_url_option_wins_and_a_refused_token_names_the_url_and_its_source(
+    server: ApicronProcess, tmp_path: Path
+) -> None:
+    env = {"APICRON_URL": "http://127.0.0.1:9", "APICRON_TOKEN": ADMIN_TOKEN}
+    down = run_plain("app", "list", env=env)
+    assert down.returncode == 1
+    assert "cannot reach apicron at http://127.0.0.1:9" in down.stderr
+    assert "--url/APICRON_URL" in down.stderr
+    listed = run_plain("--url", server.url, "app", "list", "--json", env=env)
+    assert listed.returncode == 0, listed.stderr
+    assert "total" in json.loads(listed.stdout)
+
+    # A second instance's token (here: a wrong one) against this one.
+    wrong = run_plain("--url", server.url, "app", "list",
+                      env={"APICRON_TOKEN": "the-other-instances-token"})
+    assert wrong.returncode == 1
+    line = wrong.stderr.strip()
+    assert line.startswith("apicron: error: the bearer token is not the admin token (HTTP 401")
+    assert f"from {server.url}" in line and "the token came from APICRON_TOKEN" in line
+    assert "the-other-instances-token" not in line
+
+
+def test_the_token_comes_from_APICRON_TOKEN_else_the_servers_token_file(  # noqa: N802
+    server: ApicronProcess, tmp_path: Path
+) -> None:
+    assert run_plain("--url", server.url, "instance", "show",
+                     env={"APICRON_TOKEN": ADMIN_TOKEN}).returncode == 0
+    # APICRON_TOKEN comes first, before APICRON_ADMIN_TOKEN.
+    first = run_plain("--url", server.url, "instance", "show",
+                      env={"APICRON_TOKEN": "wrong", "APICRON_ADMIN_TOKEN": ADMIN_TOKEN})
+    assert first.returncode == 1 and "from APICRON_TOKEN" in first.stderr
+    data_dir = tmp_path / "data"
+    data_dir.mkdir()
+    token_file = data_dir / "admin-token"
+    token_file.write_text(ADMIN_TOKEN + "\n")
+    from_file = run_plain("--url", server.url, "instance", "show",
+                          env={"APICRON_DATA_DIR": str(data_dir)})
+    assert from_file.returncode == 0, from_file.stderr
+    token_file.unlink()
+    none = run_plain("--url", server.url, "instance", "show",
+                     env={"APICRON_DATA_DIR": str(data_dir)})
+    assert none.returncode == 1
+    assert f"no token for {server.url}: set APICRON_TOKEN" in none.stderr
+    assert str(token_file) in none.stderr
+
+
+def test_every_delete_asks_first_and_takes_yes(server: ApicronProcess, world: World) -> None:
+    owner, caller = world.app(), world.app()
+    group = world.group(owner)
+    api = world.api(group, publish=False)
+    grant = world.grant(caller, world.api(world.group(owner)))
+    for command in (["app", "delete", caller["name"]], ["group", "delete", group["name"]],
+                    ["api", "delete", api["name"]], ["grant", "delete", grant["id"]]):
+        asked = cli(server, *command)  # stdin is empty: the question is answered "no"
+        assert asked.returncode == 1 and "?" in asked.stderr and "Aborted" in asked.stderr
+    assert world.ok(world.client.get(f"/v1/api-groups/{group['id']}"))["id"] == group["id"]
+    assert world.ok(world.client.get(f"/v1/apis/{api['id']}"))["id"] == api["id"]
+    grants = world.ok(world.client.get("/v1/app-auths", params={"app_id": caller["id"]}))
+    assert [g["id"] for g in grants["items"]] == [grant["id"]]
+
+    for command in (["grant", "delete", grant["id"]], ["api", "delete", api["name"]],
+                    ["group", "delete", group["name"]]):
+        done = cli(server, *command, "--yes")
+        assert done.returncode == 0 and done.stderr.startswith("deleted "), done.stderr
+    assert world.client.get(f"/v1/api-groups/{group['id']}").status_code == 404
+
+
+def test_api_create_publish_is_one_request_that_does_both_or_neither(
+    server: ApicronProcess, world: World
+) -> None:
+    app = world.app()
+    group = world.group(app)
+    served = world.api(group)  # published: it holds its route
+    name = unique("api")
+    line = refused(
+        server, 1, "api", "create", name, "--group", group["name"], "--method",
+        served["method"], "--path", served["path"], "--backend-url", "http://127.0.0.1:9/x",
+        "--publish",
+    )
+    assert "(HTTP 409)" in line
+    # Not left behind as an unpublished draft (a retry would then fail on the name).
+    assert world.ok(world.client.get("/v1/apis", params={"name": name}))["total"] == 0
+    created = ok(server, "api", "create", name, "--group", group["name"], "--method", "GET",
+                 "--path", f"/{unique('p')}/x", "--backend-url", "http://127.0.0.1:9/x",
+                 "--publish")
+    assert created["published"] is True and created["published_at"] is not None
+
+
+def test_task_list_wide_shows_ids(server: ApicronProcess, world: World) -> None:
+    app, api = world.setup()
+    task = world.task(app, api, timezone="Asia/Tokyo")
+    narrow = cli(server, "task", "list", "--name", task["name"])
+    assert task["id"] not in narrow.stdout
+    wide = cli(server, "task", "list", "--name", task["name"], "--wide")
+    header, row = wide.stdout.splitlines()
+    assert header.split() == ["NAME", "ID", "STATUS", "TRIGGER", "TIMEZONE", "NEXT_FIRE_TIME",
+                              "APP", "API"]
+    assert row.split() == [task["name"], task["id"], "INITIALIZED", "0", "0", "12", "?", "*",
+                           "6#3", "Asia/Tokyo", "-", app["name"], api["name"]]
+
+
+def test_task_runs_attempts_sit_under_their_columns(server: ApicronProcess, world: World) -> None:
+    app, api = world.setup()  # its backend, 127.0.0.1:9, refuses connections
+    task = world.task(app, api, max_retries=1)
+    world.ok(world.client.post(f"/v1/tasks/{task['id']}/run"), 202)
+    deadline = time.monotonic() + 30
+    while True:
+        (execution,) = ok(server, "task", "runs", task["name"], "--json")["items"]
+        if execution["status"] == "FAILED" or time.monotonic() > deadline:
+            break
+        time.sleep(0.5)
+    assert execution["status"] == "FAILED" and len(execution["attempts"]) == 2
+    shown = cli(server, "task", "runs", task["name"], "--attempts")
+    header, run, *attempts = shown.stdout.splitlines()
+    columns = header.split()
+    assert columns == ["SCHEDULED_AT", "TRIGGER", "STATUS", "TRIES", "HTTP", "ERROR",
+                       "DURATION", "ID", "MESSAGE"]
+    starts = {name: header.index(name) for name in columns}
+
+    def at(line: str, column: str) -> str:
+        return line[starts[column]:].split("  ")[0].strip()
+
+    assert [at(run, c) for c in ("TRIGGER", "STATUS", "TRIES", "ERROR", "ID")] == [
+        "MANUAL", "FAILED", "2", "CONNECT", execution["id"]
+    ]
+    assert [a.strip().split("  ")[0] for a in attempts] == ["attempt 1", "attempt 2"]
+    for line, attempt in zip(attempts, execution["attempts"], strict=True):
+        assert at(line, "STATUS") == "FAILED" and at(line, "ERROR") == "CONNECT"
+        assert at(line, "DURATION") == f"{attempt['duration_ms']} ms"
+        assert at(line, "MESSAGE") == attempt["error_msg"]

@@ -6,26 +6,21 @@ from typing import Annotated
 
 import typer
 
-from apicron.cli.output import show, table
-from apicron.cli.resources import (
-    APIS,
-    APPS,
-    GROUPS,
+from apicron.cli.connection import connect
+from apicron.cli.inputs import (
+    DEFAULT_LIMIT,
+    Json,
     JsonOpt,
     LimitOpt,
     OffsetOpt,
-    act,
+    YesOpt,
     choice,
-    connect,
     given,
-    list_page,
-    names_by_id,
-    note,
-    page_footer,
+    model,
     require_changes,
-    resolve,
-    resolve_id,
 )
+from apicron.cli.lookup import APIS, APPS, GROUPS, names_by_id, resolve, resolve_id
+from apicron.cli.output import note, page_footer, show, table
 
 cli = typer.Typer(help="APIs: routes the gateway serves once published.", no_args_is_help=True)
 
@@ -50,16 +45,13 @@ TimeoutOpt = Annotated[
     int | None,
     typer.Option("--timeout-ms", help="Backend timeout in ms (default 5000, max 60000)."),
 ]
-DescriptionOpt = Annotated[str | None, typer.Option("--description")]
-PublishOpt = Annotated[
-    bool, typer.Option("--publish", help="Publish it as well (the gateway serves it).")
-]
+DescriptionOpt = Annotated[str | None, typer.Option("--description", help="Description.")]
 
 
 def _fields(
     method: str | None, path: str | None, backend_url: str | None, auth: str | None,
     timeout_ms: int | None, description: str | None,
-) -> dict[str, object]:
+) -> Json:
     return given(
         method=choice("--method", method, METHODS),
         path=path,
@@ -86,16 +78,20 @@ def api_create(
     auth: AuthOpt = None,
     timeout_ms: TimeoutOpt = None,
     description: DescriptionOpt = None,
-    publish: PublishOpt = False,
+    publish: Annotated[
+        bool,
+        typer.Option("--publish",
+                     help="Publish it too, in the same request: both happen or neither."),
+    ] = False,
 ) -> None:
     """Create an API in a group (its app is the group's); --publish to serve it."""
-    body = _fields(method, path, backend_url, auth, timeout_ms, description)
+    from apicron.client import ApiCreate
+
+    fields = _fields(method, path, backend_url, auth, timeout_ms, description)
     client = connect()
-    body["group_id"] = resolve_id(client, GROUPS, group, "--group")
-    body["name"] = name
-    if publish:
-        body["publish"] = True  # one request: created and published, or neither
-    show(client.call("POST", APIS.path, json=body))
+    fields["group_id"] = resolve(client, GROUPS, group, "--group").id
+    fields["name"] = name
+    show(client.create_api(model(ApiCreate, fields), publish=publish))
 
 
 @cli.command("list")
@@ -108,27 +104,29 @@ def api_list(
     name: Annotated[str | None, typer.Option("--name", help="Name contains (any case).")] = None,
     as_json: JsonOpt = False,
     offset: OffsetOpt = 0,
-    limit: LimitOpt = 20,
+    limit: LimitOpt = DEFAULT_LIMIT,
 ) -> None:
     """List APIs."""
     client = connect()
-    params = given(
+    page = client.list_apis(
         name=name,
         group_id=resolve_id(client, GROUPS, group, "--group"),
         app_id=resolve_id(client, APPS, app, "--app"),
-        published=None if published is None else str(published).lower(),
+        published=published,
+        offset=offset,
+        limit=limit,
     )
-    page = list_page(client, APIS.path, params, offset, limit)
     if as_json:
         show(page)
         return
-    groups = names_by_id(client, GROUPS, (a["group_id"] for a in page["items"]))
+    groups = names_by_id(client, GROUPS, (a.group_id for a in page.items))
     rows = [
-        {**a, "group": groups.get(a["group_id"], a["group_id"]), "auth": a["auth_type"]}
-        for a in page["items"]
+        {**a.model_dump(mode="json"), "group": groups.get(a.group_id, a.group_id),
+         "auth": a.auth_type}
+        for a in page.items
     ]
     table(rows, ["name", "id", "group", "method", "path", "auth", "published"])
-    page_footer(page, offset)
+    page_footer(page.total, len(page.items), offset)
 
 
 @cli.command("show")
@@ -152,20 +150,23 @@ def api_update(
     ] = False,
 ) -> None:
     """Edit an API's draft; a published API serves the edit after the next publish."""
-    body = _fields(method, path, backend_url, auth, timeout_ms, description)
+    from apicron.client import ApiUpdate
+
+    fields = _fields(method, path, backend_url, auth, timeout_ms, description)
     if name is not None:
-        body["name"] = name
+        fields["name"] = name
     if not publish:
         require_changes(
-            body, "--name, --method, --path, --backend-url, --auth, --timeout-ms, "
+            fields, "--name, --method, --path, --backend-url, --auth, --timeout-ms, "
             "--description, --publish",
         )
+    patch = model(ApiUpdate, fields)
     client = connect()
     found = resolve(client, APIS, api, "API")
-    updated = client.call("PUT", f"{APIS.path}/{found['id']}", json=body) if body else found
+    updated = client.update_api(found.id, patch) if fields else found
     if publish:
-        updated = client.call("POST", f"{APIS.path}/{found['id']}/publish")
-    elif updated["published"]:
+        updated = client.publish_api(found.id)
+    elif updated.published:
         note("note: the gateway serves the published snapshot until `apicron api publish`")
     show(updated)
 
@@ -173,19 +174,24 @@ def api_update(
 @cli.command("publish")
 def api_publish(api: ApiArg) -> None:
     """Publish (or republish) an API: the gateway serves this version."""
-    show(act(APIS, api, "API", "publish"))
+    client = connect()
+    show(client.publish_api(resolve(client, APIS, api, "API").id))
 
 
 @cli.command("unpublish")
 def api_unpublish(api: ApiArg) -> None:
     """Stop serving an API at the gateway."""
-    show(act(APIS, api, "API", "unpublish"))
+    client = connect()
+    show(client.unpublish_api(resolve(client, APIS, api, "API").id))
 
 
 @cli.command("delete")
-def api_delete(api: ApiArg) -> None:
-    """Delete an API."""
+def api_delete(api: ApiArg, yes: YesOpt = False) -> None:
+    """Delete an API (refused while published or called by a task)."""
     client = connect()
     found = resolve(client, APIS, api, "API")
-    client.call("DELETE", f"{APIS.path}/{found['id']}")
-    note(f"deleted API {found['name']!r} ({found['id']})")
+    if not yes:
+        typer.confirm(f"Delete API {found.name!r} ({found.method} {found.path})?",
+                      abort=True, err=True)
+    client.delete_api(found.id)
+    note(f"deleted API {found.name!r} ({found.id})")

@@ -6,22 +6,20 @@ from typing import Annotated
 
 import typer
 
-from apicron.cli.output import show, table
-from apicron.cli.resources import (
-    APPS,
+from apicron.cli.connection import connect
+from apicron.cli.inputs import (
+    DEFAULT_LIMIT,
     JsonOpt,
     LimitOpt,
     NameArg,
     OffsetOpt,
     YesOpt,
-    connect,
     given,
-    list_page,
-    note,
-    page_footer,
+    model,
     require_changes,
-    resolve,
 )
+from apicron.cli.lookup import APPS, resolve
+from apicron.cli.output import note, page_footer, show, table
 
 cli = typer.Typer(help="Integration apps: credentials (key and secret).", no_args_is_help=True)
 
@@ -35,13 +33,12 @@ ONCE_NOTE = (
 
 
 @cli.command("create")
-def app_create(
-    name: NameArg,
-    description: DescriptionOpt = None,
-) -> None:
+def app_create(name: NameArg, description: DescriptionOpt = None) -> None:
     """Create an app; prints it with its key and secret (the secret only this once)."""
-    created = connect().call("POST", "/v1/apps", json=given(name=name, description=description))
-    show(created)
+    from apicron.client import AppCreate
+
+    spec = model(AppCreate, given(name=name, description=description))
+    show(connect().create_app(spec))
     note(ONCE_NOTE)
 
 
@@ -50,15 +47,16 @@ def app_list(
     name: Annotated[str | None, typer.Option("--name", help="Name contains (any case).")] = None,
     as_json: JsonOpt = False,
     offset: OffsetOpt = 0,
-    limit: LimitOpt = 20,
+    limit: LimitOpt = DEFAULT_LIMIT,
 ) -> None:
     """List apps."""
-    page = list_page(connect(), APPS.path, given(name=name), offset, limit)
+    page = connect().list_apps(name=name, offset=offset, limit=limit)
     if as_json:
         show(page)
         return
-    table(page["items"], ["name", "id", "key", "description", "created_at"])
-    page_footer(page, offset)
+    table([a.model_dump(mode="json") for a in page.items],
+          ["name", "id", "key", "description", "created_at"])
+    page_footer(page.total, len(page.items), offset)
 
 
 @cli.command("show")
@@ -74,11 +72,13 @@ def app_update(
     description: DescriptionOpt = None,
 ) -> None:
     """Rename an app or change its description."""
-    body = given(name=name, description=description)
-    require_changes(body, "--name, --description")
+    from apicron.client import AppUpdate
+
+    fields = given(name=name, description=description)
+    require_changes(fields, "--name, --description")
+    patch = model(AppUpdate, fields)
     client = connect()
-    found = resolve(client, APPS, app, "APP")
-    show(client.call("PUT", f"{APPS.path}/{found['id']}", json=body))
+    show(client.update_app(resolve(client, APPS, app, "APP").id, patch))
 
 
 @cli.command("reset-secret")
@@ -88,12 +88,12 @@ def app_reset_secret(app: AppArg, yes: YesOpt = False) -> None:
     found = resolve(client, APPS, app, "APP")
     if not yes:
         typer.confirm(
-            f"Reset the secret of app {found['name']!r}? Callers using the old secret will "
+            f"Reset the secret of app {found.name!r}? Callers using the old secret will "
             "be refused",
             abort=True,
             err=True,
         )
-    show(client.call("POST", f"{APPS.path}/{found['id']}/reset-secret"))
+    show(client.reset_app_secret(found.id))
     note(ONCE_NOTE)
 
 
@@ -103,6 +103,7 @@ def app_delete(app: AppArg, yes: YesOpt = False) -> None:
     client = connect()
     found = resolve(client, APPS, app, "APP")
     if not yes:
-        typer.confirm(f"Delete app {found['name']!r}?", abort=True, err=True)
-    client.call("DELETE", f"{APPS.path}/{found['id']}")
-    note(f"deleted integration app {found['name']!r} ({found['id']})")
+        typer.confirm(f"Delete app {found.name!r}?", abort=True, err=True)
+    client.delete_app(found.id)
+    note(f"deleted integration app {found.name!r} ({found.id})")
+

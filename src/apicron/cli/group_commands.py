@@ -6,41 +6,40 @@ from typing import Annotated
 
 import typer
 
-from apicron.cli.output import show, table
-from apicron.cli.resources import (
-    APPS,
-    GROUPS,
+from apicron.cli.connection import connect
+from apicron.cli.inputs import (
+    DEFAULT_LIMIT,
     JsonOpt,
     LimitOpt,
     NameArg,
     OffsetOpt,
-    connect,
+    YesOpt,
     given,
-    list_page,
-    names_by_id,
-    note,
-    page_footer,
+    model,
     require_changes,
-    resolve,
-    resolve_id,
 )
+from apicron.cli.lookup import APPS, GROUPS, names_by_id, resolve, resolve_id
+from apicron.cli.output import note, page_footer, show, table
 
 cli = typer.Typer(help="API groups: an app's APIs and their domain.", no_args_is_help=True)
 
 GroupArg = Annotated[str, typer.Argument(metavar="GROUP", help="The group's id or name.")]
+DescriptionOpt = Annotated[str | None, typer.Option("--description", help="Description.")]
 
 
 @cli.command("create")
 def group_create(
     name: NameArg,
     app: Annotated[str, typer.Option("--app", help="Owning app (id or name).")],
-    description: Annotated[str | None, typer.Option("--description")] = None,
+    description: DescriptionOpt = None,
 ) -> None:
     """Create an API group owned by an app."""
+    from apicron.client import GroupCreate
+
     client = connect()
-    app_id = resolve_id(client, APPS, app, "--app")
-    show(client.call("POST", GROUPS.path,
-                     json=given(name=name, app_id=app_id, description=description)))
+    app_id = resolve(client, APPS, app, "--app").id
+    spec = model(GroupCreate, given(name=name, app_id=app_id, description=description))
+    show(client.create_group(spec))
 
 
 @cli.command("list")
@@ -49,19 +48,21 @@ def group_list(
     name: Annotated[str | None, typer.Option("--name", help="Name contains (any case).")] = None,
     as_json: JsonOpt = False,
     offset: OffsetOpt = 0,
-    limit: LimitOpt = 20,
+    limit: LimitOpt = DEFAULT_LIMIT,
 ) -> None:
     """List API groups."""
     client = connect()
-    params = given(name=name, app_id=resolve_id(client, APPS, app, "--app"))
-    page = list_page(client, GROUPS.path, params, offset, limit)
+    page = client.list_groups(
+        name=name, app_id=resolve_id(client, APPS, app, "--app"), offset=offset, limit=limit
+    )
     if as_json:
         show(page)
         return
-    apps = names_by_id(client, APPS, (g["app_id"] for g in page["items"]))
-    rows = [{**g, "app": apps.get(g["app_id"], g["app_id"])} for g in page["items"]]
+    apps = names_by_id(client, APPS, (g.app_id for g in page.items))
+    rows = [{**g.model_dump(mode="json"), "app": apps.get(g.app_id, g.app_id)}
+            for g in page.items]
     table(rows, ["name", "id", "app", "domain"])
-    page_footer(page, offset)
+    page_footer(page.total, len(page.items), offset)
 
 
 @cli.command("show")
@@ -74,20 +75,24 @@ def group_show(group: GroupArg) -> None:
 def group_update(
     group: GroupArg,
     name: Annotated[str | None, typer.Option("--name", help="New name.")] = None,
-    description: Annotated[str | None, typer.Option("--description")] = None,
+    description: DescriptionOpt = None,
 ) -> None:
     """Rename an API group or change its description."""
-    body = given(name=name, description=description)
-    require_changes(body, "--name, --description")
+    from apicron.client import GroupUpdate
+
+    fields = given(name=name, description=description)
+    require_changes(fields, "--name, --description")
+    patch = model(GroupUpdate, fields)
     client = connect()
-    found = resolve(client, GROUPS, group, "GROUP")
-    show(client.call("PUT", f"{GROUPS.path}/{found['id']}", json=body))
+    show(client.update_group(resolve(client, GROUPS, group, "GROUP").id, patch))
 
 
 @cli.command("delete")
-def group_delete(group: GroupArg) -> None:
-    """Delete an API group."""
+def group_delete(group: GroupArg, yes: YesOpt = False) -> None:
+    """Delete an API group (refused while it has APIs)."""
     client = connect()
     found = resolve(client, GROUPS, group, "GROUP")
-    client.call("DELETE", f"{GROUPS.path}/{found['id']}")
-    note(f"deleted API group {found['name']!r} ({found['id']})")
+    if not yes:
+        typer.confirm(f"Delete API group {found.name!r}?", abort=True, err=True)
+    client.delete_group(found.id)
+    note(f"deleted API group {found.name!r} ({found.id})")

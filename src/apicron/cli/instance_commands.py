@@ -6,8 +6,9 @@ from typing import Annotated
 
 import typer
 
+from apicron.cli.connection import connect
+from apicron.cli.inputs import given, model, require_changes
 from apicron.cli.output import show
-from apicron.cli.resources import connect, given, require_changes
 
 cli = typer.Typer(help="The instance: name, default time zone, parameters.",
                   no_args_is_help=True)
@@ -16,14 +17,16 @@ cli = typer.Typer(help="The instance: name, default time zone, parameters.",
 @cli.command("show")
 def instance_show() -> None:
     """Print the instance (name, params, timezone, gateway_url)."""
-    show(connect().call("GET", "/v1/instance"))
+    show(connect().get_instance())
 
 
 @cli.command("set")
 def instance_set(
     name: Annotated[str | None, typer.Option("--name", help="Instance name.")] = None,
     timezone: Annotated[
-        str | None, typer.Option("--timezone", help="Default IANA time zone of new tasks.")
+        str | None,
+        typer.Option("--timezone", metavar="ZONE",
+                     help="Default IANA time zone of new tasks, e.g. Europe/Berlin."),
     ] = None,
     app_route: Annotated[
         bool | None,
@@ -37,9 +40,11 @@ def instance_set(
     ] = None,
 ) -> None:
     """Change the given settings only (tasks need both parameters on)."""
-    body = given(name=name, timezone=timezone)
+    from apicron.client import InstanceUpdate
+
+    fields = given(name=name, timezone=timezone)
     params = given(app_route=app_route, app_secret=app_secret)
     if params:
-        body["params"] = params
-    require_changes(body, "--name, --timezone, --[no-]app-route, --[no-]app-secret")
-    show(connect().call("PUT", "/v1/instance", json=body))
+        fields["params"] = params
+    require_changes(fields, "--name, --timezone, --[no-]app-route, --[no-]app-secret")
+    show(connect().update_instance(model(InstanceUpdate, fields)))

@@ -1,32 +1,94 @@
-"""``apicron``: run the server, manage the instance through its REST API, explain cron."""
+"""``apicron``: run the server, manage an instance through its REST API, explain cron.
+
+Every command is attached here, and only here: the command modules import what they
+share (``inputs``, ``output``, ``connection``, ``lookup``) and never this module.
+The server's commands (``serve``, ``db``, ``secret-key``) import the server lazily, so the
+base install (client and CLI, without the ``server`` extra) starts fast and says what to
+install when one of them is used.
+"""
 
 from __future__ import annotations
 
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
-from apicron.cli import resources
-from apicron.cli.output import fail
+from apicron import __version__
+from apicron.cli import (
+    api_commands,
+    app_commands,
+    apply_commands,
+    grant_commands,
+    group_commands,
+    instance_commands,
+    node_commands,
+    task_commands,
+)
+from apicron.cli.connection import error_line, use_url
+from apicron.cli.output import fail, warn
+from apicron.client.environment import DEFAULT_URL
 from apicron.domain.errors import ApicronError
 
 app = typer.Typer(
     name="apicron",
-    help="apicron: a self-hosted API scheduler with its own API gateway.",
+    help=(
+        "apicron: a self-hosted API scheduler with its own API gateway.\n\n"
+        "The resource commands (instance, app, group, api, grant, task, nodes, apply, "
+        "export) talk to the management API at --url (APICRON_URL, default "
+        f"{DEFAULT_URL}) with the token in APICRON_TOKEN (else APICRON_ADMIN_TOKEN, else "
+        "the server's admin-token file in APICRON_DATA_DIR, default ~/.local/share/apicron)."
+    ),
     no_args_is_help=True,
-    add_completion=False,
     pretty_exceptions_enable=False,
     rich_markup_mode=None,
 )
+
+
+def _print_version(value: bool) -> None:
+    if value:
+        typer.echo(f"apicron {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def root(
+    url: Annotated[
+        str,
+        typer.Option(
+            "--url", envvar="APICRON_URL", metavar="URL",
+            help="The management API the resource commands talk to.",
+        ),
+    ] = DEFAULT_URL,
+    version: Annotated[
+        bool,
+        typer.Option("--version", callback=_print_version, is_eager=True,
+                     help="Print apicron's version and exit."),
+    ] = False,
+) -> None:
+    """The options every command shares."""
+    use_url(url)
+
+
+app.add_typer(instance_commands.cli, name="instance")
+app.add_typer(app_commands.cli, name="app")
+app.add_typer(group_commands.cli, name="group")
+app.add_typer(api_commands.cli, name="api")
+app.add_typer(grant_commands.cli, name="grant")
+app.add_typer(task_commands.cli, name="task")
+app.command("nodes")(node_commands.nodes)
+app.command("apply")(apply_commands.apply)
+app.command("export")(apply_commands.export)
+
 db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
 cron_app = typer.Typer(help="Cron expressions, explained locally (no server needed).",
                        no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(cron_app, name="cron")
-resources.register(app)
 
 
 class Role(StrEnum):
@@ -36,6 +98,21 @@ class Role(StrEnum):
     API = "api"
     GATEWAY = "gateway"
     SCHEDULER = "scheduler"
+
+
+@contextmanager
+def server_side(command: str) -> Iterator[None]:
+    """Imports of the server inside: a missing server dependency becomes one line saying
+    what to install (the base install is the client and this CLI only)."""
+    try:
+        yield
+    except ModuleNotFoundError as exc:
+        if (exc.name or "").partition(".")[0] == "apicron":
+            raise
+        fail(
+            f"`apicron {command}` needs the server's dependencies, which are not installed "
+            f"(no module {exc.name!r}): pip install 'apicron[server]'"
+        )
 
 
 def _settings(**overrides: object) -> object:
@@ -63,8 +140,9 @@ def serve(
     ] = Role.ALL,
 ) -> None:
     """Run apicron: management API (and console), gateway and scheduler (or one of them)."""
-    from apicron.server import serve as run
-    from apicron.settings import Settings
+    with server_side("serve"):
+        from apicron.server import serve as run
+        from apicron.settings import Settings
 
     settings = _settings(
         data_dir=data_dir, database_url=database_url, api_host=api_host, api_port=api_port,
@@ -82,10 +160,11 @@ def db_upgrade(
     database_url: Annotated[str | None, typer.Option(help="APICRON_DATABASE_URL")] = None,
 ) -> None:
     """Upgrade the database schema to this version of apicron (serve does it on start)."""
-    from apicron.crypto import ensure_private_dir
-    from apicron.settings import Settings
-    from apicron.store import migrate
-    from apicron.store.database import make_engine
+    with server_side("db upgrade"):
+        from apicron.crypto import ensure_private_dir
+        from apicron.settings import Settings
+        from apicron.store import migrate
+        from apicron.store.database import make_engine
 
     settings = _settings(data_dir=data_dir, database_url=database_url)
     assert isinstance(settings, Settings)
@@ -100,7 +179,8 @@ def db_upgrade(
 @app.command("secret-key")
 def secret_key() -> None:
     """Print a new key for APICRON_SECRET_KEY."""
-    from cryptography.fernet import Fernet
+    with server_side("secret-key"):
+        from cryptography.fernet import Fernet
 
     typer.echo(Fernet.generate_key().decode())
 
@@ -108,7 +188,9 @@ def secret_key() -> None:
 @cron_app.command("explain")
 def cron_explain(
     expression: Annotated[str, typer.Argument(help="Quartz (6/7 fields) or Unix (5 fields)")],
-    tz: Annotated[str, typer.Option("--tz", help="IANA time zone")] = "UTC",
+    timezone: Annotated[
+        str, typer.Option("--timezone", "--tz", metavar="ZONE", help="IANA time zone.")
+    ] = "UTC",
     next_: Annotated[int, typer.Option("--next", min=1, max=100, help="fire times to list")] = 5,
 ) -> None:
     """Describe a cron expression in words and list its next fire times."""
@@ -119,18 +201,21 @@ def cron_explain(
     now = datetime.now(UTC).replace(microsecond=0)
     schedule = build_trigger(
         trigger_type="CRON", cron_expression=expression, interval_unit=None,
-        interval_value=None, effective_time=now, timezone=tz,
+        interval_value=None, effective_time=now, timezone=timezone,
     )
     typer.echo(schedule.description)
     for fire in schedule.preview(now, next_):
         note = "  (moved by a DST change)" if fire.dst_shifted else ""
         typer.echo(f"  {fire.at.strftime('%Y-%m-%dT%H:%M:%SZ')}  {fire.local.isoformat()}{note}")
+    # The triggers' hints about expressions a reader could misread (issue 19), when this
+    # version of them gives any.
+    warn(getattr(schedule, "warnings", ()))
 
 
 def main() -> None:
     try:
         app()
     except ApicronError as exc:
-        fail(exc.message)
+        fail(error_line(exc))
     except KeyboardInterrupt:
         sys.exit(130)

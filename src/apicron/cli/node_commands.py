@@ -6,8 +6,9 @@ from typing import Annotated
 
 import typer
 
+from apicron.cli.connection import connect
+from apicron.cli.inputs import JsonOpt
 from apicron.cli.output import show, table
-from apicron.cli.resources import JsonOpt, connect
 
 
 def nodes(
@@ -17,10 +18,9 @@ def nodes(
     as_json: JsonOpt = False,
 ) -> None:
     """List live nodes: id, role, host, pid, started, last heartbeat."""
-    found = connect().call("GET", "/v1/nodes")
-    if not everything:
-        found = [n for n in found if n["alive"]]
+    found = [n for n in connect().list_nodes() if everything or n.alive]
     if as_json:
         show(found)
         return
-    table(found, ["id", "role", "host", "pid", "version", "started_at", "heartbeat_at", "alive"])
+    table([n.model_dump(mode="json") for n in found],
+          ["id", "role", "host", "pid", "version", "started_at", "heartbeat_at", "alive"])

@@ -3,44 +3,46 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from apicron.cli.output import show, table
-from apicron.cli.resources import (
-    APIS,
-    APPS,
-    TASKS,
+from apicron.cli.connection import connect
+from apicron.cli.inputs import (
+    DEFAULT_LIMIT,
     Json,
     JsonOpt,
     LimitOpt,
     NameArg,
     OffsetOpt,
+    TimezoneOpt,
     YesOpt,
-    act,
     choice,
-    connect,
     given,
-    list_page,
-    names_by_id,
-    note,
-    page_footer,
+    model,
     require_changes,
-    resolve,
-    resolve_id,
-    usage,
 )
+from apicron.cli.lookup import APIS, APPS, TASKS, names_by_id, resolve
+from apicron.cli.output import note, page_footer, show, table, usage, warn
+from apicron.cli.task_inputs import (
+    INTERVAL_UNITS,
+    common_fields,
+    content_type,
+    merged_request,
+    parse_headers,
+    parse_query,
+    read_body,
+    trigger,
+)
+
+if TYPE_CHECKING:
+    from apicron.client import Execution, Task
 
 cli = typer.Typer(help="Scheduled tasks: call a published API on a schedule.",
                   no_args_is_help=True)
 
-INTERVAL_UNITS = ("MINUTE", "HOUR", "DAY", "WEEK", "MONTH")
 STATUSES = ("INITIALIZED", "STARTED", "STOPPED")
-MISFIRE_POLICIES = ("RUN_ONCE", "SKIP")
-OVERLAP_POLICIES = ("SKIP", "ALLOW")
-CONTENT_TYPES = ("application/json", "application/xml", "application/text")
+EXECUTION_STATUSES = ("PENDING", "RUNNING", "SUCCEEDED", "FAILED", "SKIPPED", "MISSED")
 
 TaskArg = Annotated[str, typer.Argument(metavar="TASK", help="The task's id or name.")]
 CronOpt = Annotated[
@@ -66,11 +68,6 @@ EffectiveOpt = Annotated[
 ]
 EndOpt = Annotated[
     str | None, typer.Option("--end-time", metavar="T", help="Nothing fires after T.")
-]
-TimezoneOpt = Annotated[
-    str | None,
-    typer.Option("--timezone", metavar="ZONE",
-                 help="IANA zone the trigger runs in (default: the instance's)."),
 ]
 RetriesOpt = Annotated[
     int | None, typer.Option("--max-retries", metavar="N", help="Retries after a failure (0-3).")
@@ -105,118 +102,45 @@ OverlapOpt = Annotated[
 ]
 
 
-# --- local input --------------------------------------------------------------------------
-
-
-def parse_headers(values: list[str]) -> list[Json]:
-    headers = []
-    for value in values:
-        name, colon, rest = value.partition(":")
-        if not colon or not name.strip():
-            usage("--header", f"expected 'Name: value' (got {value!r})")
-        headers.append({"name": name.strip(), "value": rest.strip()})
-    return headers
-
-
-def parse_query(values: list[str]) -> list[Json]:
-    query = []
-    for value in values:
-        name, equals, rest = value.partition("=")
-        if not equals or not name:
-            usage("--query", f"expected 'name=value' (got {value!r})")
-        query.append({"name": name, "value": rest})
-    return query
-
-
-def read_body(value: str) -> str:
-    if not value.startswith("@"):
-        return value
-    path = Path(value[1:]).expanduser()
-    try:
-        return path.read_text(encoding="utf-8")
-    except OSError as exc:
-        usage("--body", f"cannot read {str(path)!r}: {exc.strerror or exc}")
-    except UnicodeDecodeError:
-        usage("--body", f"{str(path)!r} is not UTF-8 text")
-
-
-def content_type(value: str | None) -> str | None:
-    if value is None:
-        return None
-    full = value if "/" in value else f"application/{value}"
-    if full.lower() not in CONTENT_TYPES:
-        usage("--content-type", f"must be one of {', '.join(CONTENT_TYPES)} (got {value!r})")
-    return full.lower()
-
-
-def trigger(cron: str | None, every: str | None, interval: int | None, *, creating: bool) -> Json:
-    """The trigger fields; the other trigger's fields are sent as null (cleared)."""
-    if cron is not None and every is not None:
-        usage("--cron/--every", "give one trigger, not both")
-    if cron is not None:
-        if interval is not None:
-            usage("--interval", "goes with --every, not --cron")
-        return {"trigger_type": "CRON", "cron_expression": cron,
-                "interval_unit": None, "interval_value": None}
-    if every is not None:
-        return {"trigger_type": "CALENDAR", "cron_expression": None,
-                "interval_unit": choice("--every", every, INTERVAL_UNITS),
-                "interval_value": interval}
-    if creating:
-        if interval is not None:
-            usage("--interval", "needs --every UNIT")
-        usage("--cron/--every", "give a trigger: --cron EXPR or --every UNIT [--interval N]")
-    # Updating only the interval of a calendar task.
-    return given(interval_value=interval)
-
-
-def common_fields(
-    description: str | None, effective_time: str | None, end_time: str | None,
-    timezone: str | None, max_retries: int | None, misfire: str | None, overlap: str | None,
-) -> Json:
-    return given(
-        description=description,
-        effective_time=effective_time,
-        end_time=end_time,
-        timezone=timezone,
-        max_retries=max_retries,
-        misfire_policy=choice("--misfire", misfire, MISFIRE_POLICIES),
-        overlap_policy=choice("--overlap", overlap, OVERLAP_POLICIES),
-    )
-
-
 # --- printing -----------------------------------------------------------------------------
 
 
-def trigger_text(task: Json) -> str:
-    if task["trigger_type"] == "CRON":
-        return str(task["cron_expression"])
-    value, unit = task["interval_value"] or 1, str(task["interval_unit"]).lower()
+def trigger_text(task: Task) -> str:
+    if task.trigger_type == "CRON":
+        return str(task.cron_expression)
+    value, unit = task.interval_value or 1, str(task.interval_unit).lower()
     return f"every {value} {unit}{'' if value == 1 else 's'}"
 
 
-def in_words(when: str, now: datetime | None = None) -> str:
+def in_words(when: datetime, now: datetime | None = None) -> str:
     """``2026-01-16T12:00:00Z (in 3 days 2 hours)``."""
-    at = datetime.fromisoformat(when)
-    seconds = int((at - (now or datetime.now(UTC))).total_seconds())
+    shown = when.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    seconds = int((when - (now or datetime.now(UTC))).total_seconds())
     if seconds <= 0:
-        return f"{when} (due now)"
+        return f"{shown} (due now)"
     parts = []
     for unit, size in (("day", 86400), ("hour", 3600), ("minute", 60), ("second", 1)):
         count, seconds = divmod(seconds, size)
         if count:
             parts.append(f"{count} {unit}{'' if count == 1 else 's'}")
-    return f"{when} (in {' '.join(parts[:2])})"
+    return f"{shown} (in {' '.join(parts[:2])})"
 
 
-def schedule_note(task: Json) -> None:
-    """The schedule in words, on stderr (stdout stays the JSON object)."""
-    note(f"schedule: {task['schedule_description']}")
-    if task.get("next_fire_time"):
-        note(f"next fire: {in_words(task['next_fire_time'])}")
+def schedule_lines(task: Task) -> list[str]:
+    """The schedule in words and the next fire time, as ``task start`` prints them."""
+    lines = [f"schedule: {task.schedule_description}"]
+    if task.next_fire_time is not None:
+        lines.append(f"next fire: {in_words(task.next_fire_time)}")
     else:
-        hint = "; `apicron task start` schedules it" if task["status"] != "STARTED" else ""
-        note(f"next fire: none (status {task['status']}{hint})")
+        hint = "; `apicron task start` schedules it" if task.status != "STARTED" else ""
+        lines.append(f"next fire: none (status {task.status}{hint})")
+    return lines
+
+
+def show_task(task: Task) -> None:
+    """The task as JSON on stdout; its warnings on stderr."""
+    show(task)
+    warn(task.schedule_warnings)
 
 
 # --- commands -----------------------------------------------------------------------------
@@ -243,6 +167,8 @@ def task_create(
     overlap: OverlapOpt = None,
 ) -> None:
     """Create a task (INITIALIZED: `apicron task start` makes it fire)."""
+    from apicron.client import TaskCreate
+
     if content_type_ is not None and body is None:
         usage("--content-type", "needs --body")
     fields: Json = {
@@ -260,9 +186,9 @@ def task_create(
         },
     }
     client = connect()
-    fields["app_id"] = resolve_id(client, APPS, app, "--app")
-    fields["api_id"] = resolve_id(client, APIS, api, "--api")
-    show(client.call("POST", TASKS.path, json=fields))
+    fields["app_id"] = resolve(client, APPS, app, "--app").id
+    fields["api_id"] = resolve(client, APIS, api, "--api").id
+    show_task(client.create_task(model(TaskCreate, fields)))
 
 
 @cli.command("list")
@@ -273,38 +199,50 @@ def task_list(
     ] = None,
     app: Annotated[str | None, typer.Option("--app", help="The task's app (id or name).")] = None,
     api: Annotated[str | None, typer.Option("--api", help="The API it calls (id or name).")] = None,
+    wide: Annotated[
+        bool, typer.Option("--wide", "-w", help="Also show ids, time zone and API.")
+    ] = False,
     as_json: JsonOpt = False,
     offset: OffsetOpt = 0,
-    limit: LimitOpt = 20,
+    limit: LimitOpt = DEFAULT_LIMIT,
 ) -> None:
     """List tasks with their trigger and next fire time."""
-    status = choice("--status", status, STATUSES)
+    wanted_status = choice("--status", status, STATUSES)
     client = connect()
-    params = given(
+    page = client.list_tasks(
         name=name,
-        status=status,
-        app_id=resolve_id(client, APPS, app, "--app"),
-        api_id=resolve_id(client, APIS, api, "--api"),
+        status=wanted_status,
+        app_id=None if app is None else resolve(client, APPS, app, "--app").id,
+        api_id=None if api is None else resolve(client, APIS, api, "--api").id,
+        offset=offset,
+        limit=limit,
     )
-    page = list_page(client, TASKS.path, params, offset, limit)
     if as_json:
         show(page)
         return
-    apps = names_by_id(client, APPS, (t["app_id"] for t in page["items"]))
+    apps = names_by_id(client, APPS, (t.app_id for t in page.items))
+    apis = names_by_id(client, APIS, (t.api_id for t in page.items)) if wide else {}
     rows = [
-        {**t, "trigger": trigger_text(t), "app": apps.get(t["app_id"], t["app_id"])}
-        for t in page["items"]
+        {**t.model_dump(mode="json"), "trigger": trigger_text(t),
+         "app": apps.get(t.app_id, t.app_id), "api": apis.get(t.api_id, t.api_id)}
+        for t in page.items
     ]
-    table(rows, ["name", "status", "trigger", "next_fire_time", "app"])
-    page_footer(page, offset)
+    columns = ["name", "status", "trigger", "next_fire_time", "app"]
+    if wide:
+        columns = ["name", "id", "status", "trigger", "timezone", "next_fire_time", "app", "api"]
+    table(rows, columns)
+    page_footer(page.total, len(page.items), offset)
 
 
 @cli.command("show")
 def task_show(task: TaskArg) -> None:
-    """Print a task as JSON; its schedule in words and next fire time go to stderr."""
+    """Print a task as JSON; its schedule in words, next fire time and any warnings about
+    its trigger go to stderr."""
     found = resolve(connect(), TASKS, task, "TASK")
     show(found)
-    schedule_note(found)
+    for line in schedule_lines(found):
+        note(line)
+    warn(found.schedule_warnings)
 
 
 @cli.command("update")
@@ -345,6 +283,8 @@ def task_update(
     overlap: OverlapOpt = None,
 ) -> None:
     """Change the given fields of a task (refused while STARTED: stop it first)."""
+    from apicron.client import TaskUpdate
+
     for flag, value, clear, clear_flag in (
         ("--end-time", end_time, no_end_time, "--no-end-time"),
         ("--header", header, no_headers, "--no-headers"),
@@ -375,54 +315,36 @@ def task_update(
     client = connect()
     current = resolve(client, TASKS, task, "TASK")
     if app is not None:
-        fields["app_id"] = resolve_id(client, APPS, app, "--app")
+        fields["app_id"] = resolve(client, APPS, app, "--app").id
     if api is not None:
-        fields["api_id"] = resolve_id(client, APIS, api, "--api")
+        fields["api_id"] = resolve(client, APIS, api, "--api").id
     if request_changed:
-        fields["request"] = _merged_request(
-            current["request"], headers, no_headers, params, no_query, new_body, no_body,
-            new_type,
+        fields["request"] = merged_request(
+            current.request.model_dump(mode="json"), headers, no_headers, params, no_query,
+            new_body, no_body, new_type,
         )
-    show(client.call("PUT", f"{TASKS.path}/{current['id']}", json=fields))
-
-
-def _merged_request(
-    current: Json, headers: list[Json] | None, no_headers: bool, query: list[Json] | None,
-    no_query: bool, body: str | None, no_body: bool, content_type: str | None,
-) -> Json:
-    """The task's request with the given parts replaced (the API replaces it whole)."""
-    old_body: Json | None = current.get("body")
-    new_body: Json | None
-    if no_body:
-        new_body = None
-    elif body is not None:
-        kept = old_body["content_type"] if old_body else "application/json"
-        new_body = {"content_type": content_type or kept, "content": body}
-    elif content_type is not None:
-        if old_body is None:
-            usage("--content-type", "the task has no body; give --body too")
-        new_body = {**old_body, "content_type": content_type}
-    else:
-        new_body = old_body
-    return {
-        "headers": [] if no_headers else headers if headers is not None else current["headers"],
-        "query": [] if no_query else query if query is not None else current["query"],
-        "body": new_body,
-    }
+    show_task(client.update_task(current.id, model(TaskUpdate, fields)))
 
 
 @cli.command("start")
-def task_start(task: TaskArg) -> None:
-    """Start (or resume) a task: it fires on schedule from now on."""
-    started = act(TASKS, task, "TASK", "start")
-    show(started)
-    schedule_note(started)
+def task_start(task: TaskArg, as_json: JsonOpt = False) -> None:
+    """Start (or resume) a task: it fires on schedule from now on. Prints its schedule in
+    words and its next fire time (--json: the task)."""
+    client = connect()
+    started = client.start_task(resolve(client, TASKS, task, "TASK").id)
+    if as_json:
+        show(started)
+    else:
+        for line in schedule_lines(started):
+            typer.echo(line)
+    warn(started.schedule_warnings)
 
 
 @cli.command("stop")
 def task_stop(task: TaskArg) -> None:
     """Stop a task: it no longer fires (start resumes it)."""
-    show(act(TASKS, task, "TASK", "stop"))
+    client = connect()
+    show(client.stop_task(resolve(client, TASKS, task, "TASK").id))
 
 
 @cli.command("delete")
@@ -431,20 +353,60 @@ def task_delete(task: TaskArg, yes: YesOpt = False) -> None:
     client = connect()
     found = resolve(client, TASKS, task, "TASK")
     if not yes:
-        typer.confirm(f"Delete task {found['name']!r}?", abort=True, err=True)
-    client.call("DELETE", f"{TASKS.path}/{found['id']}")
-    note(f"deleted scheduled task {found['name']!r} ({found['id']})")
+        typer.confirm(f"Delete task {found.name!r}?", abort=True, err=True)
+    client.delete_task(found.id)
+    note(f"deleted scheduled task {found.name!r} ({found.id})")
 
 
 # --- task runs ------------------------------------------------------------------------------
-
-EXECUTION_STATUSES = ("PENDING", "RUNNING", "SUCCEEDED", "FAILED", "SKIPPED", "MISSED")
 
 
 @cli.command("run")
 def task_run(task: TaskArg) -> None:
     """Run a task once now (trigger MANUAL), whatever its state."""
-    show(act(TASKS, task, "TASK", "run"))
+    client = connect()
+    show(client.run_task(resolve(client, TASKS, task, "TASK").id))
+
+
+RUN_COLUMNS = ["scheduled_at", "trigger", "status", "tries", "http", "error", "id"]
+# With --attempts: each execution's attempts below it, every value under the column that
+# means the same thing for both rows; what only attempts have gets its own column.
+ATTEMPT_COLUMNS = [
+    "scheduled_at", "trigger", "status", "tries", "http", "error", "duration", "id", "message"
+]
+
+
+def _run_row(execution: Execution) -> dict[str, Any]:
+    last = execution.attempts[-1] if execution.attempts else None
+    duration = None
+    if execution.started_at and execution.finished_at:
+        millis = (execution.finished_at - execution.started_at).total_seconds() * 1000
+        duration = f"{round(millis)} ms"
+    return {
+        **execution.model_dump(mode="json"),
+        "tries": len(execution.attempts),
+        "http": last.http_status if last else None,
+        "error": execution.error_kind,
+        "duration": duration,
+        "message": execution.error_msg,
+    }
+
+
+def _attempt_rows(execution: Execution) -> list[dict[str, Any]]:
+    return [
+        {
+            "scheduled_at": f"  attempt {a.number}",
+            "trigger": "",
+            "status": "FAILED" if a.error_kind else "SUCCEEDED",
+            "tries": "",
+            "http": a.http_status,
+            "error": a.error_kind,
+            "duration": f"{a.duration_ms} ms",
+            "id": "",
+            "message": a.error_msg,
+        }
+        for a in execution.attempts
+    ]
 
 
 @cli.command("runs")
@@ -462,38 +424,21 @@ def task_runs(
     ] = False,
     as_json: JsonOpt = False,
     offset: OffsetOpt = 0,
-    limit: LimitOpt = 20,
+    limit: LimitOpt = DEFAULT_LIMIT,
 ) -> None:
     """A task's executions, newest first: when, how it was triggered, what happened."""
-    status = choice("--status", status, EXECUTION_STATUSES)
+    wanted_status = choice("--status", status, EXECUTION_STATUSES)
     client = connect()
     found = resolve(client, TASKS, task, "TASK")
-    params = given(status=status, **{"from": since, "to": until})
-    page = list_page(client, f"{TASKS.path}/{found['id']}/executions", params, offset, limit)
+    page = client.list_executions(found.id, status=wanted_status, since=since, until=until,
+                                  offset=offset, limit=limit)
     if as_json:
         show(page)
         return
     rows = []
-    for execution in page["items"]:
-        last = execution["attempts"][-1] if execution["attempts"] else {}
-        rows.append(
-            {
-                **execution,
-                "tries": len(execution["attempts"]),
-                "http": last.get("http_status"),
-                "error": execution.get("error_kind"),
-            }
-        )
+    for execution in page.items:
+        rows.append(_run_row(execution))
         if attempts:
-            rows.extend(
-                {
-                    "scheduled_at": f"  attempt {a['number']}",
-                    "status": f"{a['duration_ms']} ms",
-                    "http": a["http_status"],
-                    "error": a["error_kind"],
-                    "error_msg": a["error_msg"],
-                }
-                for a in execution["attempts"]
-            )
-    table(rows, ["scheduled_at", "trigger", "status", "tries", "http", "error", "id"])
-    page_footer(page, offset)
+            rows.extend(_attempt_rows(execution))
+    table(rows, ATTEMPT_COLUMNS if attempts else RUN_COLUMNS)
+    page_footer(page.total, len(page.items), offset)

@@ -194,7 +194,8 @@ class App(Record):
 class AppWithSecret(App):
     """Only the create and reset-secret answers carry the secret."""
 
-    secret: str
+    # Kept out of repr(): a client user who logs or prints the record must not leak it.
+    secret: str = Field(repr=False)
 
 
 class AppCreate(Input):

@@ -1,0 +1,115 @@
+"""Reading ``apicron task create|update``'s options into the fields of a task."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from apicron.cli.inputs import Json, choice, given
+from apicron.cli.output import usage
+
+INTERVAL_UNITS = ("MINUTE", "HOUR", "DAY", "WEEK", "MONTH")
+MISFIRE_POLICIES = ("RUN_ONCE", "SKIP")
+OVERLAP_POLICIES = ("SKIP", "ALLOW")
+CONTENT_TYPES = ("application/json", "application/xml", "application/text")
+
+
+def parse_headers(values: list[str]) -> list[Json]:
+    headers = []
+    for value in values:
+        name, colon, rest = value.partition(":")
+        if not colon or not name.strip():
+            usage("--header", f"expected 'Name: value' (got {value!r})")
+        headers.append({"name": name.strip(), "value": rest.strip()})
+    return headers
+
+
+def parse_query(values: list[str]) -> list[Json]:
+    query = []
+    for value in values:
+        name, equals, rest = value.partition("=")
+        if not equals or not name:
+            usage("--query", f"expected 'name=value' (got {value!r})")
+        query.append({"name": name, "value": rest})
+    return query
+
+
+def read_body(value: str) -> str:
+    if not value.startswith("@"):
+        return value
+    path = Path(value[1:]).expanduser()
+    try:
+        return path.read_text(encoding="utf-8")
+    except OSError as exc:
+        usage("--body", f"cannot read {str(path)!r}: {exc.strerror or exc}")
+    except UnicodeDecodeError:
+        usage("--body", f"{str(path)!r} is not UTF-8 text")
+
+
+def content_type(value: str | None) -> str | None:
+    if value is None:
+        return None
+    full = value if "/" in value else f"application/{value}"
+    if full.lower() not in CONTENT_TYPES:
+        usage("--content-type", f"must be one of {', '.join(CONTENT_TYPES)} (got {value!r})")
+    return full.lower()
+
+
+def trigger(cron: str | None, every: str | None, interval: int | None, *, creating: bool) -> Json:
+    """The trigger fields; the other trigger's fields are sent as null (cleared)."""
+    if cron is not None and every is not None:
+        usage("--cron/--every", "give one trigger, not both")
+    if cron is not None:
+        if interval is not None:
+            usage("--interval", "goes with --every, not --cron")
+        return {"trigger_type": "CRON", "cron_expression": cron,
+                "interval_unit": None, "interval_value": None}
+    if every is not None:
+        return {"trigger_type": "CALENDAR", "cron_expression": None,
+                "interval_unit": choice("--every", every, INTERVAL_UNITS),
+                "interval_value": interval}
+    if creating:
+        if interval is not None:
+            usage("--interval", "needs --every UNIT")
+        usage("--cron/--every", "give a trigger: --cron EXPR or --every UNIT [--interval N]")
+    # Updating only the interval of a calendar task.
+    return given(interval_value=interval)
+
+
+def common_fields(
+    description: str | None, effective_time: str | None, end_time: str | None,
+    timezone: str | None, max_retries: int | None, misfire: str | None, overlap: str | None,
+) -> Json:
+    return given(
+        description=description,
+        effective_time=effective_time,
+        end_time=end_time,
+        timezone=timezone,
+        max_retries=max_retries,
+        misfire_policy=choice("--misfire", misfire, MISFIRE_POLICIES),
+        overlap_policy=choice("--overlap", overlap, OVERLAP_POLICIES),
+    )
+
+
+def merged_request(
+    current: Json, headers: list[Json] | None, no_headers: bool, query: list[Json] | None,
+    no_query: bool, body: str | None, no_body: bool, content_type: str | None,
+) -> Json:
+    """The task's request with the given parts replaced (the API replaces it whole)."""
+    old_body: Json | None = current.get("body")
+    new_body: Json | None
+    if no_body:
+        new_body = None
+    elif body is not None:
+        kept = old_body["content_type"] if old_body else "application/json"
+        new_body = {"content_type": content_type or kept, "content": body}
+    elif content_type is not None:
+        if old_body is None:
+            usage("--content-type", "the task has no body; give --body too")
+        new_body = {**old_body, "content_type": content_type}
+    else:
+        new_body = old_body
+    return {
+        "headers": [] if no_headers else headers if headers is not None else current["headers"],
+        "query": [] if no_query else query if query is not None else current["query"],
+        "body": new_body,
+    }

@@ -1,0 +1,248 @@
+"""``kind: Task``: a scheduled task, by name, with its app (by name), its API (``group/name``
+or an unambiguous bare name), every field of ``POST /v1/tasks``, and ``started`` (true:
+make it STARTED; false: make it not fire; absent: leave its state alone, new tasks are
+created INITIALIZED), because starting a task makes real calls.
+
+A STARTED task cannot be edited (the server's rule). Apply refuses to change one unless
+``--restart`` is given; then it stops the task, updates it and starts it again (if the
+update is refused, it starts the old version again and reports the refusal).
+
+Fields left out of a document take the server's defaults, except ``effective_time`` and
+``timezone``, whose defaults depend on the moment and the instance: left out, they are
+not compared (a new task gets "now" and the instance's zone). Times without an offset are
+wall times in the task's zone, as everywhere in apicron.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from datetime import UTC, datetime
+from typing import Any, ClassVar
+from zoneinfo import ZoneInfo
+
+from pydantic_core import PydanticUndefined, to_jsonable_python
+
+from apicron.client import Client, Task, TaskCreate, TaskUpdate
+from apicron.declarative.documents import Document
+from apicron.declarative.kinds.apis import resolve_api
+from apicron.declarative.kinds.base import (
+    Declared,
+    Kind,
+    Planning,
+    Step,
+    World,
+    detail_lines,
+    differences,
+    split_document,
+)
+from apicron.domain.errors import ApicronError
+from apicron.domain.rules import whole_seconds
+from apicron.domain.validation import validate
+from apicron.triggers import build_trigger, load_zone
+from apicron.triggers.zones import wall_to_utc
+
+PENDING_ID = "-"
+# Defaults the server computes (the clock, the instance's zone): compared only when given.
+SERVER_DEFAULTED = ("effective_time", "timezone")
+TIMES = ("effective_time", "end_time")
+# The task's fields a document may give: every field of POST /v1/tasks but the ids, which
+# a document gives as the app's and the API's names.
+FIELDS = tuple(f for f in TaskCreate.model_fields if f not in ("name", "app_id", "api_id"))
+
+
+class TaskSpec(TaskCreate):
+    app: str
+    api: str
+    started: bool | None = None
+
+
+def _utc(value: datetime | None, zone: str) -> datetime | None:
+    """Seed and DESIGN.md: a time without an offset is a wall time in the task's zone."""
+    if value is None:
+        return None
+    if value.tzinfo is None or value.utcoffset() is None:
+        value = wall_to_utc(value.replace(tzinfo=None), load_zone(zone))
+    return whole_seconds(value.astimezone(UTC))
+
+
+def desired_fields(spec: TaskSpec, zone: str) -> dict[str, Any]:
+    """The task's fields as the server would store them, JSON-shaped (times in UTC, a
+    calendar interval of 1 when not given), without what the document leaves to the
+    server (``SERVER_DEFAULTED``)."""
+    fields = {name: getattr(spec, name) for name in FIELDS}
+    for name in TIMES:
+        fields[name] = _utc(fields[name], zone)
+    if fields["trigger_type"] == "CALENDAR" and fields["interval_value"] is None:
+        fields["interval_value"] = 1  # DESIGN.md: interval_value defaults to 1
+    for name in SERVER_DEFAULTED:
+        if name not in spec.model_fields_set:
+            del fields[name]
+    jsonable: dict[str, Any] = to_jsonable_python(fields)
+    return jsonable
+
+
+def _check_trigger(spec: TaskSpec, zone: str) -> None:
+    """The trigger checked with the triggers' own rules (the server's), so a bad cron
+    expression is found before anything changes; InvalidInput names the field."""
+    interval = spec.interval_value
+    if spec.trigger_type == "CALENDAR" and interval is None:
+        interval = 1
+    build_trigger(
+        trigger_type=spec.trigger_type, cron_expression=spec.cron_expression,
+        interval_unit=spec.interval_unit, interval_value=interval,
+        effective_time=_utc(spec.effective_time, zone) or whole_seconds(datetime.now(UTC)),
+        timezone=zone, end_time=_utc(spec.end_time, zone),
+    )
+
+
+class TaskKind(Kind[TaskSpec, Task]):
+    """``{kind: Task, name, app, api, started, <every field of POST /v1/tasks>}``."""
+
+    name = "Task"
+    reference_kinds: ClassVar[Mapping[str, str]] = {"app": "App", "api": "Api"}
+
+    def fetch(self, client: Client, world: World) -> dict[str, Task]:
+        return {task.name: task for task in client.iter_tasks()}
+
+    def object_id(self, record: Task) -> str:
+        return record.id
+
+    def parse(self, document: Document) -> list[Declared[TaskSpec]]:
+        fields, refs, flags = split_document(document, self.reference_kinds, ("started",))
+        spec = validate(TaskSpec, {**fields, **refs, **flags, "app_id": PENDING_ID,
+                                   "api_id": PENDING_ID})
+        return [Declared(document, spec, spec.name)]
+
+    def resolve(self, declared: Declared[TaskSpec], planning: Planning
+                ) -> Declared[TaskSpec] | None:
+        spec = declared.spec
+        if not planning.exists("App", spec.app):
+            planning.refuse(declared.document,
+                            f"app: no App named {spec.app!r} in the files or the instance")
+            return None
+        key, why = resolve_api(spec.api, planning)
+        if key is None:
+            planning.refuse(declared.document, f"api: {why}")
+            return None
+        zone = spec.timezone or self._zone_of(spec.name, planning)
+        try:
+            _check_trigger(spec, zone)
+        except ApicronError as exc:
+            planning.refuse(declared.document, exc.message)
+            return None
+        return Declared(declared.document, spec.model_copy(update={"api": key}), declared.key)
+
+    @staticmethod
+    def _zone_of(name: str, planning: Planning) -> str:
+        current: Task | None = planning.world.objects.get("Task", {}).get(name)
+        return current.timezone if current is not None else planning.world.instance.timezone
+
+    def changes(self, declared: Declared[TaskSpec], current: Task | None, planning: Planning
+                ) -> list[Step]:
+        spec, key, where = declared.spec, declared.key, declared.document.where()
+        desired = desired_fields(spec, spec.timezone or self._zone_of(spec.name, planning))
+        if current is None:
+            return [self._create(spec, key, where, desired)]
+        world = planning.world
+        now = {
+            **current.model_dump(mode="json", include=set(desired)),
+            "app": world.key_of("App", current.app_id),
+            "api": world.key_of("Api", current.api_id),
+        }
+        changed = differences(now, {**desired, "app": spec.app, "api": spec.api})
+        details = detail_lines(now, changed)
+        running = current.status == "STARTED"
+        keep_running = spec.started is not False  # true, or absent: the state stays
+        restart = bool(changed) and running and keep_running
+        if restart and not planning.restart:
+            planning.refuse(
+                declared.document,
+                f"the task is STARTED and cannot be edited ({', '.join(changed)} would "
+                "change); stop it first, or apply with --restart to stop, update and start "
+                "it again",
+            )
+            return []
+        stop = running and (bool(changed) or not keep_running)
+        start = restart or (spec.started is True and not running)
+        if restart:
+            details.append("restarted: stopped, updated, started again")
+        elif start:
+            details.append(f"status: {current.status} -> STARTED")
+        elif stop:
+            details.append("status: STARTED -> STOPPED")
+        if not (changed or start or stop):
+            return []
+
+        def update(client: Client, world: World) -> None:
+            if stop:
+                client.stop_task(current.id)
+            if changed:
+                try:
+                    client.update_task(current.id, self._patch(changed, world))
+                except ApicronError:
+                    if restart:
+                        client.start_task(current.id)  # the old version runs on, as it was
+                    raise
+            if start:
+                client.start_task(current.id)
+
+        return [Step("update", self.name, key, where, update, details)]
+
+    def _create(self, spec: TaskSpec, key: str, where: str, desired: dict[str, Any]) -> Step:
+        def create(client: Client, world: World) -> None:
+            fields = {**desired, "name": spec.name, "app_id": world.id_of("App", spec.app),
+                      "api_id": world.id_of("Api", spec.api)}
+            created = client.create_task(validate(TaskCreate, fields))
+            world.register(self.name, key, created.id)
+            if spec.started:
+                client.start_task(created.id)
+
+        return Step("create", self.name, key, where, create,
+                    ["started: true"] if spec.started else [])
+
+    @staticmethod
+    def _patch(changed: dict[str, Any], world: World) -> TaskUpdate:
+        fields = {k: v for k, v in changed.items() if k not in ("app", "api")}
+        if "app" in changed:
+            fields["app_id"] = world.id_of("App", changed["app"])
+        if "api" in changed:
+            fields["api_id"] = world.id_of("Api", changed["api"])
+        return validate(TaskUpdate, fields)
+
+    def removal(self, key: str, current: Task, planning: Planning) -> list[Step]:
+        def delete(client: Client, world: World) -> None:
+            if current.status == "STARTED":
+                client.stop_task(current.id)
+            client.delete_task(current.id)
+
+        details = ["stopped first"] if current.status == "STARTED" else []
+        return [Step("delete", self.name, key, f"Task {key!r} (not in the files)", delete,
+                     details)]
+
+    def export(self, records: Iterable[Task], world: World) -> list[dict[str, Any]]:
+        return [self._document(task, world) for task in sorted(records, key=lambda t: t.name)]
+
+    def _document(self, task: Task, world: World) -> dict[str, Any]:
+        document: dict[str, Any] = {
+            "kind": self.name,
+            "name": task.name,
+            "app": world.key_of("App", task.app_id),
+            "api": world.key_of("Api", task.api_id),
+        }
+        values = task.model_dump(mode="json", include=set(FIELDS))
+        zone = ZoneInfo(task.timezone)
+        for name in FIELDS:
+            value = values[name]
+            if name in TIMES and value is not None:
+                # In the task's zone, with its offset: the same instant, easier to read.
+                value = getattr(task, name).astimezone(zone).isoformat()
+            if name == "request":
+                value = {k: v for k, v in value.items() if v not in ([], None)}
+                if value:
+                    document[name] = value
+                continue
+            default = TaskCreate.model_fields[name].default
+            if name in SERVER_DEFAULTED or default is PydanticUndefined or value != default:
+                document[name] = value
+        document["started"] = task.status == "STARTED"
+        return document
