@@ -295,7 +295,7 @@ def test_every_problem_names_the_file_the_document_and_the_field(
     )
     (tmp_path / "b.yaml").write_text(
         "kind: Task\nname: task_two\napp: billing\napi: missing\ntrigger_type: CRON\n"
-        "cron_expression: '0 0 12 * * 6#3'\n"
+        "cron_expression: '0 0 12 ? * 6#3'\n"
     )
     (tmp_path / "c.yaml").write_text("kind: App\nname: [unclosed\n")
     result = apicron(fresh_server, "apply", "-f", "a.yaml", "-f", "b.yaml", cwd=tmp_path)
@@ -303,8 +303,8 @@ def test_every_problem_names_the_file_the_document_and_the_field(
     assert result.stderr.splitlines() == [
         "apicron: error: a.yaml: document 1 (line 1), App 'billing': descripton: is not a "
         "known field",
-        "apicron: error: a.yaml: document 3 (line 9), Task 'task_one': max_retries: Input "
-        "should be less than or equal to 3",
+        "apicron: error: a.yaml: document 3 (line 9), Task 'task_one': max_retries: must be "
+        "at most 3",
         "apicron: error: a.yaml: document 4 (line 17), Widget 'w': kind: 'Widget' is not one of "
         "App, Group, Api, Grant, Task",
         "apicron: error: a.yaml: document 2 (line 5), Group 'orders': app: no App named "

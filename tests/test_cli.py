@@ -142,13 +142,15 @@ def test_walkthrough(server: ApicronProcess, world: World, tmp_path: Path) -> No
 def test_server_refusal_names_the_field(
     server: ApicronProcess, world: World
 ) -> None:
+    """A rule only the server can check (the end time against its clock) comes back with
+    the field it names and the status."""
     app, api = world.setup()
     name = unique("task")
     line = refused(
         server, 1, "task", "create", name, "--app", app["name"], "--api", api["id"],
-        "--cron", "0 0 12 * * 6#3",
+        "--cron", "0 0 12 ? * 6#3", "--end-time", "2020-01-01T00:00:00Z",
     )
-    assert "cron_expression: day-of-month" in line and line.endswith("(HTTP 400)")
+    assert "end_time: " in line and line.endswith("(HTTP 400)")
     assert world.ok(world.client.get("/v1/tasks", params={"name": name}))["total"] == 0
 
 

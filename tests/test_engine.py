@@ -363,3 +363,19 @@ async def test_a_stop_while_every_slot_is_taken_hands_back_what_waits(h: Harness
     assert [(by, lease) for status, by, lease in states if status == "PENDING"] == [
         (None, None), (None, None)]
     assert len(h.backend.received) == 2
+
+
+@scenario
+async def test_a_calendar_task_typed_into_a_dst_gap_fires_at_the_jump_then_at_its_wall_time(
+    h: Harness,
+) -> None:
+    """Issue 13: CALENDAR DAY typed 2027-03-28T02:30 in Berlin (02:00 → 03:00 that night)
+    fires at the jump (01:00Z), then at 02:30 local (00:30Z), not at 03:00 ever after."""
+    h.clock.advance(timedelta(days=26, hours=16, minutes=59))  # 2027-03-28T00:59Z
+    task_id = h.task(h.api(), trigger_type="CALENDAR", cron_expression=None,
+                     interval_unit="DAY", interval_value=1, timezone="Europe/Berlin",
+                     effective_time=datetime(2027, 3, 28, 2, 30))
+    await h.advance(2 * 86_400, step=1800)
+    fired = [e.scheduled_at.isoformat() for e in h.history(task_id)]
+    assert fired == ["2027-03-28T01:00:00+00:00", "2027-03-29T00:30:00+00:00",
+                     "2027-03-30T00:30:00+00:00"]

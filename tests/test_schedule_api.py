@@ -93,11 +93,6 @@ class TestTaskJson:
         app, api = world.setup()
         assert world.task(app, api, cron_expression=expression)["schedule_warnings"] == []
 
-    @pytest.mark.xfail(
-        strict=True,
-        reason="a task stores effective_time in UTC only; keeping the typed wall time needs "
-        "it stored with the task (a column and a migration), which this branch does not own",
-    )
     def test_a_calendar_task_typed_into_a_gap_keeps_the_typed_wall_time(
         self, world: World
     ) -> None:
@@ -107,4 +102,14 @@ class TestTaskJson:
             interval_value=1, effective_time="2027-03-28T02:30:00", timezone="Europe/Berlin",
         )
         assert task["effective_time"] == "2027-03-28T01:00:00Z"
+        assert task["effective_wall"] == "2027-03-28T02:30:00"
         assert "at 02:30" in task["schedule_description"]
+        # An edit of anything else keeps the wall time typed; a new effective time or
+        # zone replaces it.
+        edited = world.ok(world.client.put(f"/v1/tasks/{task['id']}",
+                                           json={"description": "nightly"}))
+        assert edited["effective_wall"] == "2027-03-28T02:30:00"
+        assert "at 02:30" in edited["schedule_description"]
+        moved = world.ok(world.client.put(f"/v1/tasks/{task['id']}",
+                                          json={"effective_time": "2027-03-28T04:15:00Z"}))
+        assert moved["effective_wall"] is None and "at 06:15" in moved["schedule_description"]

@@ -460,6 +460,9 @@ class StoredTask(Record):
     updated_at: datetime
     # Why apicron stopped the task by itself (null when a user stopped it, or not stopped).
     stop_reason: str | None = None
+    # A CALENDAR task's effective time as typed without an offset (a wall time in its zone,
+    # kept even when a DST gap skipped it); null when typed with an offset.
+    effective_wall: datetime | None = None
 
 
 # --- cron preview -------------------------------------------------------------------------

@@ -8,14 +8,19 @@ from apicron.domain.models import StoredTask, TaskFields
 from apicron.triggers import Schedule, build_trigger
 
 
-def schedule_of(task: StoredTask | TaskFields) -> Schedule:
+def schedule_of(
+    task: StoredTask | TaskFields, *, effective_wall: datetime | None = None
+) -> Schedule:
     """The trigger of ``task`` as a :class:`~apicron.triggers.Schedule` in its zone,
-    bounded by its effective and end times.
+    bounded by its effective and end times; a stored task's ``effective_wall`` (or the one
+    given) keeps a CALENDAR interval at the wall time typed.
 
     Raises InvalidInput when the trigger fields do not make a schedule (e.g. a zone gone
     from tzdata since the task was saved).
     """
     assert task.effective_time is not None and task.timezone is not None
+    if effective_wall is None and isinstance(task, StoredTask):
+        effective_wall = task.effective_wall
     return build_trigger(
         trigger_type=task.trigger_type,
         cron_expression=task.cron_expression,
@@ -24,6 +29,7 @@ def schedule_of(task: StoredTask | TaskFields) -> Schedule:
         effective_time=task.effective_time,
         timezone=task.timezone,
         end_time=task.end_time,
+        effective_wall=effective_wall,
     )
 
 

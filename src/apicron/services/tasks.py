@@ -76,6 +76,17 @@ def to_utc_in_zone(value: datetime | None, zone_name: str) -> datetime | None:
     return rules.whole_seconds(value.astimezone(UTC))
 
 
+def typed_wall(fields: TaskFields) -> datetime | None:
+    """The wall time a CALENDAR task's effective time was typed as, when typed without an
+    offset: a DAY/WEEK/MONTH interval keeps it even when a DST gap skipped it that day
+    (issue 13: 02:30 typed on the day Berlin jumps from 02:00 to 03:00 fires at the jump,
+    then at 02:30, not at 03:00 ever after). None when an offset was given."""
+    typed = fields.effective_time
+    if fields.trigger_type != "CALENDAR" or typed is None or typed.utcoffset() is not None:
+        return None
+    return typed.replace(tzinfo=None, microsecond=0)
+
+
 def _normalise(fields: TaskFields, instance: Instance, now: datetime) -> TaskFields:
     """Fill the defaults that depend on the instance and the clock, and put times in UTC."""
     zone = fields.timezone or instance.timezone
@@ -99,13 +110,13 @@ def _normalise(fields: TaskFields, instance: Instance, now: datetime) -> TaskFie
     )
 
 
-def _check_fires_again(fields: TaskFields, now: datetime) -> None:
+def _check_fires_again(fields: TaskFields, now: datetime, wall: datetime | None) -> None:
     """A task must have a fire time left, or it is refused here rather than at Start.
 
     Issue 13 §4: a task whose end_time had passed was accepted and shown a Start button,
     and only ``start`` said it had nothing left to fire.
     """
-    schedule = schedule_of(fields)
+    schedule = schedule_of(fields, effective_wall=wall)
     end = fields.end_time
     if end is not None and end <= now:
         raise InvalidInput(
@@ -189,12 +200,14 @@ def create_task(ctx: Context, spec: TaskCreate) -> Task:
     with ctx.store.write() as q:
         instance = q.get_instance(ctx.gateway_url)
         require_task_params(instance)
+        wall = typed_wall(spec)
         fields = _normalise(spec, instance, now)
-        check_all(lambda: _check_fires_again(fields, now), lambda: _check_api(q, fields))
+        check_all(lambda: _check_fires_again(fields, now, wall), lambda: _check_api(q, fields))
         q.insert_task(
             {
                 "id": task_id,
                 **_row(fields),
+                "effective_wall": wall,
                 "status": "INITIALIZED",
                 "next_fire_time": None,
                 "created_at": now,
@@ -242,10 +255,16 @@ def update_task(ctx: Context, task_id: str, patch: TaskUpdate) -> Task:
         # Fields given in the request change, an explicit null included.
         merged.update(patch.model_dump(exclude_unset=True))
         fields = validate(TaskFields, merged)
+        given = patch.model_fields_set
+        # The wall time typed at create is kept unless the time, the zone or the trigger
+        # it was typed for changes.
+        wall = typed_wall(fields) if given & {"effective_time", "timezone"} else (
+            task.effective_wall if fields.trigger_type == "CALENDAR" else None)
         now = ctx.now()
         fields = _normalise(fields, q.get_instance(ctx.gateway_url), now)
-        check_all(lambda: _check_fires_again(fields, now), lambda: _check_api(q, fields))
-        q.update_task(task_id, {**_row(fields), "updated_at": ctx.now()})
+        check_all(lambda: _check_fires_again(fields, now, wall), lambda: _check_api(q, fields))
+        q.update_task(task_id, {**_row(fields), "effective_wall": wall,
+                                "updated_at": ctx.now()})
         return present(q, load_task(q, task_id))
 
 

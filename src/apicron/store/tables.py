@@ -19,7 +19,7 @@ from sqlalchemy import (
     text,
 )
 
-from apicron.store.types import UTCDateTime
+from apicron.store.types import NaiveDateTimeText, UTCDateTime
 
 metadata = MetaData(
     naming_convention={
@@ -128,6 +128,9 @@ tasks = Table(
     # Why a STOPPED task stopped when apicron stopped it (past its end time, a schedule
     # that cannot be evaluated, a row that cannot be read); NULL when a user stopped it.
     Column("stop_reason", Text, nullable=True),
+    # A CALENDAR task's effective time as typed without an offset (naive wall time text,
+    # "2027-03-28T02:30:00"): the interval keeps it even when a DST gap skipped it.
+    Column("effective_wall", NaiveDateTimeText, nullable=True),
     # The claim (status = 'STARTED' AND next_fire_time <= horizon ORDER BY next_fire_time)
     # reads this index alone, however many tasks are stored.
     Index(None, "status", "next_fire_time"),
