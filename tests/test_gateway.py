@@ -677,6 +677,30 @@ class TestProxying:
         assert seen.header("X-End-To-End") == ["kept"]
         assert seen.header("Host") == [f"127.0.0.1:{backend.port}"]
 
+    @pytest.mark.parametrize("auth", ["NONE", "APP_SECRET", "SIGNATURE"])
+    def test_occurrence_headers_a_caller_sends_never_reach_the_backend(
+        self, world: World, gw: httpx.Client, backend: Backend, auth: str
+    ) -> None:
+        """Backends deduplicate on X-Apicron-Execution-Id: only apicron's scheduler may set
+        it, so whatever a caller sends under X-Apicron-* is dropped."""
+        marker = backend.path()
+        app, api = setup(world, auth_type="NONE" if auth == "NONE" else "APP",
+                         backend_url=backend.url(marker))
+        forged = {
+            "X-Apicron-Task-Id": "forged-task", "X-Apicron-Execution-Id": "forged-execution",
+            "X-Apicron-Scheduled-Time": "2027-03-01T08:00:00Z", "X-Apicron-Attempt": "1",
+            "X-Apicron-Occurrence-Signature": "v1=" + "0" * 64, "x-apicron-anything": "1",
+        }
+        target = path_of(api, id="1")
+        if auth == "SIGNATURE":
+            r = signed_call(gw, "POST", target, app, headers=forged)
+        else:
+            r = gw.post(target, headers={**forged, **(hw(app) if auth == "APP_SECRET" else {})})
+        assert r.status_code == 200, r.text
+        seen = backend.one(marker)
+        assert not [name for name in seen.names() if name.startswith("x-apicron-")]
+        assert "forged" not in str(seen.headers)
+
     def test_the_backend_answer_comes_back(
         self, world: World, gw: httpx.Client, backend: Backend
     ) -> None:

@@ -84,6 +84,30 @@ way, joined as ``name=value`` with ``&``; one ``name:trimmed value`` line per si
 then an empty line; the signed header names joined with ``;``; the hex SHA-256 of the body
 (or the value of ``X-Sdk-Content-Sha256``). Path segments are decoded one by one, so ``%2F``
 inside a segment stays distinct from ``/``.
+
+Verifying apicron's own calls (a backend)
+-----------------------------------------
+Every call apicron's scheduler makes carries the occurrence it is for, in
+``X-Apicron-Task-Id``, ``X-Apicron-Execution-Id`` (the same for every retry),
+``X-Apicron-Scheduled-Time`` (RFC 3339, UTC) and ``X-Apicron-Attempt`` (1, 2, …), and
+``X-Apicron-Occurrence-Signature: v1=<hex>`` over them, the method and the body. The gateway
+removes every ``X-Apicron-*`` header a caller sends, so only the scheduler sets them; the
+signature lets a backend that can also be reached another way prove it, and prove that the
+four values were not changed on the way::
+
+    from apicron.signing import occurrence_key, verify_occurrence
+
+    KEY = occurrence_key(OWNER_APP_SECRET, API_ID)   # once, at deployment
+    occurrence = verify_occurrence(KEY, request.method, request.headers, body)
+    # occurrence.execution_id: deduplicate on it
+
+The key is per API and derived, never stored: :func:`occurrence_key` of the secret of the
+app that owns the API (its group's app) and the API's id. Whoever holds that secret can
+compute it and give it to the backend; resetting the app's secret changes it. The backend
+never needs the app secret itself. In another language: the key is the lower-case hex
+HMAC-SHA256 keyed with the app secret (UTF-8) of ``apicron-occurrence-key-v1\n<api id>``;
+the signature is the lower-case hex HMAC-SHA256 keyed with that hex text (as ASCII) of
+:func:`occurrence_string`.
 """
 
 from __future__ import annotations
@@ -107,10 +131,16 @@ __all__ = [
     "DEFAULT_MAX_SKEW",
     "UNSIGNED_PAYLOAD",
     "SignedAuthorization",
+    "OCCURRENCE_SIGNATURE_HEADER",
+    "Occurrence",
     "canonical_request",
+    "occurrence_key",
+    "occurrence_string",
     "parse_authorization",
+    "sign_occurrence",
     "sign_request",
     "string_to_sign",
+    "verify_occurrence",
     "verify_request",
 ]
 
@@ -555,3 +585,111 @@ def verify_request(
             "sent are the ones signed"
         )
     return auth.key
+
+
+# -- apicron's own calls: the occurrence signature ----------------------------------------
+
+OCCURRENCE_SIGNATURE_HEADER = "X-Apicron-Occurrence-Signature"
+_OCCURRENCE_HEADERS = (
+    "X-Apicron-Task-Id", "X-Apicron-Execution-Id", "X-Apicron-Scheduled-Time",
+    "X-Apicron-Attempt",
+)
+_OCCURRENCE_VERSION = "v1"
+_OCCURRENCE_KEY_LABEL = "apicron-occurrence-key-v1\n"
+_OCCURRENCE_PREFIX = "APICRON-OCCURRENCE-V1"
+
+
+@dataclass(frozen=True)
+class Occurrence:
+    """The occurrence a scheduled call is for, as its ``X-Apicron-*`` headers say."""
+
+    task_id: str
+    execution_id: str
+    """The same for every attempt of one occurrence: what a backend deduplicates on."""
+    scheduled_time: str
+    """RFC 3339 UTC, whole seconds (``2027-03-01T08:00:00Z``)."""
+    attempt: int
+    """1 for the first call, then 2, 3… for retries."""
+
+
+def occurrence_key(app_secret: str, api_id: str) -> str:
+    """The key an API's backend verifies apicron's calls with (64 lower-case hex digits).
+
+    ``app_secret`` is the secret of the app that owns the API (its group's app), whichever
+    app's task makes the call; ``api_id`` the API's id. Derived, never stored: it changes
+    when that app's secret is reset.
+    """
+    message = (_OCCURRENCE_KEY_LABEL + api_id).encode("utf-8")
+    return hmac.new(app_secret.encode("utf-8"), message, hashlib.sha256).hexdigest()
+
+
+def occurrence_string(occurrence: Occurrence, method: str, body: bytes) -> str:
+    """What the occurrence signature covers, one item per line: ``APICRON-OCCURRENCE-V1``,
+    task id, execution id, scheduled time, attempt, the method in upper case and the hex
+    SHA-256 of the body."""
+    return "\n".join((
+        _OCCURRENCE_PREFIX, occurrence.task_id, occurrence.execution_id,
+        occurrence.scheduled_time, str(occurrence.attempt), method.upper(),
+        hashlib.sha256(body).hexdigest(),
+    ))
+
+
+def _occurrence_signature(key: str, occurrence: Occurrence, method: str, body: bytes) -> str:
+    message = occurrence_string(occurrence, method, body).encode("utf-8")
+    return hmac.new(key.encode("utf-8"), message, hashlib.sha256).hexdigest()
+
+
+def sign_occurrence(
+    key: str, occurrence: Occurrence, method: str, body: bytes
+) -> dict[str, str]:
+    """The five ``X-Apicron-*`` headers of one scheduled call (what the scheduler sends)."""
+    values = (
+        occurrence.task_id, occurrence.execution_id, occurrence.scheduled_time,
+        str(occurrence.attempt),
+    )
+    headers = dict(zip(_OCCURRENCE_HEADERS, values, strict=True))
+    signature = _occurrence_signature(key, occurrence, method, body)
+    headers[OCCURRENCE_SIGNATURE_HEADER] = f"{_OCCURRENCE_VERSION}={signature}"
+    return headers
+
+
+def verify_occurrence(
+    key: str, method: str, headers: Mapping[str, str], body: bytes
+) -> Occurrence:
+    """Check that a request is apicron's call for the occurrence its headers name.
+
+    ``key`` is the API's :func:`occurrence_key`; ``method``, ``headers`` (any mapping, looked
+    up case-insensitively) and ``body`` are the request as the backend received it. Returns
+    the :class:`Occurrence`; raises :class:`~apicron.domain.errors.Unauthorized` when a
+    header is missing or repeated or the signature does not match (tampered, another API's
+    key, or not from apicron).
+    """
+    found: dict[str, list[str]] = {}
+    wanted = {name.lower() for name in (*_OCCURRENCE_HEADERS, OCCURRENCE_SIGNATURE_HEADER)}
+    for name, value in headers.items():
+        if name.lower() in wanted:
+            found.setdefault(name.lower(), []).append(value.strip())
+    values = []
+    for name in (*_OCCURRENCE_HEADERS, OCCURRENCE_SIGNATURE_HEADER):
+        given = found.get(name.lower(), [])
+        if len(given) != 1:
+            problem = "is missing" if not given else "appears more than once"
+            raise Unauthorized(f"{name} {problem}: this is not a call from apicron's scheduler")
+        values.append(given[0])
+    *fields, signature = values
+    version, _, digest = signature.partition("=")
+    if version != _OCCURRENCE_VERSION or not _HEX_SHA256.fullmatch(digest):
+        raise Unauthorized(
+            f"{OCCURRENCE_SIGNATURE_HEADER} must be v1=<64 hex digits>, got {_shown(signature)}"
+        )
+    if not fields[3].isascii() or not fields[3].isdigit():
+        raise Unauthorized(f"X-Apicron-Attempt must be a number, got {_shown(fields[3])}")
+    occurrence = Occurrence(fields[0], fields[1], fields[2], int(fields[3]))
+    expected = _occurrence_signature(key, occurrence, method, body)
+    if not hmac.compare_digest(expected, digest.lower()):
+        raise Unauthorized(
+            f"{OCCURRENCE_SIGNATURE_HEADER} does not match: the occurrence headers, the "
+            "method or the body changed on the way, the key is not this API's, or the "
+            "call is not from apicron"
+        )
+    return occurrence
