@@ -35,7 +35,7 @@ KEY = occurrence_key("the-owner-secret", "api1")
 def test_the_key_and_signature_follow_the_documented_formula() -> None:
     by_hand = hmac.new(b"the-owner-secret", b"apicron-occurrence-key-v1\napi1",
                        hashlib.sha256).hexdigest()
-    assert KEY == by_hand
+    assert by_hand == KEY
     headers = sign_occurrence(KEY, OCCURRENCE, "post", b"{}")
     text = ("APICRON-OCCURRENCE-V1\ntask1\nexec1\n2027-03-01T08:00:00Z\n2\nPOST\n"
             + hashlib.sha256(b"{}").hexdigest())

@@ -3,7 +3,10 @@
 The request is what a client of the gateway would send: the published API's method and
 path (path parameters filled from the task's Parameters), the task's query, headers and
 body, the task app's credentials as ``X-HW-ID`` / ``X-HW-AppKey`` (DESIGN: why
-``app_secret`` must be on), and the idempotency headers. It then goes through
+``app_secret`` must be on), and the occurrence headers with their signature
+(:func:`apicron.signing.sign_occurrence`, keyed with the API's
+:func:`~apicron.signing.occurrence_key`), added after the gateway's filtering, which drops
+any ``X-Apicron-*`` a caller sends. It then goes through
 :func:`apicron.gateway.auth.authorize` and :func:`apicron.gateway.proxy.call_backend`, the
 very code the gateway runs for every request, so publish state, grants and instance
 parameters are checked at every fire. Nothing here raises: every failure is an outcome
@@ -27,6 +30,7 @@ from apicron.gateway.auth import authorize
 from apicron.gateway.errors import GatewayError
 from apicron.gateway.proxy import call_backend
 from apicron.gateway.snapshot import SnapshotCache
+from apicron.signing import Occurrence, occurrence_key, sign_occurrence
 
 REDACTED = "[REDACTED]"
 # The gateway's answer when the pipeline refuses a call, as the execution's error kind.
@@ -59,8 +63,10 @@ class GatewayCaller:
                 error_kind="AUTH", error_msg="the task's API is not published (any more)"
             )
         app = snapshot.apps_by_id.get(task.app_id)
-        if app is None:
-            return CallOutcome(error_kind="CONFIG", error_msg="the task's app no longer exists")
+        owner = snapshot.apps_by_id.get(api.app_id)
+        if app is None or owner is None:
+            which = "task's app" if app is None else "API's app"
+            return CallOutcome(error_kind="CONFIG", error_msg=f"the {which} no longer exists")
         try:
             path_values, query = split_path_params("request.query", api.path, task.request.query)
         except ApicronError as error:
@@ -75,10 +81,9 @@ class GatewayCaller:
             body = task.request.body.content.encode()
         headers["X-HW-ID"] = app.key
         headers["X-HW-AppKey"] = secret
-        headers["X-Apicron-Task-Id"] = task.id
-        headers["X-Apicron-Execution-Id"] = execution_id
-        headers["X-Apicron-Scheduled-Time"] = _rfc3339(scheduled_at)
-        headers["X-Apicron-Attempt"] = str(attempt)
+        occurrence = Occurrence(task.id, execution_id, _rfc3339(scheduled_at), attempt)
+        key = occurrence_key(snapshot.secret_of(owner), api.id)
+        signed = sign_occurrence(key, occurrence, api.method, body)
         try:
             authorized = authorize(
                 snapshot,
@@ -99,6 +104,7 @@ class GatewayCaller:
                 client_ip="127.0.0.1",
                 scheme="http",
                 max_body_bytes=EXCERPT_BYTES,
+                added_headers=signed,
             )
         except GatewayError as error:
             return CallOutcome(

@@ -28,7 +28,9 @@ every header unchanged except that these are dropped: the credentials (``Authori
 ``X-HW-ID``, ``X-HW-AppKey``, and ``X-Sdk-Date`` when a signature was checked),
 hop-by-hop headers (``Connection`` and the names it lists, ``Keep-Alive``, ``Proxy-*``,
 ``TE``, ``Trailer``, ``Transfer-Encoding``, ``Upgrade``), and ``Host``, ``Content-Length``
-and ``Expect`` (aiohttp writes its own for the backend). ``X-Forwarded-For`` gets the
+and ``Expect`` (aiohttp writes its own for the backend), and every ``X-Apicron-*`` header
+(backends deduplicate on the occurrence headers: only the scheduler sets them, passing them
+as ``added_headers``, which are added after this filtering). ``X-Forwarded-For`` gets the
 client's address appended; ``X-Forwarded-Proto`` is set to ``scheme``. What comes back: the
 backend's status, its headers minus hop-by-hop ones, and its body byte for byte (never
 decompressed). Redirects are returned, not followed; cookies are never kept.
@@ -68,6 +70,8 @@ _HOP_BY_HOP = frozenset(
 )
 _CREDENTIALS = frozenset({"authorization", "x-hw-id", "x-hw-appkey"})
 _WRITTEN_BY_CLIENT = frozenset({"host", "content-length", "expect"})
+# Set by the scheduler only (apicron.signing: the occurrence headers and their signature).
+_APICRON_PREFIX = "x-apicron-"
 # aiohttp adds these when absent; the backend must see only what the caller sent.
 _SKIP_AUTO_HEADERS = ("User-Agent", "Accept", "Accept-Encoding", "Content-Type")
 # RFC 3986 pchar plus "/": kept as they are in the backend URL's own path and query.
@@ -157,6 +161,8 @@ def forwarded_headers(
     for name, value in headers.items():
         lower = name.lower()
         if lower in _CREDENTIALS or lower in _WRITTEN_BY_CLIENT or _hop_by_hop(lower, listed):
+            continue
+        if lower.startswith(_APICRON_PREFIX):
             continue
         if signed and lower == "x-sdk-date":
             continue
@@ -289,21 +295,25 @@ async def open_backend(
     body: bytes,
     client_ip: str,
     scheme: str,
+    added_headers: Mapping[str, str] | None = None,
 ) -> AsyncIterator[BackendStream]:
     """Call the backend; yield once its status and headers arrived (see the contract)."""
     api = authorized.api
     url = backend_url(api, authorized.path_params, query_string)
     seconds = api.backend_timeout_ms / 1000
+    sent = forwarded_headers(
+        headers, signed=authorized.auth_method == "SIGNATURE", client_ip=client_ip,
+        scheme=scheme,
+    )
+    if added_headers:
+        sent.extend(added_headers)
     try:
         check_literal_host(url.raw_host or "")
         async with asyncio.timeout(seconds):
             response = await session.request(
                 api.method,
                 url,
-                headers=forwarded_headers(
-                    headers, signed=authorized.auth_method == "SIGNATURE",
-                    client_ip=client_ip, scheme=scheme,
-                ),
+                headers=sent,
                 data=body or None,
                 allow_redirects=False,
                 timeout=aiohttp.ClientTimeout(
@@ -347,6 +357,7 @@ async def call_backend(
     client_ip: str,
     scheme: str,
     max_body_bytes: int | None = None,
+    added_headers: Mapping[str, str] | None = None,
 ) -> BackendResponse:
     """Call the backend and read its answer, all within the API's timeout."""
     api = authorized.api
@@ -354,7 +365,7 @@ async def call_backend(
         async with asyncio.timeout(api.backend_timeout_ms / 1000):
             async with open_backend(
                 session, authorized, query_string=query_string, headers=headers, body=body,
-                client_ip=client_ip, scheme=scheme,
+                client_ip=client_ip, scheme=scheme, added_headers=added_headers,
             ) as stream:
                 data, truncated = await _read(stream.content, max_body_bytes)
     except (OSError, aiohttp.ClientError) as error:
