@@ -7,6 +7,9 @@ from __future__ import annotations
 
 import asyncio
 import gzip
+import hashlib
+import hmac
+import socket
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -17,7 +20,7 @@ import httpx
 import pytest
 from aiohttp import web
 
-from apicron.signing import sign_request
+from apicron.signing import canonical_request, sign_request, string_to_sign
 from tests.conftest import World, unique
 from tests.servers import ApicronProcess, free_port
 from tests.threaded_server import ThreadedServer
@@ -531,6 +534,62 @@ class TestSignature:
         app, api = setup(world, backend_url=backend.url("/x"))
         when = datetime.now(UTC) - timedelta(minutes=14)
         assert signed_call(gw, "POST", path_of(api, id="1"), app, sdk_date=when).status_code == 200
+
+    def test_the_backend_receives_the_signed_canonical_query_whatever_the_order_sent(
+        self, world: World, gw: httpx.Client, backend: Backend
+    ) -> None:
+        """SDK-HMAC-SHA256 signs the query sorted by name then value, so a signature made
+        for a=1&a=2 also verifies a=2&a=1: the backend gets the form that was signed."""
+        marker = backend.path()
+        app, api = setup(world, method="GET", backend_url=backend.url(marker))
+        target = path_of(api, id="1")
+        url = f"{gw.base_url}".rstrip("/") + target
+        signed = sign_request("GET", url + "?a=1&a=2", {}, b"", key=app["key"],
+                              secret=app["secret"])
+        r = gw.get(target + "?a=2&a=1", headers=signed)
+        assert r.status_code == 200, r.text
+        assert backend.one(marker).query == "a=1&a=2"
+
+    @pytest.mark.parametrize("extra", ["&=injected&&", "&=", "&=injected"])
+    def test_a_query_part_the_signature_cannot_cover_is_refused(
+        self, world: World, gw: httpx.Client, backend: Backend, extra: str
+    ) -> None:
+        marker = backend.path()
+        app, api = setup(world, method="GET", backend_url=backend.url(marker))
+        target = path_of(api, id="1") + "?q=1"
+        url = f"{gw.base_url}".rstrip("/") + target
+        signed = sign_request("GET", url, {}, b"", key=app["key"], secret=app["secret"])
+        message = error(gw.get(target + extra, headers=signed), 400, "BAD_REQUEST")
+        assert "empty name" in message
+        assert not backend.to(marker)
+        assert gw.get(target + "&&", headers=signed).status_code == 200  # empty parts: none
+
+    def test_a_signature_without_the_host_is_refused_even_with_no_host_header(
+        self, server: ApicronProcess, world: World, backend: Backend
+    ) -> None:
+        """An HTTP/1.0 request may have no Host header; a signature must still cover one,
+        or it could be replayed against any gateway the app can call."""
+        marker = backend.path()
+        app, api = setup(world, method="GET", backend_url=backend.url(marker))
+        target = path_of(api, id="1")
+        date = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+        headers = {"X-Sdk-Date": date}
+        canonical = canonical_request("GET", target, "", headers, ["x-sdk-date"])
+        signature = hmac.new(app["secret"].encode(), string_to_sign(date, canonical).encode(),
+                             hashlib.sha256).hexdigest()
+        authorization = (f"SDK-HMAC-SHA256 Access={app['key']}, SignedHeaders=x-sdk-date, "
+                         f"Signature={signature}")
+        request = (f"GET {target} HTTP/1.0\r\nX-Sdk-Date: {date}\r\n"
+                   f"Authorization: {authorization}\r\n\r\n").encode()
+        with socket.create_connection(("127.0.0.1", server.gateway_port), timeout=30) as sock:
+            sock.sendall(request)
+            answer = b""
+            while chunk := sock.recv(65536):
+                answer += chunk
+        status_line, _, rest = answer.partition(b"\r\n")
+        assert b" 401 " in status_line, answer
+        assert b"must include host" in rest
+        assert not backend.to(marker)
 
     def test_unsigned_header_changes_are_ignored(
         self, world: World, gw: httpx.Client, backend: Backend
