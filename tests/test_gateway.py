@@ -451,6 +451,7 @@ class TestAppSecret:
 # -- SDK-HMAC-SHA256 signatures -----------------------------------------------------------------
 
 QUERY = "a=1&a=2&b=x%20y&plus=a+b&u=%C3%BC%E2%9C%93&empty=&flag&z=%2B"
+CANONICAL_QUERY = "a=1&a=2&b=x%20y&empty=&flag=&plus=a%20b&u=%C3%BC%E2%9C%93&z=%2B"
 
 
 class TestSignature:
@@ -476,7 +477,8 @@ class TestSignature:
         assert r.status_code == 200, r.text
         seen = backend.one(marker)
         assert seen.method == method
-        assert seen.target == f"{marker}/%C3%BC%201?{QUERY}"
+        # The canonical form the signature covers: sorted, "+" a space, one encoding.
+        assert seen.target == f"{marker}/%C3%BC%201?{CANONICAL_QUERY}"
         assert seen.body == body
         assert seen.header("X-Custom") == ["kept"]
         assert seen.header("Content-Type") == ["application/json"]

@@ -865,8 +865,8 @@ def test_it_reaches_the_signature_check_for_any_well_formed_authorization(
     body: bytes,
 ) -> None:
     """Arbitrary text (lone surrogates included) in the method, path, query and header values."""
-    names = sorted({*values, "x-sdk-date"} - {"x-sdk-content-sha256"})
-    headers = values | {
+    names = sorted({*values, "x-sdk-date", "host"} - {"x-sdk-content-sha256"})
+    headers = {"host": "h"} | values | {
         "x-sdk-date": "20260501T120000Z",
         "authorization": f"{ALGORITHM} Access={KEY}, SignedHeaders={';'.join(names)}, "
         f"Signature={signature}",

@@ -65,8 +65,8 @@ Every failure raises :class:`~apicron.domain.errors.Unauthorized` with a message
 act on; no message contains the secret or the expected signature.
 
 The gateway requires, beyond a matching signature: ``x-sdk-date`` among SignedHeaders and
-within ``max_skew`` of its clock; ``host`` among SignedHeaders whenever the request has a
-Host header (so a signature made for one host cannot be replayed against another); every
+within ``max_skew`` of its clock; ``host`` among SignedHeaders, always (so a signature made
+for one host cannot be replayed against another; HTTP/1.0 requests must send Host); every
 signed header present exactly once; ``x-sdk-content-sha256`` signed when present and, unless
 it is ``UNSIGNED-PAYLOAD``, equal to the SHA-256 of the body.
 
@@ -133,6 +133,7 @@ __all__ = [
     "UNSIGNED_PAYLOAD",
     "Occurrence",
     "SignedAuthorization",
+    "canonical_query",
     "canonical_request",
     "occurrence_key",
     "occurrence_string",
@@ -214,6 +215,29 @@ def _parse_query(query: str) -> list[tuple[str, str]]:
 def _canonical_query(query: Sequence[tuple[str, str]] | str) -> str:
     pairs = _parse_query(query) if isinstance(query, str) else [p for p in query if p[0]]
     return "&".join(f"{_encode(name)}={_encode(value)}" for name, value in sorted(pairs))
+
+
+def canonical_query(query: str) -> str:
+    """The canonical form of a raw query string: what a signature covers of it.
+
+    Pairs sorted by name then value, each part decoded (``+`` is a space) and re-encoded
+    keeping only ``A-Z a-z 0-9 - _ . ~``; a name without ``=`` gets an empty value; empty
+    parts (``&&``) are not parameters and vanish. A gateway that forwards this instead of
+    the query as received hands its backend exactly what was signed. Raises
+    :class:`~apicron.domain.errors.InvalidInput` (field ``query``) for a part with an empty
+    name (``=x``): the canonical form drops it, so no signature can cover it.
+
+    >>> canonical_query("b=2&a=x+y&a=1&flag&&")
+    'a=1&a=x%20y&b=2&flag='
+    """
+    for part in query.split("&"):
+        if part and not part.partition("=")[0]:
+            raise InvalidInput(
+                f"has a parameter with an empty name ({_shown(part)}), which a signature "
+                "cannot cover (SDK-HMAC-SHA256 leaves it out of the canonical query); remove it",
+                field="query",
+            )
+    return _canonical_query(query)
 
 
 def _split_target(
@@ -539,8 +563,13 @@ def verify_request(
             f"X-Sdk-Date header is missing; send the UTC signing time as {DATE_FORMAT}"
         )
     sdk_date = _check_date(sdk_date, now, max_skew)
-    if _HOST in lowered and _HOST not in signed:
-        raise Unauthorized("SignedHeaders must include host (the request has a Host header)")
+    if _HOST not in signed:
+        # Even without a Host header (HTTP/1.0): a signature that names no host would be
+        # valid against every gateway that knows the app.
+        raise Unauthorized(
+            "SignedHeaders must include host (send a Host header and sign it; "
+            "apicron.signing.sign_request does)"
+        )
     for name in signed:
         if name not in lowered:
             raise Unauthorized(f"SignedHeaders lists {name} but the request has no such header")

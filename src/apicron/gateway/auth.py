@@ -17,7 +17,8 @@ HTTP edge and the scheduler's dispatcher run the very same function, in this ord
 4. APP-auth APIs need either an SDK-HMAC-SHA256 signature (``Authorization`` +
    ``X-Sdk-Date``, checked by :func:`apicron.signing.verify_request` against ``now`` with
    15 minutes' skew, over ``raw_path``, ``query_string`` exactly as received, the signed
-   headers and ``body``), or, only while ``app_secret`` is on, ``X-HW-ID: <key>`` and
+   headers and ``body``; a query part with an empty name, which no signature can cover, is
+   400 ``BAD_REQUEST``), or, only while ``app_secret`` is on, ``X-HW-ID: <key>`` and
    ``X-HW-AppKey: <secret>`` (compared in constant time). Missing or wrong: 401, raised as
    :class:`~apicron.gateway.errors.UnknownAppKey` when the key is not in the snapshot, so
    the caller may retry with a fresher one (:func:`authorize_latest` does).
@@ -37,12 +38,13 @@ from datetime import datetime
 from typing import Literal
 from urllib.parse import urlsplit
 
-from apicron.domain.errors import Unauthorized
+from apicron.domain.errors import InvalidInput, Unauthorized
 from apicron.domain.models import PublishedApi
 from apicron.gateway.errors import (
     MAX_BODY_BYTES,
     GatewayError,
     UnknownAppKey,
+    bad_request,
     forbidden,
     not_found,
     too_large,
@@ -50,7 +52,7 @@ from apicron.gateway.errors import (
 )
 from apicron.gateway.routing import Match, decode_request_path
 from apicron.gateway.snapshot import AppCredential, GatewaySnapshot, SnapshotCache
-from apicron.signing import ALGORITHM, verify_request
+from apicron.signing import ALGORITHM, canonical_query, verify_request
 
 AuthMethod = Literal["NONE", "SIGNATURE", "APP_SECRET"]
 
@@ -70,6 +72,10 @@ class Authorized:
     """The calling app; ``None`` for a NONE-auth API (callers are not identified)."""
     auth_method: AuthMethod
     """How the caller proved itself; tells the proxy which headers were credentials."""
+    forwarded_query: str | None = None
+    """The query the backend receives instead of the request's: for a signed request its
+    canonical form (:func:`apicron.signing.canonical_query`), which is what the signature
+    covers; ``None`` forwards the request's query as it came."""
 
 
 def _shown_path(path: str) -> str:
@@ -205,6 +211,10 @@ def authenticate(
             f"this API needs App authentication: sign the request with {ALGORITHM} "
             f"(X-Sdk-Date and Authorization; apicron.signing.sign_request){alternative}"
         )
+    try:
+        canonical_query(query_string)
+    except InvalidInput as error:
+        raise bad_request(str(error)) from None
     app = _by_signature(
         snapshot, method=method, path=request_path(raw_path), query_string=query_string,
         headers=headers, body=body, now=now,
@@ -243,7 +253,10 @@ def authorize(
     except GatewayError as error:
         error.api = api
         raise
-    return Authorized(api, match.path_params, app.app_id, how)
+    # What the signature covers of the query is its canonical form: forward that, so the
+    # backend sees what was signed (not, say, a=2&a=1 for a signed a=1&a=2).
+    forwarded = canonical_query(query_string) if how == "SIGNATURE" else None
+    return Authorized(api, match.path_params, app.app_id, how, forwarded)
 
 
 async def authorize_latest(

@@ -23,7 +23,8 @@ log line has the details.
 
 What the backend receives: the API's method; the published ``backend_url`` with each
 ``{name}`` replaced by the percent-encoded path parameter and the request's query string
-appended byte for byte (after the backend URL's own query, if any); the body unchanged;
+appended byte for byte (after the backend URL's own query, if any), or for a signed request
+``Authorized.forwarded_query``, the canonical form the signature covers; the body unchanged;
 every header unchanged except that these are dropped: the credentials (``Authorization``,
 ``X-HW-ID``, ``X-HW-AppKey``, and ``X-Sdk-Date`` when a signature was checked),
 hop-by-hop headers (``Connection`` and the names it lists, ``Keep-Alive``, ``Proxy-*``,
@@ -299,6 +300,8 @@ async def open_backend(
 ) -> AsyncIterator[BackendStream]:
     """Call the backend; yield once its status and headers arrived (see the contract)."""
     api = authorized.api
+    if authorized.forwarded_query is not None:
+        query_string = authorized.forwarded_query
     url = backend_url(api, authorized.path_params, query_string)
     seconds = api.backend_timeout_ms / 1000
     sent = forwarded_headers(
