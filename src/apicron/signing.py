@@ -480,7 +480,9 @@ def _duration(delta: timedelta) -> str:
     return f"about {_plural(seconds // 86400, 'day')}"
 
 
-def _check_date(value: str, now: datetime, max_skew: timedelta) -> str:
+def _check_date(
+    value: str, now: datetime, max_skew: timedelta, max_future_skew: timedelta
+) -> str:
     """Return the stripped X-Sdk-Date after checking its form and its distance from ``now``."""
     value = value.strip()
     match = _DATE_VALUE.fullmatch(value)
@@ -499,11 +501,13 @@ def _check_date(value: str, now: datetime, max_skew: timedelta) -> str:
     if now.tzinfo is None:
         now = now.replace(tzinfo=UTC)
     skew = when - now
-    if abs(skew) > max_skew:
-        side = "ahead of" if skew > timedelta(0) else "behind"
+    ahead = skew > timedelta(0)
+    limit = max_future_skew if ahead else max_skew
+    if abs(skew) > limit:
+        side = "ahead of" if ahead else "behind"
         raise Unauthorized(
             f"X-Sdk-Date {value} is {_duration(skew)} {side} the gateway clock "
-            f"(limit {_duration(max_skew)}); sync the client clock and sign each request "
+            f"(limit {_duration(limit)}); sync the client clock and sign each request "
             "just before sending it"
         )
     return value
@@ -520,6 +524,7 @@ def verify_request(
     now: datetime,
     max_skew: timedelta = DEFAULT_MAX_SKEW,
     allow_unsigned_payload: bool = True,
+    max_future_skew: timedelta | None = None,
 ) -> str:
     """Check an SDK-HMAC-SHA256 signed request; return the app key it was signed with.
 
@@ -528,7 +533,8 @@ def verify_request(
     pairs. ``headers`` is any mapping, looked up case-insensitively; with a multi-dict (such
     as aiohttp's ``request.headers``) a signed header present twice is rejected.
     ``secret_for_key`` returns the app secret or ``None`` for an unknown key. ``now`` (naive
-    meaning UTC) is the gateway clock; X-Sdk-Date may be ``max_skew`` away either way.
+    meaning UTC) is the gateway clock; X-Sdk-Date may be ``max_skew`` behind it and
+    ``max_future_skew`` (default: ``max_skew``) ahead of it.
     ``allow_unsigned_payload=False`` refuses ``X-Sdk-Content-Sha256: UNSIGNED-PAYLOAD``;
     when it is allowed and sent, ``body`` is not read (a gateway may stream it instead).
 
@@ -562,7 +568,9 @@ def verify_request(
         raise Unauthorized(
             f"X-Sdk-Date header is missing; send the UTC signing time as {DATE_FORMAT}"
         )
-    sdk_date = _check_date(sdk_date, now, max_skew)
+    sdk_date = _check_date(
+        sdk_date, now, max_skew, max_skew if max_future_skew is None else max_future_skew
+    )
     if _HOST not in signed:
         # Even without a Host header (HTTP/1.0): a signature that names no host would be
         # valid against every gateway that knows the app.

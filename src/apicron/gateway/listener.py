@@ -1,7 +1,8 @@
 """The gateway's HTTP edge: an aiohttp server whose one handler runs the pipeline.
 
 Per request: read the body (413 past 12 MiB, before reading when Content-Length says so),
-:func:`~apicron.gateway.auth.authorize_latest`, :func:`~apicron.gateway.proxy.open_backend`,
+:func:`~apicron.gateway.auth.authorize_latest`, the replay guard when the instance has it on
+(:class:`~apicron.gateway.replay.ReplayGuard`), :func:`~apicron.gateway.proxy.open_backend`,
 then stream the backend's answer back (one up to 64 KiB is read whole and sent in one
 write). Errors answer ``{"error_code", "error_msg"}``. Each
 call leaves one access-log line (logger ``apicron.gateway.access``: method, path without
@@ -34,6 +35,7 @@ from apicron.gateway.proxy import (
     backend_session,
     open_backend,
 )
+from apicron.gateway.replay import ReplayGuard
 from apicron.gateway.snapshot import SnapshotCache
 from apicron.services.context import Context
 from apicron.signing import ALGORITHM
@@ -123,6 +125,7 @@ class Gateway:
     ):
         self.ctx = ctx
         self.cache = SnapshotCache(ctx)
+        self.replay_guard = ReplayGuard(ctx)
         self._resolver = resolver
         self._max_connections = max_connections
         self._stack = AsyncExitStack()
@@ -213,6 +216,12 @@ class Gateway:
                 now=self.ctx.now(),
             )
             call.app_id, call.api = authorized.app_id, authorized.api
+            if authorized.replay is not None:
+                try:
+                    await self.replay_guard.admit(authorized.replay)
+                except GatewayError as error:
+                    error.api = authorized.api
+                    raise
             async with open_backend(
                 self.session,
                 authorized,

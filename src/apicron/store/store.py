@@ -32,7 +32,15 @@ from apicron.domain.models import (
 from apicron.store.database import WRITE_OPTION
 from apicron.store.execution_queries import ExecutionQueries
 from apicron.store.node_queries import NodeQueries
-from apicron.store.tables import api_groups, apis, app_auths, apps, instance, tasks
+from apicron.store.tables import (
+    api_groups,
+    apis,
+    app_auths,
+    apps,
+    instance,
+    seen_signatures,
+    tasks,
+)
 
 R = TypeVar("R", bound=Record)
 
@@ -97,7 +105,10 @@ class Queries(ExecutionQueries, NodeQueries):
         ).mappings().one()
         return Instance(
             name=row["name"],
-            params=InstanceParams(app_route=row["app_route"], app_secret=row["app_secret"]),
+            params=InstanceParams(
+                app_route=row["app_route"], app_secret=row["app_secret"],
+                replay_guard=row["replay_guard"], unsigned_payload=row["unsigned_payload"],
+            ),
             timezone=row["timezone"],
             gateway_url=gateway_url,
         )
@@ -385,6 +396,25 @@ class Queries(ExecutionQueries, NodeQueries):
             select(apps.c.id, apps.c.name, apps.c.key, apps.c.secret_encrypted).order_by(apps.c.id)
         )
         return [(app_id, name, key, secret) for app_id, name, key, secret in rows]
+
+    def remember_signature(self, signature: str, expires_at: datetime) -> bool:
+        """Record a signature the gateway accepted; ``False`` if it was recorded before (the
+        request is a replay). Concurrent callers on any node: exactly one gets ``True``."""
+        try:
+            with self.connection.begin_nested():
+                self.connection.execute(
+                    insert(seen_signatures).values(signature=signature, expires_at=expires_at)
+                )
+        except IntegrityError:
+            return False
+        return True
+
+    def forget_signatures(self, now: datetime) -> int:
+        """Drop the signatures whose request date no longer passes anyway."""
+        result = self.connection.execute(
+            delete(seen_signatures).where(seen_signatures.c.expires_at <= now)
+        )
+        return result.rowcount
 
     def app_key_exists(self, key: str) -> bool:
         return bool(
