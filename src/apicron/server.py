@@ -29,6 +29,7 @@ from apicron.gateway.snapshot import SnapshotCache
 from apicron.services.change_watcher import ChangeWatcher
 from apicron.services.context import Context, system_clock
 from apicron.services.nodes import Heartbeat
+from apicron.services.secret_rotation import check_stored_credentials
 from apicron.settings import Settings
 from apicron.store import migrate
 from apicron.store.database import make_engine
@@ -44,10 +45,8 @@ class Runtime:
     admin_token: str
 
 
-def open_runtime(
-    settings: Settings, *, announce_token: bool = True, role: str = "all"
-) -> Runtime:
-    """Everything a process of this instance needs, with the schema upgraded."""
+def open_store(settings: Settings, role: str = "all") -> Context:
+    """The store (schema upgraded, instance row present) and the secret box, as a context."""
     if settings.is_sqlite:
         ensure_private_dir(settings.data_dir)
     engine = make_engine(settings.database_url)
@@ -56,10 +55,21 @@ def open_runtime(
     with store.write() as q:
         q.ensure_instance(system_clock())
     box = load_secret_box(settings.secret_key, settings.data_dir)
-    with store.read() as q:
-        # A wrong key fails here, at start, in one line; not at the first gateway call.
-        for *_, encrypted in q.list_app_credentials()[:1]:
-            box.decrypt(encrypted)
+    return Context(store=store, secrets=box, gateway_url=settings.gateway_url, role=role)
+
+
+def open_runtime(
+    settings: Settings, *, announce_token: bool = True, role: str = "all"
+) -> Runtime:
+    """Everything a process of this instance needs, with the schema upgraded."""
+    ctx = open_store(settings, role)
+    # A wrong key fails here, at start, in one line; a key retired too early is named here
+    # (one line), not discovered at the first gateway call.
+    try:
+        check_stored_credentials(ctx.store, ctx.secrets)
+    except BaseException:
+        ctx.store.close()
+        raise
     token, generated = load_admin_token(settings.admin_token, settings.data_dir)
     if generated and announce_token:
         # Printed once, to the terminal only (never to the log), when first generated.
@@ -69,7 +79,6 @@ def open_runtime(
             file=sys.stderr,
             flush=True,
         )
-    ctx = Context(store=store, secrets=box, gateway_url=settings.gateway_url, role=role)
     return Runtime(settings=settings, ctx=ctx, admin_token=token)
 
 

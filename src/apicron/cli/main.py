@@ -95,12 +95,42 @@ def db_upgrade(
     engine.dispose()
 
 
-@app.command("secret-key")
-def secret_key() -> None:
-    """Print a new key for APICRON_SECRET_KEY."""
-    from cryptography.fernet import Fernet
+secret_key_app = typer.Typer(
+    help="Print a new key for APICRON_SECRET_KEY, or (rotate) re-encrypt what is stored.",
+    invoke_without_command=True,
+)
+app.add_typer(secret_key_app, name="secret-key")
 
-    typer.echo(Fernet.generate_key().decode())
+
+@secret_key_app.callback()
+def secret_key(context: typer.Context) -> None:
+    """Print a new key for APICRON_SECRET_KEY."""
+    if context.invoked_subcommand is None:
+        from cryptography.fernet import Fernet
+
+        typer.echo(Fernet.generate_key().decode())
+
+
+@secret_key_app.command("rotate")
+def secret_key_rotate(
+    data_dir: Annotated[Path | None, typer.Option(help="APICRON_DATA_DIR")] = None,
+    database_url: Annotated[str | None, typer.Option(help="APICRON_DATABASE_URL")] = None,
+) -> None:
+    """Re-encrypt every stored credential under the first key of APICRON_SECRET_KEY (one
+    transaction), so that the keys after it can be retired."""
+    from apicron.server import open_store
+    from apicron.services.secret_rotation import rotate_stored_credentials
+    from apicron.settings import Settings
+
+    settings = _settings(data_dir=data_dir, database_url=database_url)
+    assert isinstance(settings, Settings)
+    ctx = open_store(settings)
+    try:
+        count = rotate_stored_credentials(ctx)
+    finally:
+        ctx.store.close()
+    typer.echo(f"re-encrypted {count} stored credentials under the first key of "
+               "APICRON_SECRET_KEY; the keys after it can now be retired")
 
 
 @cron_app.command("explain")

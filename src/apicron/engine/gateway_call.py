@@ -15,6 +15,7 @@ with an error kind.
 
 from __future__ import annotations
 
+import logging
 from datetime import datetime
 from urllib.parse import quote, urlencode
 
@@ -31,6 +32,9 @@ from apicron.gateway.errors import GatewayError
 from apicron.gateway.proxy import call_backend
 from apicron.gateway.snapshot import SnapshotCache
 from apicron.signing import Occurrence, occurrence_key, sign_occurrence
+from apicron.store.database import is_unavailable
+
+log = logging.getLogger("apicron.engine")
 
 REDACTED = "[REDACTED]"
 # The gateway's answer when the pipeline refuses a call, as the execution's error kind.
@@ -47,6 +51,14 @@ def _kind(error: GatewayError) -> str:
     return _PIPELINE_KINDS.get(error.status, "AUTH")
 
 
+def _refused(error: GatewayError) -> CallOutcome:
+    kind = _kind(error)
+    return CallOutcome(
+        http_status=error.status if kind == "AUTH" else None, error_kind=kind,
+        error_msg=error.rule,
+    )
+
+
 class GatewayCaller:
     def __init__(self, cache: SnapshotCache, session: aiohttp.ClientSession, clock: EngineClock):
         self.cache = cache
@@ -54,6 +66,34 @@ class GatewayCaller:
         self.clock = clock
 
     async def call(
+        self, task: StoredTask, execution_id: str, scheduled_at: datetime, attempt: int
+    ) -> CallOutcome:
+        """The attempt's outcome; never raises, so an execution always ends with one.
+
+        A stored secret no configured key decrypts is a ``CONFIG`` failure; anything
+        unexpected is logged in one line and recorded as ``CONFIG`` too (``CONNECT``, and so
+        retried, when the database is unreachable).
+        """
+        try:
+            return await self._call(task, execution_id, scheduled_at, attempt)
+        except GatewayError as error:
+            return _refused(error)
+        except Exception as exc:
+            unavailable = is_unavailable(exc)
+            log.error(
+                "task %s execution %s attempt %d could not be made: %s: %s",
+                task.name, execution_id, attempt, type(exc).__name__, exc,
+            )
+            return CallOutcome(
+                error_kind="CONNECT" if unavailable else "CONFIG",
+                error_msg=(
+                    "the scheduler could not read the gateway configuration: the database is "
+                    "unreachable" if unavailable
+                    else f"internal error ({type(exc).__name__}); see the scheduler log"
+                ),
+            )
+
+    async def _call(
         self, task: StoredTask, execution_id: str, scheduled_at: datetime, attempt: int
     ) -> CallOutcome:
         snapshot = await self.cache.current()
@@ -107,11 +147,7 @@ class GatewayCaller:
                 added_headers=signed,
             )
         except GatewayError as error:
-            return CallOutcome(
-                http_status=error.status if _kind(error) == "AUTH" else None,
-                error_kind=_kind(error),
-                error_msg=error.rule,
-            )
+            return _refused(error)
         excerpt = response.body.decode("utf-8", "replace").replace(secret, REDACTED)
         ok = 200 <= response.status <= 299
         return CallOutcome(

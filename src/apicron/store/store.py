@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, TypeVar
 
@@ -43,6 +44,24 @@ from apicron.store.tables import (
 )
 
 R = TypeVar("R", bound=Record)
+
+# Every column holding a credential encrypted with APICRON_SECRET_KEY, as (kind, table,
+# encrypted column, label column): what start-up checks and `apicron secret-key rotate`
+# re-encrypts. A new encrypted column is added here.
+_ENCRYPTED: tuple[tuple[str, Any, Any, Any], ...] = (
+    ("app", apps, apps.c.secret_encrypted, apps.c.name),
+)
+
+
+@dataclass(frozen=True)
+class StoredCredential:
+    """One encrypted credential: ``kind`` (``app``…), the row's id, a name a person knows
+    it by, and the ciphertext."""
+
+    kind: str
+    id: str
+    name: str
+    encrypted: str = field(repr=False)
 
 INSTANCE_ID = 1
 
@@ -415,6 +434,28 @@ class Queries(ExecutionQueries, NodeQueries):
             delete(seen_signatures).where(seen_signatures.c.expires_at <= now)
         )
         return result.rowcount
+
+    def list_encrypted_credentials(self) -> list[StoredCredential]:
+        """Every credential encrypted with APICRON_SECRET_KEY, of every kind."""
+        found: list[StoredCredential] = []
+        for kind, table, column, label in _ENCRYPTED:
+            rows = self.connection.execute(
+                select(table.c.id, label, column).order_by(table.c.id)
+            )
+            found.extend(StoredCredential(kind, id_, name, value) for id_, name, value in rows)
+        return found
+
+    def set_encrypted_credential(self, credential: StoredCredential, encrypted: str) -> None:
+        """Replace one credential's ciphertext (same plaintext, another key)."""
+        for kind, table, column, _ in _ENCRYPTED:
+            if kind == credential.kind:
+                self.connection.execute(
+                    update(table).where(table.c.id == credential.id).values(
+                        {column.name: encrypted}
+                    )
+                )
+                return
+        raise ValueError(f"unknown kind of credential {credential.kind!r}")
 
     def app_key_exists(self, key: str) -> bool:
         return bool(
