@@ -9,6 +9,7 @@ import asyncio
 import gzip
 import hashlib
 import hmac
+import json
 import socket
 import time
 from collections.abc import Iterator
@@ -22,6 +23,7 @@ from aiohttp import web
 
 from apicron.signing import canonical_request, sign_request, string_to_sign
 from tests.conftest import World, unique
+from tests.reliability_helpers import raw_http
 from tests.servers import ApicronProcess, free_port
 from tests.threaded_server import ThreadedServer
 
@@ -680,6 +682,24 @@ class TestFailures:
         r = gw.post(path_of(api, id="1"), headers=hw(app))
         assert "300 ms" in error(r, 504, "BACKEND_TIMEOUT")
         assert time.monotonic() - started < 2.5
+
+    @pytest.mark.parametrize(
+        "line",
+        [b"X-HW-AppKey: bad\x01leaked-secret-value", b"X-HW-AppKey leaked-secret-value"],
+    )
+    def test_a_malformed_header_line_is_not_echoed_back(
+        self, server: ApicronProcess, line: bytes
+    ) -> None:
+        """aiohttp's 400 page quotes the line it could not parse: a credential sent by a
+        broken client would come back in the answer (and any proxy log of it)."""
+        request = b"GET /x HTTP/1.1\r\nHost: gw\r\n" + line + b"\r\n\r\n"
+        status, body = raw_http(server.gateway_port, request)
+        assert status == 400, body
+        assert b"leaked-secret-value" not in body and b"X-HW-AppKey" not in body
+        answer = json.loads(body)
+        assert answer["error_code"] == "BAD_REQUEST"
+        assert "malformed" in answer["error_msg"]
+        assert "leaked-secret-value" not in server.log()
 
     @pytest.mark.parametrize(
         "backend_url",
