@@ -12,6 +12,7 @@ import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import timedelta
+from pathlib import Path
 
 import uvicorn
 
@@ -72,14 +73,19 @@ def open_runtime(
         raise
     token, generated = load_admin_token(settings.admin_token, settings.data_dir)
     if generated and announce_token:
-        # Printed once, to the terminal only (never to the log), when first generated.
-        print(
-            f"apicron: generated the admin token (kept in {settings.data_dir / TOKEN_FILE}, "
-            f"mode 0600):\n  {token}",
-            file=sys.stderr,
-            flush=True,
-        )
+        _announce_token(token, settings.data_dir / TOKEN_FILE)
     return Runtime(settings=settings, ctx=ctx, admin_token=token)
+
+
+def _announce_token(token: str, path: Path) -> None:
+    """Show a just-generated admin token once, on a terminal only: under systemd or in a
+    container stderr is the log, which must never hold it; there the file is named."""
+    if sys.stderr.isatty():
+        message = f"generated the admin token (kept in {path}, mode 0600):\n  {token}"
+    else:
+        message = (f"generated the admin token into {path} (mode 0600); read it from there "
+                   "(it is printed only on a terminal)")
+    print(f"apicron: {message}", file=sys.stderr, flush=True)
 
 
 ROLES = ("all", "api", "gateway", "scheduler")

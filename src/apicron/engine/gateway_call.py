@@ -16,6 +16,7 @@ with an error kind.
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterable
 from datetime import datetime
 from urllib.parse import quote, urlencode
 
@@ -31,7 +32,12 @@ from apicron.gateway.auth import authorize
 from apicron.gateway.errors import GatewayError
 from apicron.gateway.proxy import call_backend
 from apicron.gateway.snapshot import SnapshotCache
-from apicron.signing import Occurrence, occurrence_key, sign_occurrence
+from apicron.signing import (
+    OCCURRENCE_SIGNATURE_HEADER,
+    Occurrence,
+    occurrence_key,
+    sign_occurrence,
+)
 from apicron.store.database import is_unavailable
 
 log = logging.getLogger("apicron.engine")
@@ -49,6 +55,17 @@ def _kind(error: GatewayError) -> str:
     if error.kind is not None:  # a failed backend call says what failed
         return error.kind
     return _PIPELINE_KINDS.get(error.status, "AUTH")
+
+
+def redacted_excerpt(body: bytes, credentials: Iterable[str], limit: int = EXCERPT_BYTES) -> str:
+    """``body`` as text with every credential replaced by ``[REDACTED]``, then cut to at
+    most ``limit`` bytes of UTF-8. Redacting first means a credential straddling the cut
+    leaves nothing of itself; ``body`` must extend past ``limit`` by the longest one."""
+    text = body.decode("utf-8", "replace")
+    for value in sorted({c for c in credentials if c}, key=len, reverse=True):
+        text = text.replace(value, REDACTED)
+    data = text.encode("utf-8")
+    return data[:limit].decode("utf-8", "ignore") if len(data) > limit else text
 
 
 def _refused(error: GatewayError) -> CallOutcome:
@@ -122,8 +139,13 @@ class GatewayCaller:
         headers["X-HW-ID"] = app.key
         headers["X-HW-AppKey"] = secret
         occurrence = Occurrence(task.id, execution_id, _rfc3339(scheduled_at), attempt)
-        key = occurrence_key(snapshot.secret_of(owner), api.id)
+        owner_secret = snapshot.secret_of(owner)
+        key = occurrence_key(owner_secret, api.id)
         signed = sign_occurrence(key, occurrence, api.method, body)
+        signature = signed[OCCURRENCE_SIGNATURE_HEADER].partition("=")[2]
+        # Every credential form this call carries or derives from: a backend that echoes
+        # its request must not put one into the history.
+        credentials = (secret, app.key, owner_secret, key, signature)
         try:
             authorized = authorize(
                 snapshot,
@@ -143,12 +165,14 @@ class GatewayCaller:
                 body=body,
                 client_ip="127.0.0.1",
                 scheme="http",
-                max_body_bytes=EXCERPT_BYTES,
+                # Read past the cut by the longest credential, so that one straddling it
+                # is redacted whole before the excerpt is cut (redacted_excerpt).
+                max_body_bytes=EXCERPT_BYTES + max(len(c.encode()) for c in credentials),
                 added_headers=signed,
             )
         except GatewayError as error:
             return _refused(error)
-        excerpt = response.body.decode("utf-8", "replace").replace(secret, REDACTED)
+        excerpt = redacted_excerpt(response.body, credentials)
         ok = 200 <= response.status <= 299
         return CallOutcome(
             http_status=response.status,

@@ -18,11 +18,13 @@ import logging
 import time
 from contextlib import AsyncExitStack
 from dataclasses import dataclass
+from http import HTTPStatus
 
 import aiohttp
 from aiohttp import web
 from aiohttp.abc import AbstractResolver
 from aiohttp.http_exceptions import HttpProcessingError
+from aiohttp.web_protocol import RequestHandler
 
 from apicron.domain.errors import ConfigurationError
 from apicron.domain.models import PublishedApi
@@ -64,6 +66,38 @@ class _MalformedRequests(logging.Filter):
 
 
 protocol_log.addFilter(_MalformedRequests())
+
+
+class _RequestHandler(RequestHandler):
+    """aiohttp's connection handler, whose 400 page would quote the request line or header
+    line it could not parse, credential included, back to the sender (and any proxy log):
+    a request aiohttp refuses gets the gateway's error body instead, naming only the kind
+    of mistake."""
+
+    def handle_error(
+        self,
+        request: web.BaseRequest,
+        status: int = 500,
+        exc: BaseException | None = None,
+        message: str | None = None,
+    ) -> web.StreamResponse:
+        response = super().handle_error(request, status, exc, message)  # logs, checks state
+        if not 400 <= status < 500:
+            return response
+        kind = type(exc).__name__ if exc is not None else HTTPStatus(status).phrase
+        answer = web.json_response(
+            {"error_code": "BAD_REQUEST",
+             "error_msg": f"malformed HTTP request ({kind}); the gateway could not read it"},
+            status=status,
+        )
+        answer.force_close()
+        return answer
+
+
+class _Server(web.Server):
+    def __call__(self) -> RequestHandler:
+        # As web.Server.__call__ does, with the handler above.
+        return _RequestHandler(self, loop=self._loop, **self._kwargs)
 
 _LOGGED_PATH_MAX = 300
 # An answer this small is read whole and sent in one write (status, headers and body
@@ -144,7 +178,7 @@ class Gateway:
             backend_session(max_connections=self._max_connections, resolver=self._resolver)
         )
         # auto_decompress=False: the body is signed and forwarded exactly as it arrived.
-        server = web.Server(
+        server = _Server(
             self.handle, access_log=None, auto_decompress=False, logger=protocol_log
         )
         runner = web.ServerRunner(server, shutdown_timeout=5)
