@@ -145,7 +145,7 @@ async def _serve(runtime: Runtime, role: str = "all") -> None:
             stack.callback(watcher.stop)
             if role in ("all", "gateway"):
                 # Started first, so that a healthy management API implies a listening gateway.
-                gateway = Gateway(runtime.ctx)
+                gateway = Gateway(runtime.ctx, outbound=settings.outbound_policy)
                 await gateway.start(settings.gateway_host, settings.gateway_port)
                 stack.push_async_callback(gateway.close)
                 listening.append(f"gateway http://{settings.gateway_host}:{gateway.port}")
@@ -192,7 +192,9 @@ async def _start_engine(
         cache, session = gateway.cache, gateway.session
     else:
         cache = SnapshotCache(runtime.ctx)
-        session = await stack.enter_async_context(backend_session())
+        session = await stack.enter_async_context(
+            backend_session(outbound=runtime.settings.outbound_policy)
+        )
     clock = SystemClock()
     dispatcher = Dispatcher(GatewayCaller(cache, session, clock), ResultWriter(), clock)
     engine = Engine(

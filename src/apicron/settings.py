@@ -13,6 +13,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from apicron.domain.errors import ConfigurationError
+from apicron.outbound import OutboundPolicy, parse_networks
 
 DEFAULT_API_PORT = 8080
 DEFAULT_GATEWAY_PORT = 8081
@@ -30,6 +31,13 @@ class Settings:
     gateway_host: str = LOOPBACK
     gateway_port: int = DEFAULT_GATEWAY_PORT
     gateway_url: str = ""
+    outbound_allow: tuple[str, ...] = ()
+    outbound_deny: tuple[str, ...] = ()
+
+    @property
+    def outbound_policy(self) -> OutboundPolicy:
+        """Where the gateway may connect: the built-in deny list plus these two lists."""
+        return OutboundPolicy.from_lists(allow=self.outbound_allow, deny=self.outbound_deny)
 
     @property
     def is_sqlite(self) -> bool:
@@ -72,6 +80,16 @@ def _host(name: str, raw: str) -> str:
                 f"{name} must be an IP address or host name, got {raw!r}"
             ) from None
     return host
+
+
+def _networks(name: str, raw: str) -> tuple[str, ...]:
+    try:
+        return tuple(str(network) for network in parse_networks(raw))
+    except ValueError as error:
+        raise ConfigurationError(
+            f"{name} must be comma-separated CIDR networks such as 10.0.0.0/8,fd00::/8 "
+            f"({error})"
+        ) from None
 
 
 def _database_url(raw: str, data_dir: Path) -> str:
@@ -147,4 +165,8 @@ def load_settings(
         gateway_host=gateway_host,
         gateway_port=gateway_port,
         gateway_url=_gateway_url(source.get("APICRON_GATEWAY_URL", ""), gateway_host, gateway_port),
+        outbound_allow=_networks(
+            "APICRON_OUTBOUND_ALLOW", source.get("APICRON_OUTBOUND_ALLOW", "")
+        ),
+        outbound_deny=_networks("APICRON_OUTBOUND_DENY", source.get("APICRON_OUTBOUND_DENY", "")),
     )

@@ -28,6 +28,7 @@ from aiohttp.web_protocol import RequestHandler
 
 from apicron.domain.errors import ConfigurationError
 from apicron.domain.models import PublishedApi
+from apicron.gateway.addresses import OutboundPolicy
 from apicron.gateway.auth import authorize_latest
 from apicron.gateway.errors import MAX_BODY_BYTES, GatewayError, too_large
 from apicron.gateway.metrics import IN_FLIGHT, record_call
@@ -156,8 +157,10 @@ class Gateway:
         *,
         resolver: AbstractResolver | None = None,
         max_connections: int = MAX_BACKEND_CONNECTIONS,
+        outbound: OutboundPolicy | None = None,
     ):
         self.ctx = ctx
+        self._outbound = outbound
         self.cache = SnapshotCache(ctx)
         self.replay_guard = ReplayGuard(ctx)
         self._resolver = resolver
@@ -175,7 +178,10 @@ class Gateway:
     async def start(self, host: str, port: int) -> None:
         """Listen on ``host:port`` (0: any free port, then read ``self.port``)."""
         self._session = await self._stack.enter_async_context(
-            backend_session(max_connections=self._max_connections, resolver=self._resolver)
+            backend_session(
+                max_connections=self._max_connections, resolver=self._resolver,
+                outbound=self._outbound,
+            )
         )
         # auto_decompress=False: the body is signed and forwarded exactly as it arrived.
         server = _Server(

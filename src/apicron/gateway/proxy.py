@@ -13,13 +13,13 @@ Both take the :class:`~apicron.gateway.auth.Authorized` call, the request's raw
 ``query_string``, ``headers`` (any mapping; a multi-dict keeps repeated headers) and
 ``body``, the caller's ``client_ip`` and the ``scheme`` it used. Both raise
 :class:`~apicron.gateway.errors.GatewayError` when no answer comes: 502
-``BACKEND_FORBIDDEN`` (the host is or resolves only to a link-local / cloud-metadata
-address, checked on the addresses actually connected to), 502 ``BACKEND_UNREACHABLE`` (DNS
-or connect failure), 502 ``BACKEND_ERROR`` (connection dropped, not HTTP, TLS failure),
-504 ``BACKEND_TIMEOUT``. The API's ``backend_timeout_ms`` bounds, for ``open_backend``, the
-wait for the status and headers and then each wait for more body; for ``call_backend``,
-the whole call. Caller-facing messages name the API, never the backend's address; the
-log line has the details.
+``BACKEND_FORBIDDEN`` (the host is or resolves only to an address the outbound policy
+refuses, :mod:`apicron.outbound`, checked on the addresses actually connected to), 502
+``BACKEND_UNREACHABLE`` (DNS or connect failure), 502 ``BACKEND_ERROR`` (connection
+dropped, not HTTP, TLS failure), 504 ``BACKEND_TIMEOUT``. The API's ``backend_timeout_ms``
+bounds, for ``open_backend``, the wait for the status and headers and then each wait for
+more body; for ``call_backend``, the whole call. Caller-facing messages name the API, never
+the backend's address; the log line has the details.
 
 What the backend receives: the API's method; the published ``backend_url`` with each
 ``{name}`` replaced by the percent-encoded path parameter and the request's query string
@@ -55,7 +55,7 @@ from yarl import URL
 
 from apicron.domain.models import PublishedApi
 from apicron.domain.rules import PATH_PARAM
-from apicron.gateway.addresses import ForbiddenAddress, GuardedResolver, check_literal_host
+from apicron.gateway.addresses import ForbiddenAddress, GuardedResolver, OutboundPolicy
 from apicron.gateway.auth import Authorized
 from apicron.gateway.errors import GatewayError, bad_gateway, gateway_timeout
 
@@ -105,14 +105,18 @@ async def backend_session(
     *,
     max_connections: int = MAX_BACKEND_CONNECTIONS,
     resolver: AbstractResolver | None = None,
+    outbound: OutboundPolicy | None = None,
 ) -> AsyncIterator[aiohttp.ClientSession]:
-    """The one client session for backend calls: pooled, bounded, guarded resolver.
+    """The one client session for backend calls: pooled, bounded, every connection checked
+    against ``outbound`` (default: the built-in deny list; see :mod:`apicron.outbound`).
 
     ``resolver`` is the DNS resolver to guard (default: aiohttp's); tests pass their own.
     """
-    guarded = GuardedResolver(resolver)
+    policy = outbound if outbound is not None else OutboundPolicy.default()
+    guarded = GuardedResolver(resolver, policy)
     connector = aiohttp.TCPConnector(
-        limit=max_connections, limit_per_host=0, resolver=guarded, ttl_dns_cache=10
+        limit=max_connections, limit_per_host=0, resolver=guarded, ttl_dns_cache=10,
+        socket_factory=policy.socket_factory,
     )
     session = aiohttp.ClientSession(
         connector=connector,
@@ -241,8 +245,9 @@ def backend_failure(error: BaseException, api: PublishedApi) -> BaseException:
     if isinstance(os_error, ForbiddenAddress):
         result = bad_gateway(
             "BACKEND_FORBIDDEN",
-            f"the backend of API {api.name!r} is, or resolves only to, a link-local / "
-            "cloud-metadata address; the gateway refuses to call it",
+            f"the backend of API {api.name!r} is, or resolves only to, an address the "
+            "outbound policy refuses (link-local / cloud metadata, or APICRON_OUTBOUND_DENY "
+            "and APICRON_OUTBOUND_ALLOW); the gateway refuses to call it",
             kind="CONFIG",
         )
     elif isinstance(error, TimeoutError):
@@ -311,7 +316,6 @@ async def open_backend(
     if added_headers:
         sent.extend(added_headers)
     try:
-        check_literal_host(url.raw_host or "")
         async with asyncio.timeout(seconds):
             response = await session.request(
                 api.method,
