@@ -188,11 +188,15 @@ def test_plain_http_to_a_tls_listener_gets_no_answer(tls_server: TlsProcess) -> 
 
 
 def _login_cookie(client: httpx.Client, headers: dict[str, str] | None = None) -> str:
+    """The Set-Cookie headers of a console login (the login form's CSRF cookie is sent back
+    by hand: behind a TLS-terminating proxy the browser would send its Secure cookie)."""
     page = client.get("/console/login", headers=headers)
     match = re.search(r'name="csrf_token" value="([^"]+)"', page.text)
     assert match, page.text
     csrf_cookie = page.headers["set-cookie"]
-    r = client.post("/console/login", headers=headers, data={
+    sent = {**(headers or {}), "Cookie": csrf_cookie.split(";", 1)[0]}
+    client.cookies.clear()
+    r = client.post("/console/login", headers=sent, data={
         "token": ADMIN_TOKEN, "csrf_token": match[1], "next": ""})
     assert r.status_code == 303, r.text
     return csrf_cookie + "\n" + r.headers["set-cookie"]
@@ -201,7 +205,7 @@ def _login_cookie(client: httpx.Client, headers: dict[str, str] | None = None) -
 def test_the_console_cookies_are_secure_over_https(tls_server: TlsProcess, pki: Pki) -> None:
     with httpx.Client(base_url=tls_server.url, verify=pki.verifying(), timeout=30) as client:
         cookies = _login_cookie(client)
-    assert cookies.count("Secure") == 2, cookies
+    assert cookies.count("Secure") >= 2, cookies  # the login form's and the session's
 
 
 def test_the_console_cookie_is_secure_behind_a_trusted_proxy_only(
@@ -214,7 +218,7 @@ def test_the_console_cookie_is_secure_behind_a_trusted_proxy_only(
         try:
             with httpx.Client(base_url=process.url, timeout=30) as client:
                 cookies = _login_cookie(client, proxy)
-            assert ("Secure" in cookies) is secure, cookies
+            assert cookies.count("Secure") == (2 if secure else 0), cookies
         finally:
             process.stop()
 

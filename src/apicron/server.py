@@ -35,6 +35,7 @@ from apicron.settings import Settings
 from apicron.store import migrate
 from apicron.store.database import make_engine
 from apicron.store.store import Store
+from apicron.tls import gateway_context
 
 log = logging.getLogger("apicron")
 
@@ -125,6 +126,8 @@ async def _serve(runtime: Runtime, role: str = "all") -> None:
     if role not in ROLES:
         raise ConfigurationError(f"role must be one of {', '.join(ROLES)}, got {role!r}")
     settings = runtime.settings
+    tls = gateway_context(settings)  # also the start-up check of the certificate files
+    scheme = "https" if tls is not None else "http"
     stop = asyncio.Event()
     api_server: _ApiServer | None = None
 
@@ -146,9 +149,9 @@ async def _serve(runtime: Runtime, role: str = "all") -> None:
             if role in ("all", "gateway"):
                 # Started first, so that a healthy management API implies a listening gateway.
                 gateway = Gateway(runtime.ctx, outbound=settings.outbound_policy)
-                await gateway.start(settings.gateway_host, settings.gateway_port)
+                await gateway.start(settings.gateway_host, settings.gateway_port, tls)
                 stack.push_async_callback(gateway.close)
-                listening.append(f"gateway http://{settings.gateway_host}:{gateway.port}")
+                listening.append(f"gateway {scheme}://{settings.gateway_host}:{gateway.port}")
             if role in ("all", "api"):
                 app = create_api_app(runtime.ctx, runtime.admin_token)
                 config = uvicorn.Config(
@@ -158,10 +161,17 @@ async def _serve(runtime: Runtime, role: str = "all") -> None:
                     log_level="info",
                     access_log=True,
                     server_header=False,
+                    # Client certificates are the gateway's: the API has its bearer tokens.
+                    ssl_certfile=settings.tls_cert,
+                    ssl_keyfile=settings.tls_key,
+                    # X-Forwarded-Proto / -For believed from these proxies only (the console
+                    # cookie is Secure when the scheme, so told, is https).
+                    proxy_headers=True,
+                    forwarded_allow_ips=list(settings.forwarded_allow_ips),
                 )
                 api_server = _ApiServer(config)
                 listening.insert(
-                    0, f"management API http://{settings.api_host}:{settings.api_port}"
+                    0, f"management API {scheme}://{settings.api_host}:{settings.api_port}"
                 )
             if role in ("all", "scheduler"):
                 await _start_engine(runtime, stack, gateway if role == "all" else None)

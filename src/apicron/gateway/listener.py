@@ -15,6 +15,7 @@ the published APIs, so there is nothing to route before the pipeline does.
 from __future__ import annotations
 
 import logging
+import ssl
 import time
 from contextlib import AsyncExitStack
 from dataclasses import dataclass
@@ -175,8 +176,11 @@ class Gateway:
             raise RuntimeError("the gateway is not started")
         return self._session
 
-    async def start(self, host: str, port: int) -> None:
-        """Listen on ``host:port`` (0: any free port, then read ``self.port``)."""
+    async def start(
+        self, host: str, port: int, ssl_context: ssl.SSLContext | None = None
+    ) -> None:
+        """Listen on ``host:port`` (0: any free port, then read ``self.port``), over TLS
+        with ``ssl_context`` (:func:`apicron.tls.gateway_context`)."""
         self._session = await self._stack.enter_async_context(
             backend_session(
                 max_connections=self._max_connections, resolver=self._resolver,
@@ -191,7 +195,7 @@ class Gateway:
         await runner.setup()
         self._stack.push_async_callback(runner.cleanup)
         try:
-            await web.TCPSite(runner, host, port, backlog=1024).start()
+            await web.TCPSite(runner, host, port, backlog=1024, ssl_context=ssl_context).start()
         except OSError as error:
             await self.close()
             raise ConfigurationError(
