@@ -53,6 +53,14 @@ def serve(
     gateway_host: Annotated[str | None, typer.Option(help="APICRON_GATEWAY_HOST")] = None,
     gateway_port: Annotated[int | None, typer.Option(help="APICRON_GATEWAY_PORT")] = None,
     gateway_url: Annotated[str | None, typer.Option(help="APICRON_GATEWAY_URL")] = None,
+    tls_cert: Annotated[str | None, typer.Option(help="APICRON_TLS_CERT")] = None,
+    tls_key: Annotated[str | None, typer.Option(help="APICRON_TLS_KEY")] = None,
+    tls_client_ca: Annotated[str | None, typer.Option(help="APICRON_TLS_CLIENT_CA")] = None,
+    forwarded_allow_ips: Annotated[
+        str | None, typer.Option(help="APICRON_FORWARDED_ALLOW_IPS")
+    ] = None,
+    outbound_allow: Annotated[str | None, typer.Option(help="APICRON_OUTBOUND_ALLOW")] = None,
+    outbound_deny: Annotated[str | None, typer.Option(help="APICRON_OUTBOUND_DENY")] = None,
     role: Annotated[
         Role,
         typer.Option(
@@ -69,6 +77,9 @@ def serve(
     settings = _settings(
         data_dir=data_dir, database_url=database_url, api_host=api_host, api_port=api_port,
         gateway_host=gateway_host, gateway_port=gateway_port, gateway_url=gateway_url,
+        tls_cert=tls_cert, tls_key=tls_key, tls_client_ca=tls_client_ca,
+        forwarded_allow_ips=forwarded_allow_ips, outbound_allow=outbound_allow,
+        outbound_deny=outbound_deny,
     )
     assert isinstance(settings, Settings)
     run(settings, role.value)
