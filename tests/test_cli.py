@@ -51,7 +51,9 @@ def refused(server: ApicronProcess, code: int, *args: str) -> str:
 
 
 def test_walkthrough(server: ApicronProcess, world: World, tmp_path: Path) -> None:
-    assert ok(server, "instance", "show")["params"] == {"app_route": True, "app_secret": True}
+    assert ok(server, "instance", "show")["params"] == {
+        "app_route": True, "app_secret": True, "replay_guard": False, "unsigned_payload": True,
+    }
 
     owner_name, caller_name = unique("owner"), unique("caller")
     created = cli(server, "app", "create", owner_name, "--description", "owns the API")

@@ -7,6 +7,10 @@ from __future__ import annotations
 
 import asyncio
 import gzip
+import hashlib
+import hmac
+import json
+import socket
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -17,8 +21,9 @@ import httpx
 import pytest
 from aiohttp import web
 
-from apicron.signing import sign_request
+from apicron.signing import canonical_request, sign_request, string_to_sign
 from tests.conftest import World, unique
+from tests.reliability_helpers import raw_http
 from tests.servers import ApicronProcess, free_port
 from tests.threaded_server import ThreadedServer
 
@@ -448,6 +453,7 @@ class TestAppSecret:
 # -- SDK-HMAC-SHA256 signatures -----------------------------------------------------------------
 
 QUERY = "a=1&a=2&b=x%20y&plus=a+b&u=%C3%BC%E2%9C%93&empty=&flag&z=%2B"
+CANONICAL_QUERY = "a=1&a=2&b=x%20y&empty=&flag=&plus=a%20b&u=%C3%BC%E2%9C%93&z=%2B"
 
 
 class TestSignature:
@@ -473,7 +479,8 @@ class TestSignature:
         assert r.status_code == 200, r.text
         seen = backend.one(marker)
         assert seen.method == method
-        assert seen.target == f"{marker}/%C3%BC%201?{QUERY}"
+        # The canonical form the signature covers: sorted, "+" a space, one encoding.
+        assert seen.target == f"{marker}/%C3%BC%201?{CANONICAL_QUERY}"
         assert seen.body == body
         assert seen.header("X-Custom") == ["kept"]
         assert seen.header("Content-Type") == ["application/json"]
@@ -531,6 +538,62 @@ class TestSignature:
         app, api = setup(world, backend_url=backend.url("/x"))
         when = datetime.now(UTC) - timedelta(minutes=14)
         assert signed_call(gw, "POST", path_of(api, id="1"), app, sdk_date=when).status_code == 200
+
+    def test_the_backend_receives_the_signed_canonical_query_whatever_the_order_sent(
+        self, world: World, gw: httpx.Client, backend: Backend
+    ) -> None:
+        """SDK-HMAC-SHA256 signs the query sorted by name then value, so a signature made
+        for a=1&a=2 also verifies a=2&a=1: the backend gets the form that was signed."""
+        marker = backend.path()
+        app, api = setup(world, method="GET", backend_url=backend.url(marker))
+        target = path_of(api, id="1")
+        url = f"{gw.base_url}".rstrip("/") + target
+        signed = sign_request("GET", url + "?a=1&a=2", {}, b"", key=app["key"],
+                              secret=app["secret"])
+        r = gw.get(target + "?a=2&a=1", headers=signed)
+        assert r.status_code == 200, r.text
+        assert backend.one(marker).query == "a=1&a=2"
+
+    @pytest.mark.parametrize("extra", ["&=injected&&", "&=", "&=injected"])
+    def test_a_query_part_the_signature_cannot_cover_is_refused(
+        self, world: World, gw: httpx.Client, backend: Backend, extra: str
+    ) -> None:
+        marker = backend.path()
+        app, api = setup(world, method="GET", backend_url=backend.url(marker))
+        target = path_of(api, id="1") + "?q=1"
+        url = f"{gw.base_url}".rstrip("/") + target
+        signed = sign_request("GET", url, {}, b"", key=app["key"], secret=app["secret"])
+        message = error(gw.get(target + extra, headers=signed), 400, "BAD_REQUEST")
+        assert "empty name" in message
+        assert not backend.to(marker)
+        assert gw.get(target + "&&", headers=signed).status_code == 200  # empty parts: none
+
+    def test_a_signature_without_the_host_is_refused_even_with_no_host_header(
+        self, server: ApicronProcess, world: World, backend: Backend
+    ) -> None:
+        """An HTTP/1.0 request may have no Host header; a signature must still cover one,
+        or it could be replayed against any gateway the app can call."""
+        marker = backend.path()
+        app, api = setup(world, method="GET", backend_url=backend.url(marker))
+        target = path_of(api, id="1")
+        date = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+        headers = {"X-Sdk-Date": date}
+        canonical = canonical_request("GET", target, "", headers, ["x-sdk-date"])
+        signature = hmac.new(app["secret"].encode(), string_to_sign(date, canonical).encode(),
+                             hashlib.sha256).hexdigest()
+        authorization = (f"SDK-HMAC-SHA256 Access={app['key']}, SignedHeaders=x-sdk-date, "
+                         f"Signature={signature}")
+        request = (f"GET {target} HTTP/1.0\r\nX-Sdk-Date: {date}\r\n"
+                   f"Authorization: {authorization}\r\n\r\n").encode()
+        with socket.create_connection(("127.0.0.1", server.gateway_port), timeout=30) as sock:
+            sock.sendall(request)
+            answer = b""
+            while chunk := sock.recv(65536):
+                answer += chunk
+        status_line, _, rest = answer.partition(b"\r\n")
+        assert b" 401 " in status_line, answer
+        assert b"must include host" in rest
+        assert not backend.to(marker)
 
     def test_unsigned_header_changes_are_ignored(
         self, world: World, gw: httpx.Client, backend: Backend
@@ -621,6 +684,24 @@ class TestFailures:
         assert time.monotonic() - started < 2.5
 
     @pytest.mark.parametrize(
+        "line",
+        [b"X-HW-AppKey: bad\x01leaked-secret-value", b"X-HW-AppKey leaked-secret-value"],
+    )
+    def test_a_malformed_header_line_is_not_echoed_back(
+        self, server: ApicronProcess, line: bytes
+    ) -> None:
+        """aiohttp's 400 page quotes the line it could not parse: a credential sent by a
+        broken client would come back in the answer (and any proxy log of it)."""
+        request = b"GET /x HTTP/1.1\r\nHost: gw\r\n" + line + b"\r\n\r\n"
+        status, body = raw_http(server.gateway_port, request)
+        assert status == 400, body
+        assert b"leaked-secret-value" not in body and b"X-HW-AppKey" not in body
+        answer = json.loads(body)
+        assert answer["error_code"] == "BAD_REQUEST"
+        assert "malformed" in answer["error_msg"]
+        assert "leaked-secret-value" not in server.log()
+
+    @pytest.mark.parametrize(
         "backend_url",
         [
             # Spellings the system resolver turns into 169.254.169.254 although Python does
@@ -676,6 +757,30 @@ class TestProxying:
         assert seen.header("X-Forwarded-Proto") == ["http"]
         assert seen.header("X-End-To-End") == ["kept"]
         assert seen.header("Host") == [f"127.0.0.1:{backend.port}"]
+
+    @pytest.mark.parametrize("auth", ["NONE", "APP_SECRET", "SIGNATURE"])
+    def test_occurrence_headers_a_caller_sends_never_reach_the_backend(
+        self, world: World, gw: httpx.Client, backend: Backend, auth: str
+    ) -> None:
+        """Backends deduplicate on X-Apicron-Execution-Id: only apicron's scheduler may set
+        it, so whatever a caller sends under X-Apicron-* is dropped."""
+        marker = backend.path()
+        app, api = setup(world, auth_type="NONE" if auth == "NONE" else "APP",
+                         backend_url=backend.url(marker))
+        forged = {
+            "X-Apicron-Task-Id": "forged-task", "X-Apicron-Execution-Id": "forged-execution",
+            "X-Apicron-Scheduled-Time": "2027-03-01T08:00:00Z", "X-Apicron-Attempt": "1",
+            "X-Apicron-Occurrence-Signature": "v1=" + "0" * 64, "x-apicron-anything": "1",
+        }
+        target = path_of(api, id="1")
+        if auth == "SIGNATURE":
+            r = signed_call(gw, "POST", target, app, headers=forged)
+        else:
+            r = gw.post(target, headers={**forged, **(hw(app) if auth == "APP_SECRET" else {})})
+        assert r.status_code == 200, r.text
+        seen = backend.one(marker)
+        assert not [name for name in seen.names() if name.startswith("x-apicron-")]
+        assert "forged" not in str(seen.headers)
 
     def test_the_backend_answer_comes_back(
         self, world: World, gw: httpx.Client, backend: Backend

@@ -273,9 +273,9 @@ def build(ctx: Context, name: str, backend_url: str, **fields: Any) -> Built:
 
 @asynccontextmanager
 async def listening(
-    ctx: Context, resolver: AbstractResolver | None = None
+    ctx: Context, resolver: AbstractResolver | None = None, outbound: Any = None
 ) -> AsyncIterator[tuple[Gateway, aiohttp.ClientSession]]:
-    gateway = Gateway(ctx, resolver=resolver)
+    gateway = Gateway(ctx, resolver=resolver, **({"outbound": outbound} if outbound else {}))
     await gateway.start("127.0.0.1", 0)
     try:
         async with aiohttp.ClientSession(f"http://127.0.0.1:{gateway.port}") as client:

@@ -73,14 +73,16 @@ class TestInstance:
             instance = client.get("/v1/instance").json()
             assert instance == {
                 "name": "apicron",
-                "params": {"app_route": True, "app_secret": True},
+                "params": {"app_route": True, "app_secret": True, "replay_guard": False,
+                           "unsigned_payload": True},
                 "timezone": "UTC",
                 "gateway_url": f"http://127.0.0.1:{fresh_server.gateway_port}",
             }
             changed = client.put("/v1/instance", json={"timezone": "Asia/Shanghai"}).json()
             assert changed == {**instance, "timezone": "Asia/Shanghai"}
             changed = client.put("/v1/instance", json={"params": {"app_secret": False}}).json()
-            assert changed["params"] == {"app_route": True, "app_secret": False}
+            assert changed["params"] == {"app_route": True, "app_secret": False,
+                                         "replay_guard": False, "unsigned_payload": True}
             assert changed["timezone"] == "Asia/Shanghai"
 
     def test_it_refuses_bad_instance_values(self, fresh_server: ApicronProcess) -> None:

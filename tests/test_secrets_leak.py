@@ -6,7 +6,9 @@ credentials (owned and granted), failing tasks, manual runs, gateway calls by ap
 by signature and with wrong credentials, a secret reset while tasks fire, the console's
 login and pages. Then: the server log, the database file (SQLite), the executions and their
 attempts, what the backend received, and every API response body and header. The only
-places a secret may appear are the create and reset-secret answers, and only its own.
+places a secret may appear are the create and reset-secret answers, and only its own. The
+occurrence keys derived from the secrets appear nowhere, and the occurrence signatures the
+backend received (and echoed into its answers) nowhere but at the backend.
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ import httpx
 import pytest
 from aiohttp import web
 
-from apicron.signing import sign_request
+from apicron.signing import occurrence_key, sign_request
 from tests.conftest import World, unique
 from tests.reliability_helpers import Recorder, wait_for
 from tests.servers import ADMIN_TOKEN, ApicronProcess, free_port
@@ -186,6 +188,19 @@ def test_no_secret_or_token_leaves_a_trace_but_in_its_own_create_and_reset_answe
     created = [e.body for e in recorder.exchanges if e.status == 201]
     assert any(owner["secret"] in body for body in created)  # the grep sees what was sent
 
+    # Keys derived from app secrets (the occurrence signing key of each API, under each
+    # owner secret it had) appear nowhere at all; the occurrence signatures the backend
+    # received (and echoed) are redacted from the history and never logged or stored.
+    derived = {occurrence_key(secret, each["id"])
+               for secret in (owner["secret"], reset["secret"]) for each in (api, failing, down)}
+    signatures = {header[1].removeprefix("v1=") for echoed in echo.received
+                  for header in json.loads(echoed)["headers"]
+                  if header[0].lower() == "x-apicron-occurrence-signature"}
+    assert len(signatures) >= 8
+    for exchange in recorder.exchanges:
+        text = exchange.body + json.dumps(exchange.headers)
+        assert not [key for key in derived if key in text], exchange.url
+
     log = server.log()
     assert "apicron.gateway.access" in log and "POST /v1/apps" in log
     sources = {"server log": log, "executions": "\n".join(histories),
@@ -196,5 +211,8 @@ def test_no_secret_or_token_leaves_a_trace_but_in_its_own_create_and_reset_answe
         assert owner["key"].encode() in raw  # the file is the live database
         sources["database file"] = raw.decode("latin-1")
     for where, text in sources.items():
-        for secret in secrets:
+        for secret in secrets | derived:
             assert secret not in text, f"a secret is in the {where}"
+        if where != "backend":  # the backend is sent them, by design
+            for signature in signatures:
+                assert signature not in text, f"an occurrence signature is in the {where}"

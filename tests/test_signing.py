@@ -541,10 +541,12 @@ def hand_signed(signed_headers: list[str], headers: dict[str, str]) -> dict[str,
     return headers | {"Authorization": authorization}
 
 
-def test_it_requires_host_to_be_signed_when_the_request_has_one() -> None:
+def test_it_requires_host_to_be_signed_even_when_the_request_has_none() -> None:
     without_host = hand_signed(["x-sdk-date"], {"X-Sdk-Date": "20260501T120000Z"})
 
-    assert verify("GET", "/v1/x", without_host) == KEY  # an HTTP/1.0 request
+    # An HTTP/1.0 request may come without Host: the signature must still name one, or it
+    # would be valid against every gateway that knows the app.
+    assert "SignedHeaders must include host" in reject("GET", "/v1/x", without_host)
     assert "SignedHeaders must include host" in reject(
         "GET", "/v1/x", without_host | {"Host": "api.example.com"}
     )
@@ -863,8 +865,8 @@ def test_it_reaches_the_signature_check_for_any_well_formed_authorization(
     body: bytes,
 ) -> None:
     """Arbitrary text (lone surrogates included) in the method, path, query and header values."""
-    names = sorted({*values, "x-sdk-date"} - {"x-sdk-content-sha256"})
-    headers = values | {
+    names = sorted({*values, "x-sdk-date", "host"} - {"x-sdk-content-sha256"})
+    headers = {"host": "h"} | values | {
         "x-sdk-date": "20260501T120000Z",
         "authorization": f"{ALGORITHM} Access={KEY}, SignedHeaders={';'.join(names)}, "
         f"Signature={signature}",

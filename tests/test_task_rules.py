@@ -485,7 +485,8 @@ class TestInstanceParams:
             refused(world, client.post(f"/v1/tasks/{task['id']}/start"), before, 400,
                     f"instance.params.{param}")
             instance = world.ok(client.put("/v1/instance", json={"params": {param: True}}))
-            assert instance["params"] == {"app_route": True, "app_secret": True}
+            assert instance["params"] == {"app_route": True, "app_secret": True,
+                                          "replay_guard": False, "unsigned_payload": True}
             assert world.ok(client.post(f"/v1/tasks/{task['id']}/start"))["status"] == "STARTED"
 
 

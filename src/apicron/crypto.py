@@ -2,7 +2,10 @@
 
 App secrets must be kept (the gateway compares them, the dispatcher sends them), so they
 are encrypted with Fernet, never hashed. ``APICRON_SECRET_KEY`` may hold several keys
-separated by commas: the first encrypts, all decrypt, which is how a key is rotated.
+separated by commas: the first encrypts, all decrypt, which is how a key is rotated: put the
+new key first on every node, run ``apicron secret-key rotate`` (every stored credential
+re-encrypted under the first key, :mod:`apicron.services.secret_rotation`), then drop the
+old key.
 """
 
 from __future__ import annotations
@@ -20,7 +23,15 @@ KEY_FILE = "secret.key"
 TOKEN_FILE = "admin-token"  # noqa: S105 - a file name, not a password
 
 
+class SecretUnreadable(ConfigurationError):
+    """A stored credential none of the configured keys decrypts."""
+
+    code = "CREDENTIAL_UNREADABLE"
+
+
 class SecretBox:
+    """Encrypts with the first key of ``keys``, decrypts with any of them."""
+
     def __init__(self, keys: list[str]):
         try:
             self._fernet = MultiFernet([Fernet(k.strip().encode()) for k in keys])
@@ -34,14 +45,23 @@ class SecretBox:
         return self._fernet.encrypt(plaintext.encode()).decode()
 
     def decrypt(self, token: str) -> str:
+        """The plaintext; raises :class:`SecretUnreadable` if no key decrypts ``token``."""
         try:
             return self._fernet.decrypt(token.encode()).decode()
         except InvalidToken:
-            raise ConfigurationError(
+            raise SecretUnreadable(
                 "a stored secret cannot be decrypted with APICRON_SECRET_KEY: the key "
                 "changed without keeping the old one, or this node has another key than "
                 "the others (every node of an instance needs the same key)"
             ) from None
+
+
+    def rotate(self, token: str) -> str:
+        """``token`` re-encrypted under the first key; raises :class:`SecretUnreadable`."""
+        try:
+            return self._fernet.rotate(token.encode()).decode()
+        except InvalidToken:
+            raise SecretUnreadable("a stored secret cannot be decrypted") from None
 
 
 def ensure_private_dir(path: Path) -> None:

@@ -12,6 +12,7 @@ import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import timedelta
+from pathlib import Path
 
 import uvicorn
 
@@ -30,10 +31,12 @@ from apicron.ops import OpsListener
 from apicron.services.change_watcher import ChangeWatcher
 from apicron.services.context import Context, system_clock
 from apicron.services.nodes import Heartbeat
+from apicron.services.secret_rotation import check_stored_credentials
 from apicron.settings import Settings
 from apicron.store import migrate
 from apicron.store.database import make_engine
 from apicron.store.store import Store
+from apicron.tls import gateway_context
 
 log = logging.getLogger("apicron")
 
@@ -45,10 +48,8 @@ class Runtime:
     admin_token: str
 
 
-def open_runtime(
-    settings: Settings, *, announce_token: bool = True, role: str = "all"
-) -> Runtime:
-    """Everything a process of this instance needs, with the schema upgraded."""
+def open_store(settings: Settings, role: str = "all") -> Context:
+    """The store (schema upgraded, instance row present) and the secret box, as a context."""
     if settings.is_sqlite:
         ensure_private_dir(settings.data_dir)
     engine = make_engine(settings.database_url)
@@ -57,21 +58,36 @@ def open_runtime(
     with store.write() as q:
         q.ensure_instance(system_clock())
     box = load_secret_box(settings.secret_key, settings.data_dir)
-    with store.read() as q:
-        # A wrong key fails here, at start, in one line; not at the first gateway call.
-        for *_, encrypted in q.list_app_credentials()[:1]:
-            box.decrypt(encrypted)
+    return Context(store=store, secrets=box, gateway_url=settings.gateway_url, role=role)
+
+
+def open_runtime(
+    settings: Settings, *, announce_token: bool = True, role: str = "all"
+) -> Runtime:
+    """Everything a process of this instance needs, with the schema upgraded."""
+    ctx = open_store(settings, role)
+    # A wrong key fails here, at start, in one line; a key retired too early is named here
+    # (one line), not discovered at the first gateway call.
+    try:
+        check_stored_credentials(ctx.store, ctx.secrets)
+    except BaseException:
+        ctx.store.close()
+        raise
     token, generated = load_admin_token(settings.admin_token, settings.data_dir)
     if generated and announce_token:
-        # Printed once, to the terminal only (never to the log), when first generated.
-        print(
-            f"apicron: generated the admin token (kept in {settings.data_dir / TOKEN_FILE}, "
-            f"mode 0600):\n  {token}",
-            file=sys.stderr,
-            flush=True,
-        )
-    ctx = Context(store=store, secrets=box, gateway_url=settings.gateway_url, role=role)
+        _announce_token(token, settings.data_dir / TOKEN_FILE)
     return Runtime(settings=settings, ctx=ctx, admin_token=token)
+
+
+def _announce_token(token: str, path: Path) -> None:
+    """Show a just-generated admin token once, on a terminal only: under systemd or in a
+    container stderr is the log, which must never hold it; there the file is named."""
+    if sys.stderr.isatty():
+        message = f"generated the admin token (kept in {path}, mode 0600):\n  {token}"
+    else:
+        message = (f"generated the admin token into {path} (mode 0600); read it from there "
+                   "(it is printed only on a terminal)")
+    print(f"apicron: {message}", file=sys.stderr, flush=True)
 
 
 ROLES = ("all", "api", "gateway", "scheduler")
@@ -112,6 +128,8 @@ async def _serve(runtime: Runtime, role: str = "all") -> int:
     if role not in ROLES:
         raise ConfigurationError(f"role must be one of {', '.join(ROLES)}, got {role!r}")
     settings = runtime.settings
+    tls = gateway_context(settings)  # also the start-up check of the certificate files
+    scheme = "https" if tls is not None else "http"
     stop = asyncio.Event()
     api_server: _ApiServer | None = None
     exit_code = 0
@@ -143,10 +161,10 @@ async def _serve(runtime: Runtime, role: str = "all") -> int:
             stack.callback(watcher.stop)
             if role in ("all", "gateway"):
                 # Started first, so that a healthy management API implies a listening gateway.
-                gateway = Gateway(runtime.ctx)
-                await gateway.start(settings.gateway_host, settings.gateway_port)
+                gateway = Gateway(runtime.ctx, outbound=settings.outbound_policy)
+                await gateway.start(settings.gateway_host, settings.gateway_port, tls)
                 stack.push_async_callback(gateway.close)
-                listening.append(f"gateway http://{settings.gateway_host}:{gateway.port}")
+                listening.append(f"gateway {scheme}://{settings.gateway_host}:{gateway.port}")
             if role in ("all", "api"):
                 app = create_api_app(runtime.ctx, runtime.admin_token)
                 config = uvicorn.Config(
@@ -156,10 +174,17 @@ async def _serve(runtime: Runtime, role: str = "all") -> int:
                     log_level="info",
                     access_log=True,
                     server_header=False,
+                    # Client certificates are the gateway's: the API has its bearer tokens.
+                    ssl_certfile=settings.tls_cert,
+                    ssl_keyfile=settings.tls_key,
+                    # X-Forwarded-Proto / -For believed from these proxies only (the console
+                    # cookie is Secure when the scheme, so told, is https).
+                    proxy_headers=True,
+                    forwarded_allow_ips=list(settings.forwarded_allow_ips),
                 )
                 api_server = _ApiServer(config)
                 listening.insert(
-                    0, f"management API http://{settings.api_host}:{settings.api_port}"
+                    0, f"management API {scheme}://{settings.api_host}:{settings.api_port}"
                 )
             if role in ("all", "scheduler"):
                 await _start_engine(runtime, stack, gateway if role == "all" else None,
@@ -200,7 +225,9 @@ async def _start_engine(
         cache, session = gateway.cache, gateway.session
     else:
         cache = SnapshotCache(runtime.ctx)
-        session = await stack.enter_async_context(backend_session())
+        session = await stack.enter_async_context(
+            backend_session(outbound=runtime.settings.outbound_policy)
+        )
     clock = SystemClock()
     dispatcher = Dispatcher(GatewayCaller(cache, session, clock), ResultWriter(), clock)
     engine = Engine(

@@ -13,10 +13,12 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from apicron.domain.errors import ConfigurationError
+from apicron.outbound import OutboundPolicy, parse_networks
 
 DEFAULT_API_PORT = 8080
 DEFAULT_GATEWAY_PORT = 8081
 LOOPBACK = "127.0.0.1"
+DEFAULT_FORWARDED_ALLOW_IPS = ("127.0.0.1", "::1")
 
 
 @dataclass(frozen=True)
@@ -36,6 +38,22 @@ class Settings:
     a port is set; for nodes without the management API (roles scheduler, gateway)."""
     misfire_grace_s: float = 60.0
     engine_give_up_s: float = 60.0
+    outbound_allow: tuple[str, ...] = ()
+    outbound_deny: tuple[str, ...] = ()
+    tls_cert: str | None = None
+    tls_key: str | None = None
+    tls_client_ca: str | None = None
+    forwarded_allow_ips: tuple[str, ...] = DEFAULT_FORWARDED_ALLOW_IPS
+    """Proxies whose X-Forwarded-Proto / X-Forwarded-For the management API believes."""
+
+    @property
+    def tls(self) -> bool:
+        return self.tls_cert is not None
+
+    @property
+    def outbound_policy(self) -> OutboundPolicy:
+        """Where the gateway may connect: the built-in deny list plus these two lists."""
+        return OutboundPolicy.from_lists(allow=self.outbound_allow, deny=self.outbound_deny)
 
     @property
     def is_sqlite(self) -> bool:
@@ -92,6 +110,65 @@ def _seconds(name: str, raw: str, low: float, high: float) -> float:
     return value
 
 
+def _networks(name: str, raw: str) -> tuple[str, ...]:
+    try:
+        return tuple(str(network) for network in parse_networks(raw))
+    except ValueError as error:
+        raise ConfigurationError(
+            f"{name} must be comma-separated CIDR networks such as 10.0.0.0/8,fd00::/8 "
+            f"({error})"
+        ) from None
+
+
+def _readable_file(name: str, raw: str) -> str:
+    path = Path(raw).expanduser()
+    try:
+        with path.open("rb"):
+            pass
+    except OSError as error:
+        raise ConfigurationError(
+            f"{name} cannot be read: {raw} ({error.strerror or error})"
+        ) from None
+    return str(path)
+
+
+def _tls_files(source: Mapping[str, str]) -> tuple[str | None, str | None, str | None]:
+    cert = source.get("APICRON_TLS_CERT") or None
+    key = source.get("APICRON_TLS_KEY") or None
+    client_ca = source.get("APICRON_TLS_CLIENT_CA") or None
+    if (cert is None) != (key is None):
+        raise ConfigurationError(
+            "APICRON_TLS_CERT and APICRON_TLS_KEY go together: set both (PEM files) or neither"
+        )
+    if client_ca is not None and cert is None:
+        raise ConfigurationError(
+            "APICRON_TLS_CLIENT_CA needs APICRON_TLS_CERT and APICRON_TLS_KEY: client "
+            "certificates are asked for only over TLS"
+        )
+    return (
+        _readable_file("APICRON_TLS_CERT", cert) if cert else None,
+        _readable_file("APICRON_TLS_KEY", key) if key else None,
+        _readable_file("APICRON_TLS_CLIENT_CA", client_ca) if client_ca else None,
+    )
+
+
+def _forwarded_allow_ips(raw: str | None) -> tuple[str, ...]:
+    if raw is None:
+        return DEFAULT_FORWARDED_ALLOW_IPS
+    entries = tuple(entry.strip() for entry in raw.split(",") if entry.strip())
+    for entry in entries:
+        if entry == "*":
+            continue
+        try:
+            ipaddress.ip_network(entry, strict=False)
+        except ValueError:
+            raise ConfigurationError(
+                "APICRON_FORWARDED_ALLOW_IPS must be comma-separated IP addresses or CIDR "
+                f"networks of trusted proxies, or *, got {entry!r}"
+            ) from None
+    return entries
+
+
 def _database_url(raw: str, data_dir: Path) -> str:
     """The SQLAlchemy URL: SQLite by default; ``postgresql://`` runs on psycopg 3."""
     if not raw:
@@ -112,10 +189,11 @@ def _database_url(raw: str, data_dir: Path) -> str:
     )
 
 
-def _gateway_url(raw: str, host: str, port: int) -> str:
+def _gateway_url(raw: str, host: str, port: int, scheme: str = "http") -> str:
     if not raw:
         shown = f"[{host}]" if ":" in host else host
-        return f"http://{'127.0.0.1' if host in ('0.0.0.0', '::') else shown}:{port}"  # noqa: S104
+        local = "127.0.0.1" if host in ("0.0.0.0", "::") else shown  # noqa: S104
+        return f"{scheme}://{local}:{port}"
     parts = urlsplit(raw)
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise ConfigurationError(
@@ -163,6 +241,8 @@ def load_settings(
             "APICRON_SECRET_KEY is required with PostgreSQL: every node of an instance "
             "must encrypt app secrets with the same key (make one with `apicron secret-key`)"
         )
+    tls_cert, tls_key, tls_client_ca = _tls_files(source)
+    scheme = "https" if tls_cert else "http"
     return Settings(
         data_dir=data_dir,
         database_url=database_url,
@@ -172,7 +252,19 @@ def load_settings(
         api_port=api_port,
         gateway_host=gateway_host,
         gateway_port=gateway_port,
-        gateway_url=_gateway_url(source.get("APICRON_GATEWAY_URL", ""), gateway_host, gateway_port),
+        gateway_url=_gateway_url(
+            source.get("APICRON_GATEWAY_URL", ""), gateway_host, gateway_port, scheme
+        ),
+        outbound_allow=_networks(
+            "APICRON_OUTBOUND_ALLOW", source.get("APICRON_OUTBOUND_ALLOW", "")
+        ),
+        outbound_deny=_networks("APICRON_OUTBOUND_DENY", source.get("APICRON_OUTBOUND_DENY", "")),
+        tls_cert=tls_cert,
+        tls_key=tls_key,
+        tls_client_ca=tls_client_ca,
+        forwarded_allow_ips=_forwarded_allow_ips(
+            source.get("APICRON_FORWARDED_ALLOW_IPS") or None
+        ),
         ops_host=ops_host,
         ops_port=ops_port,
         misfire_grace_s=grace,

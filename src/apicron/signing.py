@@ -65,8 +65,8 @@ Every failure raises :class:`~apicron.domain.errors.Unauthorized` with a message
 act on; no message contains the secret or the expected signature.
 
 The gateway requires, beyond a matching signature: ``x-sdk-date`` among SignedHeaders and
-within ``max_skew`` of its clock; ``host`` among SignedHeaders whenever the request has a
-Host header (so a signature made for one host cannot be replayed against another); every
+within ``max_skew`` of its clock; ``host`` among SignedHeaders, always (so a signature made
+for one host cannot be replayed against another; HTTP/1.0 requests must send Host); every
 signed header present exactly once; ``x-sdk-content-sha256`` signed when present and, unless
 it is ``UNSIGNED-PAYLOAD``, equal to the SHA-256 of the body.
 
@@ -84,6 +84,30 @@ way, joined as ``name=value`` with ``&``; one ``name:trimmed value`` line per si
 then an empty line; the signed header names joined with ``;``; the hex SHA-256 of the body
 (or the value of ``X-Sdk-Content-Sha256``). Path segments are decoded one by one, so ``%2F``
 inside a segment stays distinct from ``/``.
+
+Verifying apicron's own calls (a backend)
+-----------------------------------------
+Every call apicron's scheduler makes carries the occurrence it is for, in
+``X-Apicron-Task-Id``, ``X-Apicron-Execution-Id`` (the same for every retry),
+``X-Apicron-Scheduled-Time`` (RFC 3339, UTC) and ``X-Apicron-Attempt`` (1, 2, …), and
+``X-Apicron-Occurrence-Signature: v1=<hex>`` over them, the method and the body. The gateway
+removes every ``X-Apicron-*`` header a caller sends, so only the scheduler sets them; the
+signature lets a backend that can also be reached another way prove it, and prove that the
+four values were not changed on the way::
+
+    from apicron.signing import occurrence_key, verify_occurrence
+
+    KEY = occurrence_key(OWNER_APP_SECRET, API_ID)   # once, at deployment
+    occurrence = verify_occurrence(KEY, request.method, request.headers, body)
+    # occurrence.execution_id: deduplicate on it
+
+The key is per API and derived, never stored: :func:`occurrence_key` of the secret of the
+app that owns the API (its group's app) and the API's id. Whoever holds that secret can
+compute it and give it to the backend; resetting the app's secret changes it. The backend
+never needs the app secret itself. In another language: the key is the lower-case hex
+HMAC-SHA256 keyed with the app secret (UTF-8) of ``apicron-occurrence-key-v1\n<api id>``;
+the signature is the lower-case hex HMAC-SHA256 keyed with that hex text (as ASCII) of
+:func:`occurrence_string`.
 """
 
 from __future__ import annotations
@@ -105,12 +129,19 @@ __all__ = [
     "DATE_FORMAT",
     "DATE_HEADER",
     "DEFAULT_MAX_SKEW",
+    "OCCURRENCE_SIGNATURE_HEADER",
     "UNSIGNED_PAYLOAD",
+    "Occurrence",
     "SignedAuthorization",
+    "canonical_query",
     "canonical_request",
+    "occurrence_key",
+    "occurrence_string",
     "parse_authorization",
+    "sign_occurrence",
     "sign_request",
     "string_to_sign",
+    "verify_occurrence",
     "verify_request",
 ]
 
@@ -184,6 +215,29 @@ def _parse_query(query: str) -> list[tuple[str, str]]:
 def _canonical_query(query: Sequence[tuple[str, str]] | str) -> str:
     pairs = _parse_query(query) if isinstance(query, str) else [p for p in query if p[0]]
     return "&".join(f"{_encode(name)}={_encode(value)}" for name, value in sorted(pairs))
+
+
+def canonical_query(query: str) -> str:
+    """The canonical form of a raw query string: what a signature covers of it.
+
+    Pairs sorted by name then value, each part decoded (``+`` is a space) and re-encoded
+    keeping only ``A-Z a-z 0-9 - _ . ~``; a name without ``=`` gets an empty value; empty
+    parts (``&&``) are not parameters and vanish. A gateway that forwards this instead of
+    the query as received hands its backend exactly what was signed. Raises
+    :class:`~apicron.domain.errors.InvalidInput` (field ``query``) for a part with an empty
+    name (``=x``): the canonical form drops it, so no signature can cover it.
+
+    >>> canonical_query("b=2&a=x+y&a=1&flag&&")
+    'a=1&a=x%20y&b=2&flag='
+    """
+    for part in query.split("&"):
+        if part and not part.partition("=")[0]:
+            raise InvalidInput(
+                f"has a parameter with an empty name ({_shown(part)}), which a signature "
+                "cannot cover (SDK-HMAC-SHA256 leaves it out of the canonical query); remove it",
+                field="query",
+            )
+    return _canonical_query(query)
 
 
 def _split_target(
@@ -426,7 +480,9 @@ def _duration(delta: timedelta) -> str:
     return f"about {_plural(seconds // 86400, 'day')}"
 
 
-def _check_date(value: str, now: datetime, max_skew: timedelta) -> str:
+def _check_date(
+    value: str, now: datetime, max_skew: timedelta, max_future_skew: timedelta
+) -> str:
     """Return the stripped X-Sdk-Date after checking its form and its distance from ``now``."""
     value = value.strip()
     match = _DATE_VALUE.fullmatch(value)
@@ -445,11 +501,13 @@ def _check_date(value: str, now: datetime, max_skew: timedelta) -> str:
     if now.tzinfo is None:
         now = now.replace(tzinfo=UTC)
     skew = when - now
-    if abs(skew) > max_skew:
-        side = "ahead of" if skew > timedelta(0) else "behind"
+    ahead = skew > timedelta(0)
+    limit = max_future_skew if ahead else max_skew
+    if abs(skew) > limit:
+        side = "ahead of" if ahead else "behind"
         raise Unauthorized(
             f"X-Sdk-Date {value} is {_duration(skew)} {side} the gateway clock "
-            f"(limit {_duration(max_skew)}); sync the client clock and sign each request "
+            f"(limit {_duration(limit)}); sync the client clock and sign each request "
             "just before sending it"
         )
     return value
@@ -466,6 +524,7 @@ def verify_request(
     now: datetime,
     max_skew: timedelta = DEFAULT_MAX_SKEW,
     allow_unsigned_payload: bool = True,
+    max_future_skew: timedelta | None = None,
 ) -> str:
     """Check an SDK-HMAC-SHA256 signed request; return the app key it was signed with.
 
@@ -474,7 +533,8 @@ def verify_request(
     pairs. ``headers`` is any mapping, looked up case-insensitively; with a multi-dict (such
     as aiohttp's ``request.headers``) a signed header present twice is rejected.
     ``secret_for_key`` returns the app secret or ``None`` for an unknown key. ``now`` (naive
-    meaning UTC) is the gateway clock; X-Sdk-Date may be ``max_skew`` away either way.
+    meaning UTC) is the gateway clock; X-Sdk-Date may be ``max_skew`` behind it and
+    ``max_future_skew`` (default: ``max_skew``) ahead of it.
     ``allow_unsigned_payload=False`` refuses ``X-Sdk-Content-Sha256: UNSIGNED-PAYLOAD``;
     when it is allowed and sent, ``body`` is not read (a gateway may stream it instead).
 
@@ -508,9 +568,16 @@ def verify_request(
         raise Unauthorized(
             f"X-Sdk-Date header is missing; send the UTC signing time as {DATE_FORMAT}"
         )
-    sdk_date = _check_date(sdk_date, now, max_skew)
-    if _HOST in lowered and _HOST not in signed:
-        raise Unauthorized("SignedHeaders must include host (the request has a Host header)")
+    sdk_date = _check_date(
+        sdk_date, now, max_skew, max_skew if max_future_skew is None else max_future_skew
+    )
+    if _HOST not in signed:
+        # Even without a Host header (HTTP/1.0): a signature that names no host would be
+        # valid against every gateway that knows the app.
+        raise Unauthorized(
+            "SignedHeaders must include host (send a Host header and sign it; "
+            "apicron.signing.sign_request does)"
+        )
     for name in signed:
         if name not in lowered:
             raise Unauthorized(f"SignedHeaders lists {name} but the request has no such header")
@@ -555,3 +622,111 @@ def verify_request(
             "sent are the ones signed"
         )
     return auth.key
+
+
+# -- apicron's own calls: the occurrence signature ----------------------------------------
+
+OCCURRENCE_SIGNATURE_HEADER = "X-Apicron-Occurrence-Signature"
+_OCCURRENCE_HEADERS = (
+    "X-Apicron-Task-Id", "X-Apicron-Execution-Id", "X-Apicron-Scheduled-Time",
+    "X-Apicron-Attempt",
+)
+_OCCURRENCE_VERSION = "v1"
+_OCCURRENCE_KEY_LABEL = "apicron-occurrence-key-v1\n"
+_OCCURRENCE_PREFIX = "APICRON-OCCURRENCE-V1"
+
+
+@dataclass(frozen=True)
+class Occurrence:
+    """The occurrence a scheduled call is for, as its ``X-Apicron-*`` headers say."""
+
+    task_id: str
+    execution_id: str
+    """The same for every attempt of one occurrence: what a backend deduplicates on."""
+    scheduled_time: str
+    """RFC 3339 UTC, whole seconds (``2027-03-01T08:00:00Z``)."""
+    attempt: int
+    """1 for the first call, then 2, 3… for retries."""
+
+
+def occurrence_key(app_secret: str, api_id: str) -> str:
+    """The key an API's backend verifies apicron's calls with (64 lower-case hex digits).
+
+    ``app_secret`` is the secret of the app that owns the API (its group's app), whichever
+    app's task makes the call; ``api_id`` the API's id. Derived, never stored: it changes
+    when that app's secret is reset.
+    """
+    message = (_OCCURRENCE_KEY_LABEL + api_id).encode("utf-8")
+    return hmac.new(app_secret.encode("utf-8"), message, hashlib.sha256).hexdigest()
+
+
+def occurrence_string(occurrence: Occurrence, method: str, body: bytes) -> str:
+    """What the occurrence signature covers, one item per line: ``APICRON-OCCURRENCE-V1``,
+    task id, execution id, scheduled time, attempt, the method in upper case and the hex
+    SHA-256 of the body."""
+    return "\n".join((
+        _OCCURRENCE_PREFIX, occurrence.task_id, occurrence.execution_id,
+        occurrence.scheduled_time, str(occurrence.attempt), method.upper(),
+        hashlib.sha256(body).hexdigest(),
+    ))
+
+
+def _occurrence_signature(key: str, occurrence: Occurrence, method: str, body: bytes) -> str:
+    message = occurrence_string(occurrence, method, body).encode("utf-8")
+    return hmac.new(key.encode("utf-8"), message, hashlib.sha256).hexdigest()
+
+
+def sign_occurrence(
+    key: str, occurrence: Occurrence, method: str, body: bytes
+) -> dict[str, str]:
+    """The five ``X-Apicron-*`` headers of one scheduled call (what the scheduler sends)."""
+    values = (
+        occurrence.task_id, occurrence.execution_id, occurrence.scheduled_time,
+        str(occurrence.attempt),
+    )
+    headers = dict(zip(_OCCURRENCE_HEADERS, values, strict=True))
+    signature = _occurrence_signature(key, occurrence, method, body)
+    headers[OCCURRENCE_SIGNATURE_HEADER] = f"{_OCCURRENCE_VERSION}={signature}"
+    return headers
+
+
+def verify_occurrence(
+    key: str, method: str, headers: Mapping[str, str], body: bytes
+) -> Occurrence:
+    """Check that a request is apicron's call for the occurrence its headers name.
+
+    ``key`` is the API's :func:`occurrence_key`; ``method``, ``headers`` (any mapping, looked
+    up case-insensitively) and ``body`` are the request as the backend received it. Returns
+    the :class:`Occurrence`; raises :class:`~apicron.domain.errors.Unauthorized` when a
+    header is missing or repeated or the signature does not match (tampered, another API's
+    key, or not from apicron).
+    """
+    found: dict[str, list[str]] = {}
+    wanted = {name.lower() for name in (*_OCCURRENCE_HEADERS, OCCURRENCE_SIGNATURE_HEADER)}
+    for name, value in headers.items():
+        if name.lower() in wanted:
+            found.setdefault(name.lower(), []).append(value.strip())
+    values = []
+    for name in (*_OCCURRENCE_HEADERS, OCCURRENCE_SIGNATURE_HEADER):
+        given = found.get(name.lower(), [])
+        if len(given) != 1:
+            problem = "is missing" if not given else "appears more than once"
+            raise Unauthorized(f"{name} {problem}: this is not a call from apicron's scheduler")
+        values.append(given[0])
+    *fields, signature = values
+    version, _, digest = signature.partition("=")
+    if version != _OCCURRENCE_VERSION or not _HEX_SHA256.fullmatch(digest):
+        raise Unauthorized(
+            f"{OCCURRENCE_SIGNATURE_HEADER} must be v1=<64 hex digits>, got {_shown(signature)}"
+        )
+    if not fields[3].isascii() or not fields[3].isdigit():
+        raise Unauthorized(f"X-Apicron-Attempt must be a number, got {_shown(fields[3])}")
+    occurrence = Occurrence(fields[0], fields[1], fields[2], int(fields[3]))
+    expected = _occurrence_signature(key, occurrence, method, body)
+    if not hmac.compare_digest(expected, digest.lower()):
+        raise Unauthorized(
+            f"{OCCURRENCE_SIGNATURE_HEADER} does not match: the occurrence headers, the "
+            "method or the body changed on the way, the key is not this API's, or the "
+            "call is not from apicron"
+        )
+    return occurrence

@@ -6,6 +6,7 @@ from typing import Any
 
 from fastapi import Depends, FastAPI
 from fastapi.openapi.utils import get_openapi
+from fastapi.responses import HTMLResponse, Response
 
 from apicron import __version__
 from apicron.api.auth import TokenGate, require_token
@@ -27,6 +28,7 @@ from apicron.api.routes import (
     tasks,
 )
 from apicron.console import mount_console
+from apicron.console.web import harden
 from apicron.services.context import Context
 
 PROTECTED = (
@@ -52,15 +54,32 @@ def _openapi(app: FastAPI) -> dict[str, Any]:
     return app.openapi_schema
 
 
+# Swagger UI would load its script and styles from a CDN, outside the console's
+# Content-Security-Policy: not served. /docs says where the document is instead.
+_DOCS_PAGE = """<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>apicron API documentation</title></head>
+<body><h1>apicron management API</h1>
+<p>The OpenAPI document of this API is at <a href="/openapi.json">/openapi.json</a>: open it
+in any OpenAPI viewer or client generator. Every call but <code>/healthz</code> needs
+<code>Authorization: Bearer &lt;admin token&gt;</code>.</p>
+</body></html>
+"""
+
+
+def _docs() -> Response:
+    return harden(HTMLResponse(_DOCS_PAGE))
+
+
 def create_api_app(ctx: Context, admin_token: str) -> FastAPI:
     app = FastAPI(
         title="apicron",
         version=__version__,
         description="Management API of apicron, the self-hosted API scheduler.",
         openapi_url="/openapi.json",
-        docs_url="/docs",
+        docs_url=None,
         redoc_url=None,
     )
+    app.add_api_route("/docs", _docs, methods=["GET"], include_in_schema=False)
     app.state.ctx = ctx
     app.state.admin_token = admin_token
     install_error_handlers(app)

@@ -130,6 +130,14 @@ def serve(
     gateway_host: Annotated[str | None, typer.Option(help="APICRON_GATEWAY_HOST")] = None,
     gateway_port: Annotated[int | None, typer.Option(help="APICRON_GATEWAY_PORT")] = None,
     gateway_url: Annotated[str | None, typer.Option(help="APICRON_GATEWAY_URL")] = None,
+    tls_cert: Annotated[str | None, typer.Option(help="APICRON_TLS_CERT")] = None,
+    tls_key: Annotated[str | None, typer.Option(help="APICRON_TLS_KEY")] = None,
+    tls_client_ca: Annotated[str | None, typer.Option(help="APICRON_TLS_CLIENT_CA")] = None,
+    forwarded_allow_ips: Annotated[
+        str | None, typer.Option(help="APICRON_FORWARDED_ALLOW_IPS")
+    ] = None,
+    outbound_allow: Annotated[str | None, typer.Option(help="APICRON_OUTBOUND_ALLOW")] = None,
+    outbound_deny: Annotated[str | None, typer.Option(help="APICRON_OUTBOUND_DENY")] = None,
     role: Annotated[
         Role,
         typer.Option(
@@ -147,6 +155,9 @@ def serve(
     settings = _settings(
         data_dir=data_dir, database_url=database_url, api_host=api_host, api_port=api_port,
         gateway_host=gateway_host, gateway_port=gateway_port, gateway_url=gateway_url,
+        tls_cert=tls_cert, tls_key=tls_key, tls_client_ca=tls_client_ca,
+        forwarded_allow_ips=forwarded_allow_ips, outbound_allow=outbound_allow,
+        outbound_deny=outbound_deny,
     )
     assert isinstance(settings, Settings)
     code = run(settings, role.value)
@@ -176,13 +187,44 @@ def db_upgrade(
     engine.dispose()
 
 
-@app.command("secret-key")
-def secret_key() -> None:
-    """Print a new key for APICRON_SECRET_KEY."""
-    with server_side("secret-key"):
-        from cryptography.fernet import Fernet
+secret_key_app = typer.Typer(
+    help="Print a new key for APICRON_SECRET_KEY, or (rotate) re-encrypt what is stored.",
+    invoke_without_command=True,
+)
+app.add_typer(secret_key_app, name="secret-key")
 
-    typer.echo(Fernet.generate_key().decode())
+
+@secret_key_app.callback()
+def secret_key(context: typer.Context) -> None:
+    """Print a new key for APICRON_SECRET_KEY."""
+    if context.invoked_subcommand is None:
+        with server_side("secret-key"):
+            from cryptography.fernet import Fernet
+
+        typer.echo(Fernet.generate_key().decode())
+
+
+@secret_key_app.command("rotate")
+def secret_key_rotate(
+    data_dir: Annotated[Path | None, typer.Option(help="APICRON_DATA_DIR")] = None,
+    database_url: Annotated[str | None, typer.Option(help="APICRON_DATABASE_URL")] = None,
+) -> None:
+    """Re-encrypt every stored credential under the first key of APICRON_SECRET_KEY (one
+    transaction), so that the keys after it can be retired."""
+    with server_side("secret-key rotate"):
+        from apicron.server import open_store
+        from apicron.services.secret_rotation import rotate_stored_credentials
+        from apicron.settings import Settings
+
+    settings = _settings(data_dir=data_dir, database_url=database_url)
+    assert isinstance(settings, Settings)
+    ctx = open_store(settings)
+    try:
+        count = rotate_stored_credentials(ctx)
+    finally:
+        ctx.store.close()
+    typer.echo(f"re-encrypted {count} stored credentials under the first key of "
+               "APICRON_SECRET_KEY; the keys after it can now be retired")
 
 
 @cron_app.command("explain")

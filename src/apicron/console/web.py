@@ -217,7 +217,8 @@ def _login_page(request: Request, next_path: str, error: str | None, status: int
         status_code=status,
     )
     response.set_cookie(
-        LOGIN_CSRF_COOKIE, token, httponly=True, samesite="strict", path=f"{PREFIX}/login"
+        LOGIN_CSRF_COOKIE, token, httponly=True, samesite="strict", path=f"{PREFIX}/login",
+        secure=request.url.scheme == "https",
     )
     return harden(response)
 

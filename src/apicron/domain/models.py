@@ -159,6 +159,11 @@ class Page(Record, Generic[T]):
 class InstanceParams(Record):
     app_route: bool
     app_secret: bool
+    replay_guard: bool = False
+    """The gateway refuses a signed request whose signature it has seen before (within the
+    15 minutes it would accept it), on every node of the instance."""
+    unsigned_payload: bool = True
+    """The gateway accepts ``X-Sdk-Content-Sha256: UNSIGNED-PAYLOAD`` (the body unsigned)."""
 
 
 class Instance(Record):
@@ -171,6 +176,8 @@ class Instance(Record):
 class InstanceParamsUpdate(Input):
     app_route: StrictBool | None = None
     app_secret: StrictBool | None = None
+    replay_guard: StrictBool | None = None
+    unsigned_payload: StrictBool | None = None
 
 
 class InstanceUpdate(Input):

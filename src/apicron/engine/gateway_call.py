@@ -3,7 +3,10 @@
 The request is what a client of the gateway would send: the published API's method and
 path (path parameters filled from the task's Parameters), the task's query, headers and
 body, the task app's credentials as ``X-HW-ID`` / ``X-HW-AppKey`` (DESIGN: why
-``app_secret`` must be on), and the idempotency headers. It then goes through
+``app_secret`` must be on), and the occurrence headers with their signature
+(:func:`apicron.signing.sign_occurrence`, keyed with the API's
+:func:`~apicron.signing.occurrence_key`), added after the gateway's filtering, which drops
+any ``X-Apicron-*`` a caller sends. It then goes through
 :func:`apicron.gateway.auth.authorize` and :func:`apicron.gateway.proxy.call_backend`, the
 very code the gateway runs for every request, so publish state, grants and instance
 parameters are checked at every fire. Nothing here raises: every failure is an outcome
@@ -12,6 +15,8 @@ with an error kind.
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Iterable
 from datetime import datetime
 from urllib.parse import quote, urlencode
 
@@ -27,6 +32,15 @@ from apicron.gateway.auth import authorize
 from apicron.gateway.errors import GatewayError
 from apicron.gateway.proxy import call_backend
 from apicron.gateway.snapshot import SnapshotCache
+from apicron.signing import (
+    OCCURRENCE_SIGNATURE_HEADER,
+    Occurrence,
+    occurrence_key,
+    sign_occurrence,
+)
+from apicron.store.database import is_unavailable
+
+log = logging.getLogger("apicron.engine")
 
 REDACTED = "[REDACTED]"
 # The gateway's answer when the pipeline refuses a call, as the execution's error kind.
@@ -43,6 +57,25 @@ def _kind(error: GatewayError) -> str:
     return _PIPELINE_KINDS.get(error.status, "AUTH")
 
 
+def redacted_excerpt(body: bytes, credentials: Iterable[str], limit: int = EXCERPT_BYTES) -> str:
+    """``body`` as text with every credential replaced by ``[REDACTED]``, then cut to at
+    most ``limit`` bytes of UTF-8. Redacting first means a credential straddling the cut
+    leaves nothing of itself; ``body`` must extend past ``limit`` by the longest one."""
+    text = body.decode("utf-8", "replace")
+    for value in sorted({c for c in credentials if c}, key=len, reverse=True):
+        text = text.replace(value, REDACTED)
+    data = text.encode("utf-8")
+    return data[:limit].decode("utf-8", "ignore") if len(data) > limit else text
+
+
+def _refused(error: GatewayError) -> CallOutcome:
+    kind = _kind(error)
+    return CallOutcome(
+        http_status=error.status if kind == "AUTH" else None, error_kind=kind,
+        error_msg=error.rule,
+    )
+
+
 class GatewayCaller:
     def __init__(self, cache: SnapshotCache, session: aiohttp.ClientSession, clock: EngineClock):
         self.cache = cache
@@ -52,6 +85,34 @@ class GatewayCaller:
     async def call(
         self, task: StoredTask, execution_id: str, scheduled_at: datetime, attempt: int
     ) -> CallOutcome:
+        """The attempt's outcome; never raises, so an execution always ends with one.
+
+        A stored secret no configured key decrypts is a ``CONFIG`` failure; anything
+        unexpected is logged in one line and recorded as ``CONFIG`` too (``CONNECT``, and so
+        retried, when the database is unreachable).
+        """
+        try:
+            return await self._call(task, execution_id, scheduled_at, attempt)
+        except GatewayError as error:
+            return _refused(error)
+        except Exception as exc:
+            unavailable = is_unavailable(exc)
+            log.error(
+                "task %s execution %s attempt %d could not be made: %s: %s",
+                task.name, execution_id, attempt, type(exc).__name__, exc,
+            )
+            return CallOutcome(
+                error_kind="CONNECT" if unavailable else "CONFIG",
+                error_msg=(
+                    "the scheduler could not read the gateway configuration: the database is "
+                    "unreachable" if unavailable
+                    else f"internal error ({type(exc).__name__}); see the scheduler log"
+                ),
+            )
+
+    async def _call(
+        self, task: StoredTask, execution_id: str, scheduled_at: datetime, attempt: int
+    ) -> CallOutcome:
         snapshot = await self.cache.current()
         api = snapshot.apis_by_id.get(task.api_id)
         if api is None:
@@ -59,8 +120,10 @@ class GatewayCaller:
                 error_kind="AUTH", error_msg="the task's API is not published (any more)"
             )
         app = snapshot.apps_by_id.get(task.app_id)
-        if app is None:
-            return CallOutcome(error_kind="CONFIG", error_msg="the task's app no longer exists")
+        owner = snapshot.apps_by_id.get(api.app_id)
+        if app is None or owner is None:
+            which = "task's app" if app is None else "API's app"
+            return CallOutcome(error_kind="CONFIG", error_msg=f"the {which} no longer exists")
         try:
             path_values, query = split_path_params("request.query", api.path, task.request.query)
         except ApicronError as error:
@@ -75,10 +138,14 @@ class GatewayCaller:
             body = task.request.body.content.encode()
         headers["X-HW-ID"] = app.key
         headers["X-HW-AppKey"] = secret
-        headers["X-Apicron-Task-Id"] = task.id
-        headers["X-Apicron-Execution-Id"] = execution_id
-        headers["X-Apicron-Scheduled-Time"] = _rfc3339(scheduled_at)
-        headers["X-Apicron-Attempt"] = str(attempt)
+        occurrence = Occurrence(task.id, execution_id, _rfc3339(scheduled_at), attempt)
+        owner_secret = snapshot.secret_of(owner)
+        key = occurrence_key(owner_secret, api.id)
+        signed = sign_occurrence(key, occurrence, api.method, body)
+        signature = signed[OCCURRENCE_SIGNATURE_HEADER].partition("=")[2]
+        # Every credential form this call carries or derives from: a backend that echoes
+        # its request must not put one into the history.
+        credentials = (secret, app.key, owner_secret, key, signature)
         try:
             authorized = authorize(
                 snapshot,
@@ -98,15 +165,14 @@ class GatewayCaller:
                 body=body,
                 client_ip="127.0.0.1",
                 scheme="http",
-                max_body_bytes=EXCERPT_BYTES,
+                # Read past the cut by the longest credential, so that one straddling it
+                # is redacted whole before the excerpt is cut (redacted_excerpt).
+                max_body_bytes=EXCERPT_BYTES + max(len(c.encode()) for c in credentials),
+                added_headers=signed,
             )
         except GatewayError as error:
-            return CallOutcome(
-                http_status=error.status if _kind(error) == "AUTH" else None,
-                error_kind=_kind(error),
-                error_msg=error.rule,
-            )
-        excerpt = response.body.decode("utf-8", "replace").replace(secret, REDACTED)
+            return _refused(error)
+        excerpt = redacted_excerpt(response.body, credentials)
         ok = 200 <= response.status <= 299
         return CallOutcome(
             http_status=response.status,

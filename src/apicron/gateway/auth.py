@@ -15,13 +15,20 @@ HTTP edge and the scheduler's dispatcher run the very same function, in this ord
    404.
 3. NONE-auth APIs pass: ``Authorized.app_id`` is ``None``.
 4. APP-auth APIs need either an SDK-HMAC-SHA256 signature (``Authorization`` +
-   ``X-Sdk-Date``, checked by :func:`apicron.signing.verify_request` against ``now`` with
-   15 minutes' skew, over ``raw_path``, ``query_string`` exactly as received, the signed
-   headers and ``body``), or, only while ``app_secret`` is on, ``X-HW-ID: <key>`` and
-   ``X-HW-AppKey: <secret>`` (compared in constant time). Missing or wrong: 401, raised as
-   :class:`~apicron.gateway.errors.UnknownAppKey` when the key is not in the snapshot, so
-   the caller may retry with a fresher one (:func:`authorize_latest` does).
+   ``X-Sdk-Date``, checked by :func:`apicron.signing.verify_request` against ``now``, dated
+   at most 15 minutes behind it and 5 minutes ahead, ``UNSIGNED-PAYLOAD`` only while the
+   instance parameter ``unsigned_payload`` is on, over ``raw_path``, ``query_string``
+   exactly as received, the signed headers and ``body``; a query part with an empty name,
+   which no signature can cover, is 400 ``BAD_REQUEST``), or, only while ``app_secret`` is
+   on, ``X-HW-ID: <key>`` and ``X-HW-AppKey: <secret>`` (compared in constant time).
+   Missing or wrong: 401, raised as :class:`~apicron.gateway.errors.UnknownAppKey` when the
+   key is not in the snapshot, so the caller may retry with a fresher one
+   (:func:`authorize_latest` does).
 5. The app must own the API (its group's app) or hold a grant for it: 403 otherwise.
+6. While the instance parameter ``replay_guard`` is on, a signed call's
+   ``Authorized.replay`` names its signature and how long it must be remembered; the edge
+   refuses it if it was seen before (:class:`~apicron.gateway.replay.ReplayGuard`). Not
+   pure, so not done here.
 
 ``headers`` is any mapping (a multi-dict such as aiohttp's keeps repeated headers, which
 matters: a signed header sent twice is refused); names are matched case-insensitively.
@@ -33,16 +40,17 @@ from __future__ import annotations
 import hmac
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from typing import Literal
 from urllib.parse import urlsplit
 
-from apicron.domain.errors import Unauthorized
+from apicron.domain.errors import InvalidInput, Unauthorized
 from apicron.domain.models import PublishedApi
 from apicron.gateway.errors import (
     MAX_BODY_BYTES,
     GatewayError,
     UnknownAppKey,
+    bad_request,
     forbidden,
     not_found,
     too_large,
@@ -50,13 +58,35 @@ from apicron.gateway.errors import (
 )
 from apicron.gateway.routing import Match, decode_request_path
 from apicron.gateway.snapshot import AppCredential, GatewaySnapshot, SnapshotCache
-from apicron.signing import ALGORITHM, verify_request
+from apicron.signing import (
+    ALGORITHM,
+    DATE_FORMAT,
+    DEFAULT_MAX_SKEW,
+    UNSIGNED_PAYLOAD,
+    canonical_query,
+    parse_authorization,
+    verify_request,
+)
 
 AuthMethod = Literal["NONE", "SIGNATURE", "APP_SECRET"]
+
+# How far X-Sdk-Date may be from the gateway clock. Less ahead than behind: a request
+# dated ahead stays usable (capturable) for both spans added up.
+MAX_PAST_SKEW = DEFAULT_MAX_SKEW
+MAX_FUTURE_SKEW = timedelta(minutes=5)
 
 HW_ID = "x-hw-id"
 HW_APP_KEY = "x-hw-appkey"
 _MISMATCH = "X-HW-ID and X-HW-AppKey do not match an integration app's key and secret"
+
+
+@dataclass(frozen=True)
+class SignatureUse:
+    """A signature accepted while ``replay_guard`` is on: to remember until ``expires_at``,
+    when its X-Sdk-Date leaves the accepted window and the date alone refuses it."""
+
+    signature: str
+    expires_at: datetime
 
 
 @dataclass(frozen=True)
@@ -70,6 +100,12 @@ class Authorized:
     """The calling app; ``None`` for a NONE-auth API (callers are not identified)."""
     auth_method: AuthMethod
     """How the caller proved itself; tells the proxy which headers were credentials."""
+    forwarded_query: str | None = None
+    """The query the backend receives instead of the request's: for a signed request its
+    canonical form (:func:`apicron.signing.canonical_query`), which is what the signature
+    covers; ``None`` forwards the request's query as it came."""
+    replay: SignatureUse | None = None
+    """Set for a signed call while the instance parameter ``replay_guard`` is on."""
 
 
 def _shown_path(path: str) -> str:
@@ -169,15 +205,38 @@ def _by_signature(
             return None
         return snapshot.secret_of(app)
 
+    allow_unsigned = snapshot.params.unsigned_payload
+    if not allow_unsigned and _first(headers, "x-sdk-content-sha256") == UNSIGNED_PAYLOAD:
+        raise unauthorized(
+            f"X-Sdk-Content-Sha256: {UNSIGNED_PAYLOAD} is not accepted: the instance parameter "
+            "unsigned_payload is off; sign the body (its SHA-256)"
+        )
     try:
         key = verify_request(
-            method, path, query_string, headers, body, secret_for_key=secret_for_key, now=now
+            method, path, query_string, headers, body, secret_for_key=secret_for_key, now=now,
+            max_skew=MAX_PAST_SKEW, max_future_skew=MAX_FUTURE_SKEW,
+            allow_unsigned_payload=allow_unsigned,
         )
     except Unauthorized as error:
         if unknown:
             raise UnknownAppKey(unknown[0], error.message) from None
         raise unauthorized(error.message) from None
     return snapshot.apps_by_key[key]
+
+
+def _first(headers: Mapping[str, str], lower_name: str) -> str | None:
+    for name, value in headers.items():
+        if name.lower() == lower_name:
+            return value.strip()
+    return None
+
+
+def _signature_use(headers: Mapping[str, str]) -> SignatureUse:
+    """The signature and expiry of a request :func:`verify_request` has accepted (so both
+    headers are there, once, and well formed)."""
+    authorization = parse_authorization(_first(headers, "authorization") or "")
+    signed_at = datetime.strptime(_first(headers, "x-sdk-date") or "", DATE_FORMAT)
+    return SignatureUse(authorization.signature, signed_at.replace(tzinfo=UTC) + MAX_PAST_SKEW)
 
 
 def authenticate(
@@ -205,6 +264,10 @@ def authenticate(
             f"this API needs App authentication: sign the request with {ALGORITHM} "
             f"(X-Sdk-Date and Authorization; apicron.signing.sign_request){alternative}"
         )
+    try:
+        canonical_query(query_string)
+    except InvalidInput as error:
+        raise bad_request(str(error)) from None
     app = _by_signature(
         snapshot, method=method, path=request_path(raw_path), query_string=query_string,
         headers=headers, body=body, now=now,
@@ -243,7 +306,12 @@ def authorize(
     except GatewayError as error:
         error.api = api
         raise
-    return Authorized(api, match.path_params, app.app_id, how)
+    # What the signature covers of the query is its canonical form: forward that, so the
+    # backend sees what was signed (not, say, a=2&a=1 for a signed a=1&a=2).
+    signed = how == "SIGNATURE"
+    forwarded = canonical_query(query_string) if signed else None
+    replay = _signature_use(headers) if signed and snapshot.params.replay_guard else None
+    return Authorized(api, match.path_params, app.app_id, how, forwarded, replay)
 
 
 async def authorize_latest(

@@ -34,6 +34,10 @@ class UnknownAppKey(GatewayError):
         self.key = key
 
 
+def bad_request(message: str) -> GatewayError:
+    return GatewayError(400, "BAD_REQUEST", message)
+
+
 def unauthorized(message: str) -> GatewayError:
     return GatewayError(401, "UNAUTHORIZED", message)
 

@@ -1,7 +1,8 @@
 """The gateway's HTTP edge: an aiohttp server whose one handler runs the pipeline.
 
 Per request: read the body (413 past 12 MiB, before reading when Content-Length says so),
-:func:`~apicron.gateway.auth.authorize_latest`, :func:`~apicron.gateway.proxy.open_backend`,
+:func:`~apicron.gateway.auth.authorize_latest`, the replay guard when the instance has it on
+(:class:`~apicron.gateway.replay.ReplayGuard`), :func:`~apicron.gateway.proxy.open_backend`,
 then stream the backend's answer back (one up to 64 KiB is read whole and sent in one
 write). Errors answer ``{"error_code", "error_msg"}``. Each
 call leaves one access-log line (logger ``apicron.gateway.access``: method, path without
@@ -14,17 +15,21 @@ the published APIs, so there is nothing to route before the pipeline does.
 from __future__ import annotations
 
 import logging
+import ssl
 import time
 from contextlib import AsyncExitStack
 from dataclasses import dataclass
+from http import HTTPStatus
 
 import aiohttp
 from aiohttp import web
 from aiohttp.abc import AbstractResolver
 from aiohttp.http_exceptions import HttpProcessingError
+from aiohttp.web_protocol import RequestHandler
 
 from apicron.domain.errors import ConfigurationError
 from apicron.domain.models import PublishedApi
+from apicron.gateway.addresses import OutboundPolicy
 from apicron.gateway.auth import authorize_latest
 from apicron.gateway.errors import MAX_BODY_BYTES, GatewayError, too_large
 from apicron.gateway.metrics import IN_FLIGHT, record_call
@@ -34,6 +39,7 @@ from apicron.gateway.proxy import (
     backend_session,
     open_backend,
 )
+from apicron.gateway.replay import ReplayGuard
 from apicron.gateway.snapshot import SnapshotCache
 from apicron.services.context import Context
 from apicron.signing import ALGORITHM
@@ -62,6 +68,38 @@ class _MalformedRequests(logging.Filter):
 
 
 protocol_log.addFilter(_MalformedRequests())
+
+
+class _RequestHandler(RequestHandler):
+    """aiohttp's connection handler, whose 400 page would quote the request line or header
+    line it could not parse, credential included, back to the sender (and any proxy log):
+    a request aiohttp refuses gets the gateway's error body instead, naming only the kind
+    of mistake."""
+
+    def handle_error(
+        self,
+        request: web.BaseRequest,
+        status: int = 500,
+        exc: BaseException | None = None,
+        message: str | None = None,
+    ) -> web.StreamResponse:
+        response = super().handle_error(request, status, exc, message)  # logs, checks state
+        if not 400 <= status < 500:
+            return response
+        kind = type(exc).__name__ if exc is not None else HTTPStatus(status).phrase
+        answer = web.json_response(
+            {"error_code": "BAD_REQUEST",
+             "error_msg": f"malformed HTTP request ({kind}); the gateway could not read it"},
+            status=status,
+        )
+        answer.force_close()
+        return answer
+
+
+class _Server(web.Server):
+    def __call__(self) -> RequestHandler:
+        # As web.Server.__call__ does, with the handler above.
+        return _RequestHandler(self, loop=self._loop, **self._kwargs)
 
 _LOGGED_PATH_MAX = 300
 # An answer this small is read whole and sent in one write (status, headers and body
@@ -120,9 +158,12 @@ class Gateway:
         *,
         resolver: AbstractResolver | None = None,
         max_connections: int = MAX_BACKEND_CONNECTIONS,
+        outbound: OutboundPolicy | None = None,
     ):
         self.ctx = ctx
+        self._outbound = outbound
         self.cache = SnapshotCache(ctx)
+        self.replay_guard = ReplayGuard(ctx)
         self._resolver = resolver
         self._max_connections = max_connections
         self._stack = AsyncExitStack()
@@ -135,20 +176,26 @@ class Gateway:
             raise RuntimeError("the gateway is not started")
         return self._session
 
-    async def start(self, host: str, port: int) -> None:
-        """Listen on ``host:port`` (0: any free port, then read ``self.port``)."""
+    async def start(
+        self, host: str, port: int, ssl_context: ssl.SSLContext | None = None
+    ) -> None:
+        """Listen on ``host:port`` (0: any free port, then read ``self.port``), over TLS
+        with ``ssl_context`` (:func:`apicron.tls.gateway_context`)."""
         self._session = await self._stack.enter_async_context(
-            backend_session(max_connections=self._max_connections, resolver=self._resolver)
+            backend_session(
+                max_connections=self._max_connections, resolver=self._resolver,
+                outbound=self._outbound,
+            )
         )
         # auto_decompress=False: the body is signed and forwarded exactly as it arrived.
-        server = web.Server(
+        server = _Server(
             self.handle, access_log=None, auto_decompress=False, logger=protocol_log
         )
         runner = web.ServerRunner(server, shutdown_timeout=5)
         await runner.setup()
         self._stack.push_async_callback(runner.cleanup)
         try:
-            await web.TCPSite(runner, host, port, backlog=1024).start()
+            await web.TCPSite(runner, host, port, backlog=1024, ssl_context=ssl_context).start()
         except OSError as error:
             await self.close()
             raise ConfigurationError(
@@ -213,6 +260,12 @@ class Gateway:
                 now=self.ctx.now(),
             )
             call.app_id, call.api = authorized.app_id, authorized.api
+            if authorized.replay is not None:
+                try:
+                    await self.replay_guard.admit(authorized.replay)
+                except GatewayError as error:
+                    error.api = authorized.api
+                    raise
             async with open_backend(
                 self.session,
                 authorized,

@@ -13,22 +13,25 @@ Both take the :class:`~apicron.gateway.auth.Authorized` call, the request's raw
 ``query_string``, ``headers`` (any mapping; a multi-dict keeps repeated headers) and
 ``body``, the caller's ``client_ip`` and the ``scheme`` it used. Both raise
 :class:`~apicron.gateway.errors.GatewayError` when no answer comes: 502
-``BACKEND_FORBIDDEN`` (the host is or resolves only to a link-local / cloud-metadata
-address, checked on the addresses actually connected to), 502 ``BACKEND_UNREACHABLE`` (DNS
-or connect failure), 502 ``BACKEND_ERROR`` (connection dropped, not HTTP, TLS failure),
-504 ``BACKEND_TIMEOUT``. The API's ``backend_timeout_ms`` bounds, for ``open_backend``, the
-wait for the status and headers and then each wait for more body; for ``call_backend``,
-the whole call. Caller-facing messages name the API, never the backend's address; the
-log line has the details.
+``BACKEND_FORBIDDEN`` (the host is or resolves only to an address the outbound policy
+refuses, :mod:`apicron.outbound`, checked on the addresses actually connected to), 502
+``BACKEND_UNREACHABLE`` (DNS or connect failure), 502 ``BACKEND_ERROR`` (connection
+dropped, not HTTP, TLS failure), 504 ``BACKEND_TIMEOUT``. The API's ``backend_timeout_ms``
+bounds, for ``open_backend``, the wait for the status and headers and then each wait for
+more body; for ``call_backend``, the whole call. Caller-facing messages name the API, never
+the backend's address; the log line has the details.
 
 What the backend receives: the API's method; the published ``backend_url`` with each
 ``{name}`` replaced by the percent-encoded path parameter and the request's query string
-appended byte for byte (after the backend URL's own query, if any); the body unchanged;
+appended byte for byte (after the backend URL's own query, if any), or for a signed request
+``Authorized.forwarded_query``, the canonical form the signature covers; the body unchanged;
 every header unchanged except that these are dropped: the credentials (``Authorization``,
 ``X-HW-ID``, ``X-HW-AppKey``, and ``X-Sdk-Date`` when a signature was checked),
 hop-by-hop headers (``Connection`` and the names it lists, ``Keep-Alive``, ``Proxy-*``,
 ``TE``, ``Trailer``, ``Transfer-Encoding``, ``Upgrade``), and ``Host``, ``Content-Length``
-and ``Expect`` (aiohttp writes its own for the backend). ``X-Forwarded-For`` gets the
+and ``Expect`` (aiohttp writes its own for the backend), and every ``X-Apicron-*`` header
+(backends deduplicate on the occurrence headers: only the scheduler sets them, passing them
+as ``added_headers``, which are added after this filtering). ``X-Forwarded-For`` gets the
 client's address appended; ``X-Forwarded-Proto`` is set to ``scheme``. What comes back: the
 backend's status, its headers minus hop-by-hop ones, and its body byte for byte (never
 decompressed). Redirects are returned, not followed; cookies are never kept.
@@ -52,7 +55,7 @@ from yarl import URL
 
 from apicron.domain.models import PublishedApi
 from apicron.domain.rules import PATH_PARAM
-from apicron.gateway.addresses import ForbiddenAddress, GuardedResolver, check_literal_host
+from apicron.gateway.addresses import ForbiddenAddress, GuardedResolver, OutboundPolicy
 from apicron.gateway.auth import Authorized
 from apicron.gateway.errors import GatewayError, bad_gateway, gateway_timeout
 
@@ -68,6 +71,8 @@ _HOP_BY_HOP = frozenset(
 )
 _CREDENTIALS = frozenset({"authorization", "x-hw-id", "x-hw-appkey"})
 _WRITTEN_BY_CLIENT = frozenset({"host", "content-length", "expect"})
+# Set by the scheduler only (apicron.signing: the occurrence headers and their signature).
+_APICRON_PREFIX = "x-apicron-"
 # aiohttp adds these when absent; the backend must see only what the caller sent.
 _SKIP_AUTO_HEADERS = ("User-Agent", "Accept", "Accept-Encoding", "Content-Type")
 # RFC 3986 pchar plus "/": kept as they are in the backend URL's own path and query.
@@ -100,14 +105,18 @@ async def backend_session(
     *,
     max_connections: int = MAX_BACKEND_CONNECTIONS,
     resolver: AbstractResolver | None = None,
+    outbound: OutboundPolicy | None = None,
 ) -> AsyncIterator[aiohttp.ClientSession]:
-    """The one client session for backend calls: pooled, bounded, guarded resolver.
+    """The one client session for backend calls: pooled, bounded, every connection checked
+    against ``outbound`` (default: the built-in deny list; see :mod:`apicron.outbound`).
 
     ``resolver`` is the DNS resolver to guard (default: aiohttp's); tests pass their own.
     """
-    guarded = GuardedResolver(resolver)
+    policy = outbound if outbound is not None else OutboundPolicy.default()
+    guarded = GuardedResolver(resolver, policy)
     connector = aiohttp.TCPConnector(
-        limit=max_connections, limit_per_host=0, resolver=guarded, ttl_dns_cache=10
+        limit=max_connections, limit_per_host=0, resolver=guarded, ttl_dns_cache=10,
+        socket_factory=policy.socket_factory,
     )
     session = aiohttp.ClientSession(
         connector=connector,
@@ -157,6 +166,8 @@ def forwarded_headers(
     for name, value in headers.items():
         lower = name.lower()
         if lower in _CREDENTIALS or lower in _WRITTEN_BY_CLIENT or _hop_by_hop(lower, listed):
+            continue
+        if lower.startswith(_APICRON_PREFIX):
             continue
         if signed and lower == "x-sdk-date":
             continue
@@ -234,8 +245,9 @@ def backend_failure(error: BaseException, api: PublishedApi) -> BaseException:
     if isinstance(os_error, ForbiddenAddress):
         result = bad_gateway(
             "BACKEND_FORBIDDEN",
-            f"the backend of API {api.name!r} is, or resolves only to, a link-local / "
-            "cloud-metadata address; the gateway refuses to call it",
+            f"the backend of API {api.name!r} is, or resolves only to, an address the "
+            "outbound policy refuses (link-local / cloud metadata, or APICRON_OUTBOUND_DENY "
+            "and APICRON_OUTBOUND_ALLOW); the gateway refuses to call it",
             kind="CONFIG",
         )
     elif isinstance(error, TimeoutError):
@@ -289,21 +301,26 @@ async def open_backend(
     body: bytes,
     client_ip: str,
     scheme: str,
+    added_headers: Mapping[str, str] | None = None,
 ) -> AsyncIterator[BackendStream]:
     """Call the backend; yield once its status and headers arrived (see the contract)."""
     api = authorized.api
+    if authorized.forwarded_query is not None:
+        query_string = authorized.forwarded_query
     url = backend_url(api, authorized.path_params, query_string)
     seconds = api.backend_timeout_ms / 1000
+    sent = forwarded_headers(
+        headers, signed=authorized.auth_method == "SIGNATURE", client_ip=client_ip,
+        scheme=scheme,
+    )
+    if added_headers:
+        sent.extend(added_headers)
     try:
-        check_literal_host(url.raw_host or "")
         async with asyncio.timeout(seconds):
             response = await session.request(
                 api.method,
                 url,
-                headers=forwarded_headers(
-                    headers, signed=authorized.auth_method == "SIGNATURE",
-                    client_ip=client_ip, scheme=scheme,
-                ),
+                headers=sent,
                 data=body or None,
                 allow_redirects=False,
                 timeout=aiohttp.ClientTimeout(
@@ -347,6 +364,7 @@ async def call_backend(
     client_ip: str,
     scheme: str,
     max_body_bytes: int | None = None,
+    added_headers: Mapping[str, str] | None = None,
 ) -> BackendResponse:
     """Call the backend and read its answer, all within the API's timeout."""
     api = authorized.api
@@ -354,7 +372,7 @@ async def call_backend(
         async with asyncio.timeout(api.backend_timeout_ms / 1000):
             async with open_backend(
                 session, authorized, query_string=query_string, headers=headers, body=body,
-                client_ip=client_ip, scheme=scheme,
+                client_ip=client_ip, scheme=scheme, added_headers=added_headers,
             ) as stream:
                 data, truncated = await _read(stream.content, max_body_bytes)
     except (OSError, aiohttp.ClientError) as error:

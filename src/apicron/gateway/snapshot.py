@@ -24,14 +24,19 @@ query.
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
+from apicron.crypto import SecretUnreadable
 from apicron.domain.models import InstanceParams, PublishedApi
+from apicron.gateway.errors import GatewayError
 from apicron.gateway.routing import RouteTable
 from apicron.services.context import Context
 from apicron.store.database import is_unavailable
+
+log = logging.getLogger("apicron.gateway")
 
 # Bounds the memory a caller spraying random keys can make the cache hold.
 _MAX_ABSENT_KEYS = 10_000
@@ -61,17 +66,45 @@ class GatewaySnapshot:
     """Every published API snapshot by API id (the scheduler's way in)."""
     decrypt: Callable[[str], str] = field(repr=False)
     _secrets: dict[str, str] = field(default_factory=dict, init=False, repr=False)
+    _unreadable: set[str] = field(default_factory=set, init=False, repr=False)
 
     def secret_of(self, app: AppCredential) -> str:
-        """The app's secret in clear, decrypted on first use (a benign race at worst)."""
+        """The app's secret in clear, decrypted on first use (a benign race at worst).
+
+        Raises a 500 ``CREDENTIAL_UNREADABLE`` :class:`GatewayError` (kind ``CONFIG``) when
+        no configured key decrypts it, logged once per snapshot and app.
+        """
         secret = self._secrets.get(app.app_id)
         if secret is None:
-            secret = self._secrets[app.app_id] = self.decrypt(app.secret_encrypted)
+            if app.app_id in self._unreadable:
+                raise _unreadable()
+            try:
+                secret = self.decrypt(app.secret_encrypted)
+            except SecretUnreadable:
+                self._unreadable.add(app.app_id)
+                log.error(
+                    "the stored secret of app %r (id %s) cannot be decrypted with "
+                    "APICRON_SECRET_KEY: its calls fail until the key it was encrypted with "
+                    "is configured again; then run `apicron secret-key rotate`",
+                    app.name, app.app_id,
+                )
+                raise _unreadable() from None
+            self._secrets[app.app_id] = secret
         return secret
 
     def may_call(self, app_id: str, api: PublishedApi) -> bool:
         """The app owns the API (through its group) or holds a grant for it."""
         return api.app_id == app_id or (app_id, api.id) in self.grants
+
+
+def _unreadable() -> GatewayError:
+    return GatewayError(
+        500, "CREDENTIAL_UNREADABLE",
+        "the stored secret of this app cannot be decrypted with APICRON_SECRET_KEY (the key "
+        "it was encrypted with is no longer configured); an operator must configure that key "
+        "again (see the gateway log)",
+        kind="CONFIG",
+    )
 
 
 def build_snapshot(ctx: Context, version: int) -> GatewaySnapshot:

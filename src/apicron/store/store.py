@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, TypeVar
 
@@ -32,9 +33,35 @@ from apicron.domain.models import (
 from apicron.store.database import WRITE_OPTION
 from apicron.store.execution_queries import ExecutionQueries
 from apicron.store.node_queries import NodeQueries
-from apicron.store.tables import api_groups, apis, app_auths, apps, instance, tasks
+from apicron.store.tables import (
+    api_groups,
+    apis,
+    app_auths,
+    apps,
+    instance,
+    seen_signatures,
+    tasks,
+)
 
 R = TypeVar("R", bound=Record)
+
+# Every column holding a credential encrypted with APICRON_SECRET_KEY, as (kind, table,
+# encrypted column, label column): what start-up checks and `apicron secret-key rotate`
+# re-encrypts. A new encrypted column is added here.
+_ENCRYPTED: tuple[tuple[str, Any, Any, Any], ...] = (
+    ("app", apps, apps.c.secret_encrypted, apps.c.name),
+)
+
+
+@dataclass(frozen=True)
+class StoredCredential:
+    """One encrypted credential: ``kind`` (``app``…), the row's id, a name a person knows
+    it by, and the ciphertext."""
+
+    kind: str
+    id: str
+    name: str
+    encrypted: str = field(repr=False)
 
 INSTANCE_ID = 1
 
@@ -97,7 +124,10 @@ class Queries(ExecutionQueries, NodeQueries):
         ).mappings().one()
         return Instance(
             name=row["name"],
-            params=InstanceParams(app_route=row["app_route"], app_secret=row["app_secret"]),
+            params=InstanceParams(
+                app_route=row["app_route"], app_secret=row["app_secret"],
+                replay_guard=row["replay_guard"], unsigned_payload=row["unsigned_payload"],
+            ),
             timezone=row["timezone"],
             gateway_url=gateway_url,
         )
@@ -399,6 +429,47 @@ class Queries(ExecutionQueries, NodeQueries):
         from alembic.runtime.migration import MigrationContext
 
         return MigrationContext.configure(self.connection).get_current_revision()
+
+    def remember_signature(self, signature: str, expires_at: datetime) -> bool:
+        """Record a signature the gateway accepted; ``False`` if it was recorded before (the
+        request is a replay). Concurrent callers on any node: exactly one gets ``True``."""
+        try:
+            with self.connection.begin_nested():
+                self.connection.execute(
+                    insert(seen_signatures).values(signature=signature, expires_at=expires_at)
+                )
+        except IntegrityError:
+            return False
+        return True
+
+    def forget_signatures(self, now: datetime) -> int:
+        """Drop the signatures whose request date no longer passes anyway."""
+        result = self.connection.execute(
+            delete(seen_signatures).where(seen_signatures.c.expires_at <= now)
+        )
+        return result.rowcount
+
+    def list_encrypted_credentials(self) -> list[StoredCredential]:
+        """Every credential encrypted with APICRON_SECRET_KEY, of every kind."""
+        found: list[StoredCredential] = []
+        for kind, table, column, label in _ENCRYPTED:
+            rows = self.connection.execute(
+                select(table.c.id, label, column).order_by(table.c.id)
+            )
+            found.extend(StoredCredential(kind, id_, name, value) for id_, name, value in rows)
+        return found
+
+    def set_encrypted_credential(self, credential: StoredCredential, encrypted: str) -> None:
+        """Replace one credential's ciphertext (same plaintext, another key)."""
+        for kind, table, column, _ in _ENCRYPTED:
+            if kind == credential.kind:
+                self.connection.execute(
+                    update(table).where(table.c.id == credential.id).values(
+                        {column.name: encrypted}
+                    )
+                )
+                return
+        raise ValueError(f"unknown kind of credential {credential.kind!r}")
 
     def app_key_exists(self, key: str) -> bool:
         return bool(

@@ -16,7 +16,9 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    false,
     text,
+    true,
 )
 
 from apicron.store.types import NaiveDateTimeText, UTCDateTime
@@ -41,6 +43,8 @@ instance = Table(
     Column("app_secret", Boolean, nullable=False),
     Column("timezone", String(64), nullable=False),
     Column("updated_at", UTCDateTime, nullable=False),
+    Column("replay_guard", Boolean, nullable=False, server_default=false()),
+    Column("unsigned_payload", Boolean, nullable=False, server_default=true()),
 )
 
 apps = Table(
@@ -214,4 +218,14 @@ change_counters = Table(
     metadata,
     Column("name", String(16), primary_key=True),
     Column("version", BigInteger, nullable=False),
+)
+
+# Signatures the gateway has accepted while the instance parameter replay_guard is on, kept
+# until the request's X-Sdk-Date leaves the accepted window (then the date alone refuses
+# it): a replay on any node of the instance finds the row.
+seen_signatures = Table(
+    "seen_signatures",
+    metadata,
+    Column("signature", String(64), primary_key=True),
+    Column("expires_at", UTCDateTime, nullable=False, index=True),
 )
