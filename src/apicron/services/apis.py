@@ -5,10 +5,12 @@ from __future__ import annotations
 from contextlib import AbstractContextManager
 from datetime import datetime
 
+from apicron.domain.access import Permission
 from apicron.domain.errors import Conflict, InvalidInput, NotFound
 from apicron.domain.models import Api, ApiCreate, ApiUpdate, Page, PublishedApi
 from apicron.domain.rules import route_key
 from apicron.domain.validation import validate
+from apicron.services.audit import audit
 from apicron.services.context import Context, new_id
 from apicron.store.store import Queries
 
@@ -36,6 +38,7 @@ def create_api(ctx: Context, spec: ApiCreate) -> Api:
     Raises InvalidInput (unknown group), Conflict (name taken in the group; route taken,
     naming the API that serves it): either way nothing is stored.
     """
+    ctx.require(Permission.APIS)
     now, api_id = ctx.now(), new_id()
     with _writing(ctx, spec.publish) as q:
         if q.get_group(spec.group_id) is None:
@@ -53,10 +56,13 @@ def create_api(ctx: Context, spec: ApiCreate) -> Api:
         )
         if spec.publish:
             _publish(q, load_api(q, api_id), now)
-        return load_api(q, api_id)
+        api = load_api(q, api_id)
+        audit(q, ctx, "create", "api", api_id, name=api.name, after=api)
+        return api
 
 
 def get_api(ctx: Context, api_id: str) -> Api:
+    ctx.require(Permission.READ)
     with ctx.store.read() as q:
         return load_api(q, api_id)
 
@@ -71,6 +77,7 @@ def list_apis(
     offset: int,
     limit: int,
 ) -> Page[Api]:
+    ctx.require(Permission.READ)
     with ctx.store.read() as q:
         total, items = q.list_apis(
             name=name, group_id=group_id, app_id=app_id, published=published,
@@ -85,6 +92,7 @@ def update_api(ctx: Context, api_id: str, patch: ApiUpdate) -> Api:
     With ``patch.publish`` the edit is published in the same transaction, or neither
     happens (Conflict naming the API that serves the route).
     """
+    ctx.require(Permission.APIS)
     with _writing(ctx, patch.publish) as q:
         current = load_api(q, api_id)
         merged = {f: getattr(current, f) for f in _DRAFT_FIELDS}
@@ -96,14 +104,20 @@ def update_api(ctx: Context, api_id: str, patch: ApiUpdate) -> Api:
         )
         if patch.publish:
             _publish(q, load_api(q, api_id), now)
-        return load_api(q, api_id)
+        after = load_api(q, api_id)
+        audit(q, ctx, "update", "api", api_id, name=after.name, before=current, after=after)
+        return after
 
 
 def publish_api(ctx: Context, api_id: str) -> Api:
     """Serve the current draft (Conflict naming the API that already serves its route)."""
+    ctx.require(Permission.APIS)
     with ctx.changing() as q:
-        _publish(q, load_api(q, api_id), ctx.now())
-        return load_api(q, api_id)
+        before = load_api(q, api_id)
+        _publish(q, before, ctx.now())
+        after = load_api(q, api_id)
+        audit(q, ctx, "publish", "api", api_id, name=after.name, before=before, after=after)
+        return after
 
 
 def _publish(q: Queries, api: Api, now: datetime) -> None:
@@ -132,13 +146,19 @@ def _publish(q: Queries, api: Api, now: datetime) -> None:
 
 
 def unpublish_api(ctx: Context, api_id: str) -> Api:
+    ctx.require(Permission.APIS)
     with ctx.changing() as q:
-        load_api(q, api_id)
+        before = load_api(q, api_id)
         q.unpublish_api(api_id, ctx.now())
-        return load_api(q, api_id)
+        after = load_api(q, api_id)
+        if before.published:
+            audit(q, ctx, "unpublish", "api", api_id, name=after.name, before=before,
+                  after=after)
+        return after
 
 
 def delete_api(ctx: Context, api_id: str) -> None:
+    ctx.require(Permission.APIS)
     with ctx.changing() as q:
         api = load_api(q, api_id)
         if api.published:
@@ -152,9 +172,11 @@ def delete_api(ctx: Context, api_id: str) -> None:
                 code="API_IN_USE",
             )
         q.delete_api(api_id)
+        audit(q, ctx, "delete", "api", api_id, name=api.name, before=api)
 
 
 def list_published(ctx: Context) -> list[PublishedApi]:
     """Every published snapshot (what tasks call and the gateway serves), by id."""
+    ctx.require(Permission.READ)
     with ctx.store.read() as q:
         return [api for api, _ in q.list_published_apis_with_domain()]

@@ -8,9 +8,10 @@ import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from apicron.crypto import SecretBox
+from apicron.domain.access import SYSTEM, Actor, Permission, require
 from apicron.services.changes import ChangeFeed
 from apicron.services.health import DatabaseHealth, EngineLiveness
 from apicron.store.store import Queries, Store
@@ -32,6 +33,28 @@ def default_node_id() -> str:
 
 
 @dataclass(frozen=True)
+class AccessPolicy:
+    """The settings of sign-in and the audit log (``apicron.settings`` reads them).
+
+    ``session_idle`` / ``session_max``: a console session ends after this long unused /
+    this long after its login. ``login_max_failures`` failed sign-ins for one username or
+    from one address within ``login_window`` lock it out for ``login_lockout``; past half
+    of them each failure is answered ``login_slowdown_s`` seconds late. ``audit_retention``:
+    audit entries older than this are pruned. ``admin_token_disabled``: the admin token is
+    refused while an enabled admin user exists.
+    """
+
+    session_idle: timedelta = timedelta(hours=1)
+    session_max: timedelta = timedelta(hours=12)
+    login_max_failures: int = 10
+    login_window: timedelta = timedelta(minutes=15)
+    login_lockout: timedelta = timedelta(minutes=15)
+    login_slowdown_s: float = 1.0
+    audit_retention: timedelta = timedelta(days=365)
+    admin_token_disabled: bool = False
+
+
+@dataclass(frozen=True)
 class Context:
     store: Store
     secrets: SecretBox
@@ -43,6 +66,14 @@ class Context:
     health: DatabaseHealth = field(default_factory=DatabaseHealth)
     engine: EngineLiveness = field(default_factory=EngineLiveness)
     """This process's engine loop, as /livez reports it ("off" where none runs)."""
+    actor: Actor = SYSTEM
+    """Who acts: apicron itself by default; the HTTP edges put the request's actor here
+    (``dataclasses.replace(ctx, actor=…)``), starting from nobody."""
+    access: AccessPolicy = field(default_factory=AccessPolicy)
+
+    def require(self, permission: Permission) -> None:
+        """Raise Forbidden (403, naming the role needed) unless the actor holds it."""
+        require(self.actor, permission)
 
     def now(self) -> datetime:
         return self.clock()

@@ -4,19 +4,24 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from apicron.domain.access import Permission
 from apicron.domain.errors import InvalidInput, NotFound
 from apicron.domain.models import Execution, Page
+from apicron.services.audit import audit
 from apicron.services.context import Context, new_id
 from apicron.services.tasks import load_task
 
 
 def run_task(ctx: Context, task_id: str) -> Execution:
     """Seed: run once now, in any state (trigger MANUAL); the engine picks it up at once."""
+    ctx.require(Permission.TASKS)
     now, execution_id = ctx.now(), new_id()
     with ctx.scheduling() as q:
-        load_task(q, task_id)
+        task = load_task(q, task_id)
         q.insert_manual_execution(execution_id, task_id, now)
         execution = q.get_execution(execution_id)
+        audit(q, ctx, "run", "task", task_id, name=task.name,
+              changes={"execution_id": {"before": None, "after": execution_id}})
     assert execution is not None
     return execution
 
@@ -31,6 +36,7 @@ def list_executions(
     offset: int,
     limit: int,
 ) -> Page[Execution]:
+    ctx.require(Permission.READ)
     if start is not None and end is not None and end <= start:
         raise InvalidInput("must be after 'from'", field="to")
     with ctx.store.read() as q:
@@ -42,6 +48,7 @@ def list_executions(
 
 
 def get_execution(ctx: Context, execution_id: str) -> Execution:
+    ctx.require(Permission.READ)
     with ctx.store.read() as q:
         execution = q.get_execution(execution_id)
     if execution is None:

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+from apicron.domain.access import Permission
 from apicron.domain.errors import InvalidInput, NotFound
 from apicron.domain.models import Grant, GrantCreate, GrantItems, Page
+from apicron.services.audit import audit
 from apicron.services.context import Context, new_id
 
 
 def create_grants(ctx: Context, spec: GrantCreate) -> GrantItems:
-    """All or nothing; granting what the app already holds answers the existing grant."""
+    """All or nothing; granting what the app already holds answers the existing grant
+    (and is no change: not audited)."""
+    ctx.require(Permission.GRANTS)
     now = ctx.now()
     granted: list[Grant] = []
     with ctx.changing() as q:
@@ -37,6 +41,9 @@ def create_grants(ctx: Context, spec: GrantCreate) -> GrantItems:
                     {"id": grant_id, "app_id": app.id, "api_id": api_id, "created_at": now}
                 )
                 existing = q.get_grant(grant_id)
+                assert existing is not None
+                audit(q, ctx, "grant", "grant", grant_id, name=f"{app.name} → {api.name}",
+                      after=existing)
             assert existing is not None
             granted.append(existing)
     return GrantItems(items=granted)
@@ -45,13 +52,19 @@ def create_grants(ctx: Context, spec: GrantCreate) -> GrantItems:
 def list_grants(
     ctx: Context, app_id: str | None, api_id: str | None, offset: int, limit: int
 ) -> Page[Grant]:
+    ctx.require(Permission.READ)
     with ctx.store.read() as q:
         total, items = q.list_grants(app_id, api_id, offset, limit)
     return Page[Grant](total=total, items=items)
 
 
 def delete_grant(ctx: Context, grant_id: str) -> None:
+    ctx.require(Permission.GRANTS)
     with ctx.changing() as q:
-        if q.get_grant(grant_id) is None:
+        grant = q.get_grant(grant_id)
+        if grant is None:
             raise NotFound(f"no app-auth with id {grant_id!r}")
         q.delete_grant(grant_id)
+        app, api = q.get_app(grant.app_id), q.get_api(grant.api_id)
+        name = f"{app.name if app else grant.app_id} → {api.name if api else grant.api_id}"
+        audit(q, ctx, "revoke", "grant", grant_id, name=name, before=grant)

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from apicron.domain.access import Permission
 from apicron.domain.errors import Conflict, InvalidInput, NotFound
 from apicron.domain.models import Group, GroupCreate, GroupUpdate, Page
+from apicron.services.audit import audit
 from apicron.services.context import Context, new_id
 from apicron.store.store import Queries
 
@@ -18,6 +20,7 @@ def load_group(q: Queries, group_id: str) -> Group:
 
 
 def create_group(ctx: Context, spec: GroupCreate) -> Group:
+    ctx.require(Permission.APIS)
     now, group_id = ctx.now(), new_id()
     with ctx.store.write() as q:
         if q.get_app(spec.app_id) is None:
@@ -34,10 +37,13 @@ def create_group(ctx: Context, spec: GroupCreate) -> Group:
                 "updated_at": now,
             }
         )
-        return load_group(q, group_id)
+        group = load_group(q, group_id)
+        audit(q, ctx, "create", "group", group_id, name=group.name, after=group)
+        return group
 
 
 def get_group(ctx: Context, group_id: str) -> Group:
+    ctx.require(Permission.READ)
     with ctx.store.read() as q:
         return load_group(q, group_id)
 
@@ -45,21 +51,26 @@ def get_group(ctx: Context, group_id: str) -> Group:
 def list_groups(
     ctx: Context, name: str | None, app_id: str | None, offset: int, limit: int
 ) -> Page[Group]:
+    ctx.require(Permission.READ)
     with ctx.store.read() as q:
         total, items = q.list_groups(name, app_id, offset, limit)
     return Page[Group](total=total, items=items)
 
 
 def update_group(ctx: Context, group_id: str, patch: GroupUpdate) -> Group:
+    ctx.require(Permission.APIS)
     values = patch.model_dump(exclude_none=True)
     with ctx.store.write() as q:
-        load_group(q, group_id)
+        before = load_group(q, group_id)
         if values:
             q.update_group(group_id, {**values, "updated_at": ctx.now()})
-        return load_group(q, group_id)
+        after = load_group(q, group_id)
+        audit(q, ctx, "update", "group", group_id, name=after.name, before=before, after=after)
+        return after
 
 
 def delete_group(ctx: Context, group_id: str) -> None:
+    ctx.require(Permission.APIS)
     with ctx.store.write() as q:
         group = load_group(q, group_id)
         count = q.count_apis_of_group(group_id)
@@ -69,3 +80,4 @@ def delete_group(ctx: Context, group_id: str) -> None:
                 code="GROUP_IN_USE",
             )
         q.delete_group(group_id)
+        audit(q, ctx, "delete", "group", group_id, name=group.name, before=group)

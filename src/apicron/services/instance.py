@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from apicron.domain.access import Permission
 from apicron.domain.errors import InvalidInput
 from apicron.domain.models import Instance, InstanceUpdate
+from apicron.services.audit import audit
 from apicron.services.context import Context
 from apicron.triggers import load_zone
 
@@ -15,11 +17,13 @@ PARAM_REASONS = {
 
 
 def get_instance(ctx: Context) -> Instance:
+    ctx.require(Permission.READ)
     with ctx.store.read() as q:
         return q.get_instance(ctx.gateway_url)
 
 
 def update_instance(ctx: Context, patch: InstanceUpdate) -> Instance:
+    ctx.require(Permission.INSTANCE)
     values: dict[str, object] = {}
     if patch.name is not None:
         values["name"] = patch.name
@@ -29,9 +33,19 @@ def update_instance(ctx: Context, patch: InstanceUpdate) -> Instance:
     if patch.params is not None:
         values.update(patch.params.model_dump(exclude_none=True))
     with ctx.changing() as q:
+        before = q.get_instance(ctx.gateway_url)
         if values:
             q.update_instance({**values, "updated_at": ctx.now()})
-        return q.get_instance(ctx.gateway_url)
+        after = q.get_instance(ctx.gateway_url)
+        audit(q, ctx, "update", "instance", None, name=after.name,
+              before=_flat(before), after=_flat(after))
+        return after
+
+
+def _flat(instance: Instance) -> dict[str, object]:
+    """``params.app_route`` and the others as fields of their own in the audit log."""
+    return {"name": instance.name, "timezone": instance.timezone,
+            **{f"params.{k}": v for k, v in instance.params.model_dump().items()}}
 
 
 def require_task_params(instance: Instance) -> None:

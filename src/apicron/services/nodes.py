@@ -15,6 +15,7 @@ from datetime import timedelta
 from typing import Any
 
 from apicron import __version__
+from apicron.domain.access import Permission
 from apicron.domain.models import Node
 from apicron.services.context import Context
 from apicron.store.database import is_unavailable
@@ -27,6 +28,7 @@ FORGET_AFTER = timedelta(days=1)
 
 
 def list_nodes(ctx: Context) -> list[Node]:
+    ctx.require(Permission.READ)
     with ctx.store.read() as q:
         return q.list_nodes(alive_since=ctx.now() - ALIVE_WITHIN)
 

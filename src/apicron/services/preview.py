@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from apicron.domain.access import Permission
 from apicron.domain.models import Preview, PreviewFireTime, PreviewRequest
 from apicron.domain.rules import whole_seconds
 from apicron.services.context import Context
@@ -10,6 +11,7 @@ from apicron.triggers import build_trigger, load_zone
 
 
 def preview(ctx: Context, request: PreviewRequest) -> Preview:
+    ctx.require(Permission.READ)
     now = ctx.now()
     zone = request.timezone
     if zone is None:

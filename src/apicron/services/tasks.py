@@ -12,6 +12,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from apicron.domain import rules
+from apicron.domain.access import Permission
 from apicron.domain.errors import Conflict, InvalidInput, NotFound
 from apicron.domain.misfire import stopped_before_fired
 from apicron.domain.models import (
@@ -26,6 +27,7 @@ from apicron.domain.models import (
 )
 from apicron.domain.schedules import latest_occurrences, schedule_of
 from apicron.domain.validation import check_all, validate
+from apicron.services.audit import audit
 from apicron.services.context import Context, new_id
 from apicron.services.instance import require_task_params
 from apicron.store.records import NewExecution
@@ -196,6 +198,7 @@ def _row(fields: TaskFields) -> dict[str, Any]:
 
 
 def create_task(ctx: Context, spec: TaskCreate) -> Task:
+    ctx.require(Permission.TASKS)
     now, task_id = ctx.now(), new_id()
     with ctx.store.write() as q:
         instance = q.get_instance(ctx.gateway_url)
@@ -214,10 +217,13 @@ def create_task(ctx: Context, spec: TaskCreate) -> Task:
                 "updated_at": now,
             }
         )
-        return present(q, load_task(q, task_id))
+        task = load_task(q, task_id)
+        audit(q, ctx, "create", "task", task_id, name=task.name, after=task)
+        return present(q, task)
 
 
 def get_task(ctx: Context, task_id: str) -> Task:
+    ctx.require(Permission.READ)
     with ctx.store.read() as q:
         return present(q, load_task(q, task_id))
 
@@ -232,6 +238,7 @@ def list_tasks(
     offset: int,
     limit: int,
 ) -> Page[Task]:
+    ctx.require(Permission.READ)
     with ctx.store.read() as q:
         total, items = q.list_tasks(
             name=name, status=status, app_id=app_id, api_id=api_id, offset=offset, limit=limit
@@ -248,6 +255,7 @@ def _refuse_started(task: StoredTask, action: str) -> None:
 
 
 def update_task(ctx: Context, task_id: str, patch: TaskUpdate) -> Task:
+    ctx.require(Permission.TASKS)
     with ctx.scheduling() as q:
         task = load_task(q, task_id)
         _refuse_started(task, "edited")
@@ -265,16 +273,22 @@ def update_task(ctx: Context, task_id: str, patch: TaskUpdate) -> Task:
         check_all(lambda: _check_fires_again(fields, now, wall), lambda: _check_api(q, fields))
         q.update_task(task_id, {**_row(fields), "effective_wall": wall,
                                 "updated_at": ctx.now()})
-        return present(q, load_task(q, task_id))
+        after = load_task(q, task_id)
+        audit(q, ctx, "update", "task", task_id, name=after.name, before=task, after=after)
+        return present(q, after)
 
 
 def delete_task(ctx: Context, task_id: str) -> None:
+    ctx.require(Permission.TASKS)
     with ctx.scheduling() as q:
-        _refuse_started(load_task(q, task_id), "deleted")
+        task = load_task(q, task_id)
+        _refuse_started(task, "deleted")
         q.delete_task(task_id)
+        audit(q, ctx, "delete", "task", task_id, name=task.name, before=task)
 
 
 def start_task(ctx: Context, task_id: str) -> Task:
+    ctx.require(Permission.TASKS)
     now = ctx.now()
     with ctx.scheduling() as q:
         task = load_task(q, task_id)
@@ -296,7 +310,9 @@ def start_task(ctx: Context, task_id: str) -> Task:
             {"status": "STARTED", "next_fire_time": next_fire, "stop_reason": None,
              "updated_at": now},
         )
-        return present(q, load_task(q, task_id))
+        after = load_task(q, task_id)
+        audit(q, ctx, "start", "task", task_id, name=after.name, before=task, after=after)
+        return present(q, after)
 
 
 def stop_task(ctx: Context, task_id: str) -> Task:
@@ -307,6 +323,7 @@ def stop_task(ctx: Context, task_id: str) -> Task:
     recorded MISSED, saying so; those ahead are discarded (issue 13: a stop under overload
     used to drop thousands of due occurrences without a trace).
     """
+    ctx.require(Permission.TASKS)
     now = ctx.now()
     with ctx.scheduling() as q:
         task = load_task(q, task_id)
@@ -323,6 +340,8 @@ def stop_task(ctx: Context, task_id: str) -> Task:
             # Occurrences planned ahead but not yet fired must not fire after this returns.
             q.discard_pending(task_id, now, lambda at: stopped_before_fired(at, now))
             q.insert_executions(_unplanned_due(task, now))
+            after = load_task(q, task_id)
+            audit(q, ctx, "stop", "task", task_id, name=after.name, before=task, after=after)
         return present(q, load_task(q, task_id))
 
 

@@ -115,3 +115,67 @@ class UnreadableTask:
     name: str
     next_fire_time: datetime | None
     error: str
+
+
+@dataclass(frozen=True, slots=True)
+class UserCredentials:
+    """What sign-in needs of a user: the Argon2id hash (None: no password sign-in)."""
+
+    id: str
+    username: str
+    display_name: str
+    role: str
+    disabled: bool
+    password_hash: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class TokenOwner:
+    """A personal API token found by its hash, with its user's standing."""
+
+    token_id: str
+    token_name: str
+    token_role: str
+    expires_at: datetime
+    last_used_at: datetime | None
+    user_id: str
+    username: str
+    display_name: str
+    user_role: str
+    user_disabled: bool
+
+
+@dataclass(frozen=True, slots=True)
+class StoredSession:
+    """A console session row, with its user's standing (None for a root session)."""
+
+    id: str
+    actor_kind: str
+    csrf: str
+    created_at: datetime
+    last_seen_at: datetime
+    expires_at: datetime
+    flashes: list[tuple[str, str]]
+    reveal_encrypted: str | None
+    user_id: str | None
+    username: str | None
+    display_name: str | None
+    role: str | None
+    disabled: bool | None
+
+
+@dataclass(frozen=True, slots=True)
+class NewAuditEntry:
+    """One audit row to insert (``changes``: field → {"before", "after"}, redacted)."""
+
+    at: datetime
+    actor: str
+    actor_kind: str
+    action: str
+    resource_type: str
+    resource_id: str | None = None
+    resource_name: str | None = None
+    changes: dict[str, object] | None = None
+    token_name: str | None = None
+    user_id: str | None = None
+    address: str | None = None

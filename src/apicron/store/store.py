@@ -30,6 +30,8 @@ from apicron.domain.models import (
     Record,
     StoredTask,
 )
+from apicron.store.account_queries import AccountQueries
+from apicron.store.audit_queries import AuditQueries
 from apicron.store.database import WRITE_OPTION
 from apicron.store.execution_queries import ExecutionQueries
 from apicron.store.node_queries import NodeQueries
@@ -74,7 +76,7 @@ def _like(text: str) -> str:
 _API_COLUMNS = (*apis.c, api_groups.c.app_id)
 
 
-class Queries(ExecutionQueries, NodeQueries):
+class Queries(ExecutionQueries, NodeQueries, AccountQueries, AuditQueries):
     def __init__(self, connection: Connection):
         self.connection = connection
 

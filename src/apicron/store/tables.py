@@ -229,3 +229,92 @@ seen_signatures = Table(
     Column("signature", String(64), primary_key=True),
     Column("expires_at", UTCDateTime, nullable=False, index=True),
 )
+
+# --- users, tokens, console sessions, sign-in throttling, audit (migration 0008) ---------
+
+# Local users of the management API and console (issue 16). The password is an Argon2id
+# hash (NULL: the user signs in with API tokens only); the role is admin, operator or viewer.
+users = Table(
+    "users",
+    metadata,
+    Column("id", String(ID), primary_key=True),
+    Column("username", String(64), nullable=False, unique=True),
+    Column("display_name", String(128), nullable=False),
+    Column("role", String(16), nullable=False),
+    Column("disabled", Boolean, nullable=False),
+    Column("password_hash", Text, nullable=True),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
+)
+
+# Personal API tokens: only the SHA-256 of the token is kept (it is 256 random bits: a fast
+# hash is as safe as a slow one, and every request looks it up by that hash).
+api_tokens = Table(
+    "api_tokens",
+    metadata,
+    Column("id", String(ID), primary_key=True),
+    Column(
+        "user_id", String(ID), ForeignKey("users.id", ondelete="CASCADE"), nullable=False,
+        index=True,
+    ),
+    Column("name", String(64), nullable=False),
+    Column("token_hash", String(64), nullable=False, unique=True),
+    Column("role", String(16), nullable=False),
+    Column("expires_at", UTCDateTime, nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("last_used_at", UTCDateTime, nullable=True),
+    UniqueConstraint("user_id", "name"),
+)
+
+# Console sessions, in the database so that they survive restarts and serve every node.
+# The id is the SHA-256 of the cookie's value; a root session has no user. A secret shown
+# once on the next page (a new app secret or API token) waits here encrypted, for moments.
+console_sessions = Table(
+    "console_sessions",
+    metadata,
+    Column("id", String(64), primary_key=True),
+    Column(
+        "user_id", String(ID), ForeignKey("users.id", ondelete="CASCADE"), nullable=True,
+        index=True,
+    ),
+    Column("actor_kind", String(16), nullable=False),
+    Column("csrf", String(64), nullable=False),
+    Column("address", String(64), nullable=True),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("last_seen_at", UTCDateTime, nullable=False),
+    Column("expires_at", UTCDateTime, nullable=False, index=True),
+    Column("flashes", JSON, nullable=True),
+    Column("reveal_encrypted", Text, nullable=True),
+)
+
+# Failed sign-ins per key ("user:<name>", "address:<ip>"), shared by every node: past the
+# limit within the window the key is locked until ``locked_until``.
+auth_failures = Table(
+    "auth_failures",
+    metadata,
+    Column("key", String(200), primary_key=True),
+    Column("failures", Integer, nullable=False),
+    Column("first_at", UTCDateTime, nullable=False),
+    Column("locked_until", UTCDateTime, nullable=True),
+)
+
+# Every change made through the REST API, the CLI or the console, written in the change's
+# own transaction; append-only (only the retention pruning deletes, by age).
+audit_log = Table(
+    "audit_log",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("at", UTCDateTime, nullable=False, index=True),
+    Column("actor", String(64), nullable=False),
+    Column("actor_kind", String(16), nullable=False),
+    Column("token_name", String(64), nullable=True),
+    Column("user_id", String(ID), nullable=True),
+    Column("address", String(64), nullable=True),
+    Column("action", String(32), nullable=False),
+    Column("resource_type", String(32), nullable=False),
+    Column("resource_id", String(64), nullable=True),
+    Column("resource_name", String(255), nullable=True),
+    Column("changes", JSON, nullable=True),
+    Index(None, "actor", "at"),
+    Index(None, "resource_type", "at"),
+)
