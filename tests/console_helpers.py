@@ -45,10 +45,14 @@ def console_page(
         context.close()
 
 
-def log_in(page: Page, server: ApicronProcess) -> None:
+def log_in(
+    page: Page, server: ApicronProcess, username: str = "", password: str = ADMIN_TOKEN
+) -> None:
+    """Log in through the form: as root (the admin token) unless a user is given."""
     page.goto(f"{server.url}/")
     expect(page).to_have_title("Log in · apicron console")
-    page.get_by_label("Admin token").fill(ADMIN_TOKEN)
+    page.get_by_label("Username").fill(username)
+    page.get_by_label("Password").fill(password)
     page.get_by_role("button", name="Log in").click()
     expect(page.get_by_role("heading", name="Instances", exact=True)).to_be_visible()
 

@@ -29,8 +29,9 @@ from apicron.gateway.proxy import backend_session
 from apicron.gateway.snapshot import SnapshotCache
 from apicron.ops import OpsListener
 from apicron.services.change_watcher import ChangeWatcher
-from apicron.services.context import Context, system_clock
+from apicron.services.context import AccessPolicy, Context, system_clock
 from apicron.services.nodes import Heartbeat
+from apicron.services.retention import Retention
 from apicron.services.secret_rotation import check_stored_credentials
 from apicron.settings import Settings
 from apicron.store import migrate
@@ -58,7 +59,22 @@ def open_store(settings: Settings, role: str = "all") -> Context:
     with store.write() as q:
         q.ensure_instance(system_clock())
     box = load_secret_box(settings.secret_key, settings.data_dir)
-    return Context(store=store, secrets=box, gateway_url=settings.gateway_url, role=role)
+    return Context(store=store, secrets=box, gateway_url=settings.gateway_url, role=role,
+                   access=access_policy(settings))
+
+
+def access_policy(settings: Settings) -> AccessPolicy:
+    """The sign-in and audit settings, as the services read them."""
+    return AccessPolicy(
+        session_idle=timedelta(seconds=settings.session_idle_s),
+        session_max=timedelta(seconds=settings.session_max_s),
+        login_max_failures=settings.login_max_failures,
+        login_window=timedelta(seconds=settings.login_window_s),
+        login_lockout=timedelta(seconds=settings.login_lockout_s),
+        login_slowdown_s=settings.login_slowdown_s,
+        audit_retention=timedelta(days=settings.audit_retention_days),
+        admin_token_disabled=settings.admin_token_disabled,
+    )
 
 
 def open_runtime(
@@ -183,6 +199,9 @@ async def _serve(runtime: Runtime, role: str = "all") -> int:
                     forwarded_allow_ips=list(settings.forwarded_allow_ips),
                 )
                 api_server = _ApiServer(config)
+                # Sessions, sign-in failures and the audit log are pruned where they are
+                # written: on the nodes serving the management API.
+                stack.callback(Retention(runtime.ctx).start().stop)
                 listening.insert(
                     0, f"management API {scheme}://{settings.api_host}:{settings.api_port}"
                 )

@@ -45,6 +45,21 @@ class Settings:
     tls_client_ca: str | None = None
     forwarded_allow_ips: tuple[str, ...] = DEFAULT_FORWARDED_ALLOW_IPS
     """Proxies whose X-Forwarded-Proto / X-Forwarded-For the management API believes."""
+    session_idle_s: float = 3600.0
+    """A console session ends after this long without a request."""
+    session_max_s: float = 12 * 3600.0
+    """A console session ends this long after its login, used or not."""
+    login_max_failures: int = 10
+    """Failed sign-ins (console passwords, bearer tokens) for one username or from one
+    address within ``login_window_s`` that lock it out for ``login_lockout_s``."""
+    login_window_s: float = 900.0
+    login_lockout_s: float = 900.0
+    login_slowdown_s: float = 1.0
+    """Past half of the allowed failures, each failure is answered this much later."""
+    audit_retention_days: int = 365
+    admin_token_disabled: bool = False
+    """Refuse the admin token while an enabled admin user exists (it works again if none
+    does, so that the instance cannot be locked out)."""
 
     @property
     def tls(self) -> bool:
@@ -108,6 +123,25 @@ def _seconds(name: str, raw: str, low: float, high: float) -> float:
             f"{name} must be a number of seconds from {low:g} to {high:g}, got {raw!r}"
         )
     return value
+
+
+def _whole(name: str, raw: str, low: int, high: int) -> int:
+    try:
+        value = int(raw)
+    except ValueError:
+        value = low - 1
+    if not low <= value <= high:
+        raise ConfigurationError(f"{name} must be a whole number from {low} to {high}, got {raw!r}")
+    return value
+
+
+def _flag(name: str, raw: str) -> bool:
+    value = raw.strip().lower()
+    if value in ("1", "true", "yes", "on"):
+        return True
+    if value in ("", "0", "false", "no", "off"):
+        return False
+    raise ConfigurationError(f"{name} must be true or false, got {raw!r}")
 
 
 def _networks(name: str, raw: str) -> tuple[str, ...]:
@@ -243,6 +277,7 @@ def load_settings(
         )
     tls_cert, tls_key, tls_client_ca = _tls_files(source)
     scheme = "https" if tls_cert else "http"
+    day = 86_400
     return Settings(
         data_dir=data_dir,
         database_url=database_url,
@@ -269,4 +304,22 @@ def load_settings(
         ops_port=ops_port,
         misfire_grace_s=grace,
         engine_give_up_s=give_up,
+        session_idle_s=_seconds("APICRON_SESSION_IDLE", source.get("APICRON_SESSION_IDLE", "3600"),
+                                1, 30 * day),
+        session_max_s=_seconds("APICRON_SESSION_MAX", source.get("APICRON_SESSION_MAX", "43200"),
+                               1, 365 * day),
+        login_max_failures=_whole(
+            "APICRON_LOGIN_MAX_FAILURES", source.get("APICRON_LOGIN_MAX_FAILURES", "10"),
+            1, 1_000_000),
+        login_window_s=_seconds("APICRON_LOGIN_WINDOW", source.get("APICRON_LOGIN_WINDOW", "900"),
+                                1, day),
+        login_lockout_s=_seconds(
+            "APICRON_LOGIN_LOCKOUT", source.get("APICRON_LOGIN_LOCKOUT", "900"), 1, day),
+        login_slowdown_s=_seconds(
+            "APICRON_LOGIN_SLOWDOWN", source.get("APICRON_LOGIN_SLOWDOWN", "1"), 0, 10),
+        audit_retention_days=_whole(
+            "APICRON_AUDIT_RETENTION", source.get("APICRON_AUDIT_RETENTION", "365"),
+            1, 100 * 365),
+        admin_token_disabled=_flag(
+            "APICRON_ADMIN_TOKEN_DISABLED", source.get("APICRON_ADMIN_TOKEN_DISABLED", "")),
     )

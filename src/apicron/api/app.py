@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 from fastapi import Depends, FastAPI
@@ -26,14 +27,17 @@ from apicron.api.routes import (
     metrics,
     nodes,
     tasks,
+    users,
 )
 from apicron.console import mount_console
 from apicron.console.web import harden
+from apicron.domain.access import ANONYMOUS
 from apicron.services.context import Context
 
 PROTECTED = (
     instance.router, apps.router, groups.router, apis.router, grants.router, tasks.router,
-    executions.router, cron.router, metrics.router, nodes.router,
+    executions.router, cron.router, metrics.router, nodes.router, users.router,
+    users.tokens_router, users.me_router, users.audit_router,
 )
 
 
@@ -60,8 +64,9 @@ _DOCS_PAGE = """<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>apicron API documentation</title></head>
 <body><h1>apicron management API</h1>
 <p>The OpenAPI document of this API is at <a href="/openapi.json">/openapi.json</a>: open it
-in any OpenAPI viewer or client generator. Every call but <code>/healthz</code> needs
-<code>Authorization: Bearer &lt;admin token&gt;</code>.</p>
+in any OpenAPI viewer or client generator. Every call but the probes needs
+<code>Authorization: Bearer &lt;token&gt;</code>: a user's API token, or the admin token.
+Each operation names the least role it needs in <code>x-apicron-role</code>.</p>
 </body></html>
 """
 
@@ -80,11 +85,13 @@ def create_api_app(ctx: Context, admin_token: str) -> FastAPI:
         redoc_url=None,
     )
     app.add_api_route("/docs", _docs, methods=["GET"], include_in_schema=False)
-    app.state.ctx = ctx
+    # The edges start from nobody: a route that did not say who acts can do nothing.
+    app.state.ctx = replace(ctx, actor=ANONYMOUS)
     app.state.admin_token = admin_token
     install_error_handlers(app)
     app.add_middleware(BodyLimit)
-    app.add_middleware(TokenGate, admin_token=admin_token)  # outermost: before any body
+    # outermost: before any body
+    app.add_middleware(TokenGate, ctx=app.state.ctx, admin_token=admin_token)
     app.include_router(health.router)
     for router in PROTECTED:
         app.include_router(

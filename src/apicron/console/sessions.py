@@ -1,71 +1,61 @@
-"""Console sessions: an opaque random id in the cookie, the session itself in memory.
+"""A console session as the pages use it, kept in the database
+(:mod:`apicron.services.console_sessions`): it survives restarts and serves every node.
 
-The admin token never travels in the cookie; a restart logs everyone out, which suits a
-single admin. Each session carries its CSRF token and the one-shot messages of the
-post-redirect-get pattern.
+The cookie holds an opaque random value (the database keeps its hash); neither the admin
+token nor a password ever travels in it. A session carries its CSRF token, who it acts
+as, and the one-shot messages of the post-redirect-get pattern, written through to the
+database as they are set.
 """
 
 from __future__ import annotations
 
-import secrets
-import threading
-import time
-from dataclasses import dataclass, field
+from dataclasses import replace
 from typing import Any
 
+from apicron.domain.access import Actor
+from apicron.services import console_sessions
+from apicron.services.console_sessions import OpenSession
+from apicron.services.context import Context
+
 COOKIE = "apicron_session"
-LIFETIME_S = 12 * 3600
 
 
-@dataclass
 class Session:
-    id: str
-    csrf: str
-    expires_at: float
-    flashes: list[tuple[str, str]] = field(default_factory=list)
-    # Shown once on the next page: a new or reset app secret (seed: shown only then).
-    reveal: dict[str, Any] | None = None
+    """One request's view of its session; ``ctx`` acts as the session's actor."""
+
+    def __init__(self, ctx: Context, opened: OpenSession):
+        self.ctx = replace(ctx, actor=opened.actor)
+        self.key = opened.key
+        self.csrf = opened.csrf
+        self._flashes = list(opened.flashes)
+        self._has_reveal = opened.has_reveal
+
+    @property
+    def actor(self) -> Actor:
+        return self.ctx.actor
 
     def flash(self, kind: str, message: str) -> None:
-        self.flashes.append((kind, message))
+        self._flashes.append((kind, message))
+        console_sessions.add_flash(self.ctx, self.key, kind, message)
 
     def pop_flashes(self) -> list[tuple[str, str]]:
-        flashes, self.flashes = self.flashes, []
+        flashes, self._flashes = self._flashes, []
+        if flashes:
+            console_sessions.clear_flashes(self.ctx, self.key)
         return flashes
 
+    @property
+    def reveal(self) -> dict[str, Any] | None:
+        """Write-only: a secret shown once on the next page (see :meth:`pop_reveal`)."""
+        return None
+
+    @reveal.setter
+    def reveal(self, value: dict[str, Any]) -> None:
+        console_sessions.set_reveal(self.ctx, self.key, value)
+        self._has_reveal = True
+
     def pop_reveal(self) -> dict[str, Any] | None:
-        reveal, self.reveal = self.reveal, None
-        return reveal
-
-
-class Sessions:
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._sessions: dict[str, Session] = {}
-
-    def create(self) -> Session:
-        session = Session(
-            id=secrets.token_urlsafe(32),
-            csrf=secrets.token_urlsafe(32),
-            expires_at=time.monotonic() + LIFETIME_S,
-        )
-        with self._lock:
-            now = time.monotonic()
-            self._sessions = {k: s for k, s in self._sessions.items() if s.expires_at > now}
-            self._sessions[session.id] = session
-        return session
-
-    def get(self, session_id: str | None) -> Session | None:
-        if not session_id:
+        if not self._has_reveal:
             return None
-        with self._lock:
-            session = self._sessions.get(session_id)
-            if session is None or session.expires_at <= time.monotonic():
-                self._sessions.pop(session_id, None)
-                return None
-            return session
-
-    def drop(self, session_id: str | None) -> None:
-        if session_id:
-            with self._lock:
-                self._sessions.pop(session_id, None)
+        self._has_reveal = False
+        return console_sessions.pop_reveal(self.ctx, self.key)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import hmac
 import secrets
 import zoneinfo
@@ -12,14 +13,18 @@ from pathlib import Path
 from typing import Annotated, Any
 from urllib.parse import parse_qs, quote
 
+import anyio.to_thread
 from fastapi import APIRouter, Depends, FastAPI, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 
 from apicron.api.params import storable_parameters
-from apicron.console.sessions import COOKIE, LIFETIME_S, Session, Sessions
-from apicron.domain.errors import ApicronError
+from apicron.console.sessions import COOKIE, Session
+from apicron.domain.access import Actor, Permission
+from apicron.domain.errors import ApicronError, Unauthorized
+from apicron.services import console_sessions
+from apicron.services.authentication import SignInRefused, TooManyAttempts, sign_in
 from apicron.services.context import Context
 from apicron.triggers import load_zone
 
@@ -66,25 +71,27 @@ class Form:
         return self.fields.get(name, [])
 
 
-def sessions_of(request: Request) -> Sessions:
-    store: Sessions = request.app.state.console_sessions
-    return store
-
-
 def context_of(request: Request) -> Context:
+    """The services' context as nobody (a page acts through its session's context)."""
     ctx: Context = request.app.state.ctx
     return ctx
 
 
+def client_address(request: Request) -> str | None:
+    return request.client.host[:64] if request.client else None
+
+
 def current_session(request: Request) -> Session:
-    session = sessions_of(request).get(request.cookies.get(COOKIE))
-    if session is None:
+    opened = console_sessions.load_session(
+        context_of(request), request.cookies.get(COOKIE), client_address(request)
+    )
+    if opened is None:
         # After logging in, come back to the page (a form's target cannot be re-posted).
         if request.method == "GET":
             query = f"?{request.url.query}" if request.url.query else ""
             raise LoginRequired(request.url.path + query)
         raise LoginRequired(f"{PREFIX}/instances")
-    return session
+    return Session(context_of(request), opened)
 
 
 async def read_form(request: Request) -> Form:
@@ -123,7 +130,14 @@ async def checked_json(request: Request) -> Any:
 
 SessionDep = Annotated[Session, Depends(current_session)]
 FormDep = Annotated[Form, Depends(checked_form)]
-Ctx = Annotated[Context, Depends(context_of)]
+
+
+def acting_context(session: SessionDep) -> Context:
+    """The services' context acting as the session's actor (user or root)."""
+    return session.ctx
+
+
+Ctx = Annotated[Context, Depends(acting_context)]
 JsonDep = Annotated[Any, Depends(checked_json)]
 # A page, or the redirect that answers a form (FastAPI needs one Response class here).
 Answer = Response
@@ -153,15 +167,26 @@ def harden(response: Response) -> Response:
     return response
 
 
+def denial(actor: Actor, permission_name: str) -> str | None:
+    """Why ``actor`` may not use a page or button needing ``Permission[permission_name]``,
+    for its tooltip; None when it may."""
+    permission = Permission[permission_name]
+    if actor.holds(permission):
+        return None
+    return f"Needs the {permission.role} role (you are {actor.role or 'nobody'})"
+
+
 def render(
     request: Request, session: Session, template: str, http_status: int = 200, **values: Any
 ) -> HTMLResponse:
     ctx = context_of(request)
     values.setdefault("flashes", session.pop_flashes())
+    actor = session.actor
     response = templates.TemplateResponse(
         request,
         template,
-        {"csrf": session.csrf, "gateway_url": ctx.gateway_url, **values},
+        {"csrf": session.csrf, "gateway_url": ctx.gateway_url, "me": actor,
+         "denied": lambda name: denial(actor, name), **values},
         status_code=http_status,
     )
     harden(response)
@@ -208,13 +233,17 @@ def _safe_next(target: str) -> str:
     return f"{PREFIX}/instances"
 
 
-def _login_page(request: Request, next_path: str, error: str | None, status: int) -> Response:
+def _login_page(
+    request: Request, next_path: str, error: str | None, status: int, username: str = "",
+    headers: dict[str, str] | None = None,
+) -> Response:
     token = secrets.token_urlsafe(24)
     response = templates.TemplateResponse(
         request,
         "login.html",
-        {"csrf": token, "next": next_path, "error": error, "flashes": []},
+        {"csrf": token, "next": next_path, "error": error, "flashes": [], "username": username},
         status_code=status,
+        headers=headers,
     )
     response.set_cookie(
         LOGIN_CSRF_COOKIE, token, httponly=True, samesite="strict", path=f"{PREFIX}/login",
@@ -237,32 +266,57 @@ async def login(request: Request) -> Response:
         form.get("csrf_token").encode(), expected_csrf.encode()
     ):
         return _login_page(request, next_path, "The form expired; please try again.", 403)
+    username = form.get("username").strip()
+    ctx, address = context_of(request), client_address(request)
     admin_token: str = request.app.state.admin_token
-    if not hmac.compare_digest(form.get("token").encode(), admin_token.encode()):
-        return _login_page(request, next_path, "That is not the admin token.", 401)
-    session = sessions_of(request).create()
+    try:
+        actor = await anyio.to_thread.run_sync(
+            sign_in, ctx, username, form.get("password"), admin_token, address
+        )
+    except SignInRefused as refused:
+        if refused.delay_s:
+            await asyncio.sleep(refused.delay_s)
+        wrong = ("That is not the admin token." if username in ("", "root")
+                 else "Wrong username or password.")
+        return _login_page(request, next_path, wrong, 401, username)
+    except TooManyAttempts as locked:
+        return _login_page(request, next_path, f"Too many failed sign-ins: try again in "
+                           f"{locked.retry_after_s} s.", 429, username,
+                           headers={"Retry-After": str(locked.retry_after_s)})
+    except Unauthorized as refused:
+        return _login_page(request, next_path, f"{refused.message}.", 401, username)
+    cookie, _ = await anyio.to_thread.run_sync(console_sessions.open_session, ctx, actor)
     response = RedirectResponse(next_path, status_code=303)
     response.set_cookie(
-        COOKIE, session.id, max_age=LIFETIME_S, httponly=True, samesite="strict", path="/",
-        secure=request.url.scheme == "https",
+        COOKIE, cookie, max_age=int(ctx.access.session_max.total_seconds()), httponly=True,
+        samesite="strict", path="/", secure=request.url.scheme == "https",
     )
     response.delete_cookie(LOGIN_CSRF_COOKIE, path=f"{PREFIX}/login")
     return response
 
 
-@router.post(f"{PREFIX}/logout")
-def logout(request: Request, _form: FormDep) -> Response:
-    sessions_of(request).drop(request.cookies.get(COOKIE))
+def _logged_out() -> Response:
     response = RedirectResponse(f"{PREFIX}/login", status_code=303)
     response.delete_cookie(COOKIE, path="/")
     return response
 
 
+@router.post(f"{PREFIX}/logout")
+def logout(session: SessionDep, _form: FormDep) -> Response:
+    console_sessions.end_session(session.ctx, session.key)
+    return _logged_out()
+
+
+@router.post(f"{PREFIX}/logout-everywhere")
+def logout_everywhere(session: SessionDep, _form: FormDep) -> Response:
+    """Every console session of this user (root: every root session) ends, on every node."""
+    console_sessions.end_every_session(session.ctx)
+    return _logged_out()
+
+
 def install(app: FastAPI) -> None:
     # Imported here: the page modules import this one for its helpers.
-    from apicron.console import pages, task_pages
-
-    app.state.console_sessions = Sessions()
+    from apicron.console import account_pages, pages, task_pages
 
     async def _login_required(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, LoginRequired)
@@ -287,3 +341,4 @@ def install(app: FastAPI) -> None:
     app.include_router(router, dependencies=storable)
     app.include_router(pages.router, dependencies=storable)
     app.include_router(task_pages.router, dependencies=storable)
+    app.include_router(account_pages.router, dependencies=storable)

@@ -11,6 +11,7 @@ failure is answered ``login_slowdown_s`` late (the edge sleeps, see
 from __future__ import annotations
 
 import hmac
+from dataclasses import replace
 from datetime import datetime, timedelta
 
 from apicron.domain.access import Actor, Role, lower_role, root
@@ -148,6 +149,7 @@ def authenticate_bearer(
     Raises SignInRefused (401, with the delay to wait first), TooManyAttempts (429) while
     the address is locked out, Unauthorized when the admin token is disabled.
     """
+    ctx = replace(ctx, actor=replace(ctx.actor, address=address))
     if hmac.compare_digest(presented.encode("utf-8", "surrogatepass"),
                            admin_token.encode("utf-8", "surrogatepass")):
         with ctx.store.read() as q:
@@ -159,7 +161,7 @@ def authenticate_bearer(
     with ctx.store.read() as q:
         _check_lock(q, ctx, _keys(None, address))
     raise _failed(ctx, _keys(None, address),
-                  "the bearer token is neither the admin token nor an API token")
+                  "the bearer token is not the admin token, nor an API token (apc_…)")
 
 
 ROOT_NAMES = ("", "root")
@@ -170,6 +172,7 @@ def sign_in(
 ) -> Actor:
     """The console's login: a user's password, or (username empty or ``root``) the admin
     token as the password. Raises SignInRefused, TooManyAttempts, Unauthorized."""
+    ctx = replace(ctx, actor=replace(ctx.actor, address=address))
     username = username.strip()
     as_root = username in ROOT_NAMES
     name = "root" if as_root else username

@@ -2,13 +2,14 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from apicron.api.routes.common import ERRORS, Ctx
+from apicron.api.routes.common import ERRORS, Ctx, needs
+from apicron.domain.access import Permission
 from apicron.domain.models import Execution
 from apicron.services import executions
 
 router = APIRouter(prefix="/v1/executions", tags=["executions"], responses=ERRORS)
 
 
-@router.get("/{execution_id}")
+@router.get("/{execution_id}", **needs(Permission.READ))
 def get_execution(ctx: Ctx, execution_id: str) -> Execution:
     return executions.get_execution(ctx, execution_id)

@@ -1,0 +1,122 @@
+"""Users (admin), their API tokens, ``/v1/me`` and the audit log."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Response
+
+from apicron.api.routes.common import ERRORS, Ctx, Limit, Offset, needs
+from apicron.domain.access import Permission
+from apicron.domain.accounts import (
+    AuditEntry,
+    Me,
+    MeUpdate,
+    Token,
+    TokenCreate,
+    TokenWithSecret,
+    User,
+    UserCreate,
+    UserUpdate,
+)
+from apicron.domain.models import AwareTextDatetime, Page
+from apicron.services import audit, tokens, users
+
+router = APIRouter(prefix="/v1/users", tags=["users"], responses=ERRORS)
+tokens_router = APIRouter(prefix="/v1/tokens", tags=["users"], responses=ERRORS)
+me_router = APIRouter(prefix="/v1/me", tags=["users"], responses=ERRORS)
+audit_router = APIRouter(prefix="/v1/audit", tags=["audit"], responses=ERRORS)
+
+
+@router.post("", status_code=201, **needs(Permission.USERS))
+def create_user(ctx: Ctx, spec: UserCreate) -> User:
+    """Without ``password`` the user signs in with API tokens only."""
+    return users.create_user(ctx, spec)
+
+
+@router.get("", **needs(Permission.USERS))
+def list_users(ctx: Ctx, offset: Offset = 0, limit: Limit = 20) -> Page[User]:
+    """By username."""
+    return users.list_users(ctx, offset, limit)
+
+
+@router.get("/{user_id}", **needs(Permission.USERS))
+def get_user(ctx: Ctx, user_id: str) -> User:
+    return users.get_user(ctx, user_id)
+
+
+@router.put("/{user_id}", **needs(Permission.USERS))
+def update_user(ctx: Ctx, user_id: str, patch: UserUpdate) -> User:
+    """Changes the fields given; a new password, disabling or a lower role ends the user's
+    console sessions."""
+    return users.update_user(ctx, user_id, patch)
+
+
+@router.delete("/{user_id}", status_code=204, **needs(Permission.USERS))
+def delete_user(ctx: Ctx, user_id: str) -> Response:
+    """The user's tokens and sessions end with them; the audit log keeps their name."""
+    users.delete_user(ctx, user_id)
+    return Response(status_code=204)
+
+
+@router.post("/{user_id}/tokens", status_code=201, **needs(Permission.OWN_TOKENS))
+def create_token(ctx: Ctx, user_id: str, spec: TokenCreate) -> TokenWithSecret:
+    """One's own (any role) or any user's (admin). ``token`` is in this answer only."""
+    return tokens.create_token(ctx, user_id, spec)
+
+
+@router.get("/{user_id}/tokens", **needs(Permission.OWN_TOKENS))
+def list_tokens(ctx: Ctx, user_id: str, offset: Offset = 0, limit: Limit = 20) -> Page[Token]:
+    """One's own (any role) or any user's (admin); newest first, never the tokens."""
+    return tokens.list_tokens(ctx, user_id, offset, limit)
+
+
+@tokens_router.delete("/{token_id}", status_code=204, **needs(Permission.OWN_TOKENS))
+def revoke_token(ctx: Ctx, token_id: str) -> Response:
+    """Stops working at the next request, on every node."""
+    tokens.revoke_token(ctx, token_id)
+    return Response(status_code=204)
+
+
+@me_router.get("", **needs(Permission.READ))
+def get_me(ctx: Ctx) -> Me:
+    """Who this request acts as: ``root``, or a user (with the token's name and expiry)."""
+    return users.get_me(ctx)
+
+
+@me_router.put("", **needs(Permission.READ))
+def update_me(ctx: Ctx, patch: MeUpdate) -> Me:
+    """A user's own display name, or password (with ``current_password``; not through an
+    API token)."""
+    return users.update_me(ctx, patch)
+
+
+@audit_router.get("", **needs(Permission.AUDIT))
+def list_audit(
+    ctx: Ctx,
+    actor: Annotated[str | None, Query(max_length=64, description="username, or root")] = None,
+    resource_type: Annotated[
+        str | None, Query(max_length=32, description="app, group, api, grant, task, "
+                          "instance, user, token, session, sign-in")] = None,
+    resource_id: Annotated[str | None, Query(max_length=64)] = None,
+    action: Annotated[
+        str | None, Query(max_length=32, description="create, update, delete, start, stop, "
+                          "run, publish, unpublish, grant, revoke, reset-secret, login, "
+                          "login-failed, logout, logout-all, lockout")] = None,
+    start: Annotated[
+        AwareTextDatetime | None,
+        Query(alias="from", description="at or after (RFC 3339, with an offset)"),
+    ] = None,
+    end: Annotated[
+        AwareTextDatetime | None,
+        Query(alias="to", description="before (RFC 3339, with an offset)"),
+    ] = None,
+    offset: Offset = 0,
+    limit: Limit = 20,
+) -> Page[AuditEntry]:
+    """Newest first. Append-only: no operation deletes an entry (they are pruned after
+    APICRON_AUDIT_RETENTION days)."""
+    return audit.list_audit(
+        ctx, actor=actor, resource_type=resource_type, resource_id=resource_id,
+        action=action, start=start, end=end, offset=offset, limit=limit,
+    )
