@@ -340,9 +340,9 @@ def test_logging_out_ends_the_session_and_forms_need_the_csrf_token(
     )
     assert answer.status == 403
     page.get_by_role("button", name="Log out").click()
-    expect(page.get_by_label("Admin token")).to_be_visible()
+    expect(page.get_by_label("Password")).to_be_visible()
     page.goto(f"{console_server.url}/console/tasks")
-    expect(page.get_by_label("Admin token")).to_be_visible()
+    expect(page.get_by_label("Password")).to_be_visible()
 
 
 def test_an_app_that_owns_groups_is_not_deleted_and_says_why(
@@ -491,11 +491,11 @@ def test_a_wrong_token_is_refused_at_the_login_form(
 ) -> None:
     page = anonymous_page
     page.goto(f"{console_server.url}/console/tasks")
-    page.get_by_label("Admin token").fill("not-the-token")
+    page.get_by_label("Password").fill("not-the-token")
     page.get_by_role("button", name="Log in").click()
     expect(page.locator("#login-error")).to_have_text("That is not the admin token.")
     screenshot(page, "login")
-    page.get_by_label("Admin token").fill(ADMIN_TOKEN)
+    page.get_by_label("Password").fill(ADMIN_TOKEN)
     page.get_by_role("button", name="Log in").click()
     expect(page.get_by_role("heading", name="Scheduled Tasks")).to_be_visible()
 

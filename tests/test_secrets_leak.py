@@ -63,7 +63,7 @@ def console_login(client: httpx.Client) -> None:
     page = client.get("/console/login")
     match = re.search(r'name="csrf_token" value="([^"]+)"', page.text)
     assert match, page.text
-    r = client.post("/console/login", data={"token": ADMIN_TOKEN, "csrf_token": match[1],
+    r = client.post("/console/login", data={"password": ADMIN_TOKEN, "csrf_token": match[1],
                                             "next": ""})
     assert r.status_code == 303, r.text
 

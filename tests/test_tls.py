@@ -197,7 +197,7 @@ def _login_cookie(client: httpx.Client, headers: dict[str, str] | None = None) -
     sent = {**(headers or {}), "Cookie": csrf_cookie.split(";", 1)[0]}
     client.cookies.clear()
     r = client.post("/console/login", headers=sent, data={
-        "token": ADMIN_TOKEN, "csrf_token": match[1], "next": ""})
+        "password": ADMIN_TOKEN, "csrf_token": match[1], "next": ""})
     assert r.status_code == 303, r.text
     return csrf_cookie + "\n" + r.headers["set-cookie"]
 

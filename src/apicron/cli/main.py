@@ -9,6 +9,7 @@ install when one of them is used.
 
 from __future__ import annotations
 
+import os
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -20,6 +21,7 @@ import typer
 
 from apicron import __version__
 from apicron.cli import (
+    access_commands,
     api_commands,
     app_commands,
     apply_commands,
@@ -38,10 +40,13 @@ app = typer.Typer(
     name="apicron",
     help=(
         "apicron: a self-hosted API scheduler with its own API gateway.\n\n"
-        "The resource commands (instance, app, group, api, grant, task, nodes, apply, "
-        "export) talk to the management API at --url (APICRON_URL, default "
-        f"{DEFAULT_URL}) with the token in APICRON_TOKEN (else APICRON_ADMIN_TOKEN, else "
-        "the server's admin-token file in APICRON_DATA_DIR, default ~/.local/share/apicron)."
+        "The resource commands (instance, app, group, api, grant, task, user, token, me, "
+        "audit, nodes, apply, export) talk to the management API at --url (APICRON_URL, "
+        f"else the profile's url, default {DEFAULT_URL}) with the token in APICRON_TOKEN "
+        "(else the profile's token, else APICRON_ADMIN_TOKEN, else the server's "
+        "admin-token file in APICRON_DATA_DIR, default ~/.local/share/apicron). The profile "
+        "is --profile (APICRON_PROFILE, default 'default') of "
+        "~/.config/apicron/profiles.toml (`apicron profile set`)."
     ),
     no_args_is_help=True,
     pretty_exceptions_enable=False,
@@ -58,12 +63,19 @@ def _print_version(value: bool) -> None:
 @app.callback()
 def root(
     url: Annotated[
-        str,
+        str | None,
         typer.Option(
-            "--url", envvar="APICRON_URL", metavar="URL",
+            "--url", envvar="APICRON_URL", metavar="URL", show_default=DEFAULT_URL,
             help="The management API the resource commands talk to.",
         ),
-    ] = DEFAULT_URL,
+    ] = None,
+    profile: Annotated[
+        str | None,
+        typer.Option(
+            "--profile", envvar="APICRON_PROFILE", metavar="NAME",
+            help="The profile (url and token) of ~/.config/apicron/profiles.toml to use.",
+        ),
+    ] = None,
     version: Annotated[
         bool,
         typer.Option("--version", callback=_print_version, is_eager=True,
@@ -72,6 +84,8 @@ def root(
 ) -> None:
     """The options every command shares."""
     use_url(url)
+    if profile:
+        os.environ["APICRON_PROFILE"] = profile
 
 
 app.add_typer(instance_commands.cli, name="instance")
@@ -80,6 +94,11 @@ app.add_typer(group_commands.cli, name="group")
 app.add_typer(api_commands.cli, name="api")
 app.add_typer(grant_commands.cli, name="grant")
 app.add_typer(task_commands.cli, name="task")
+app.add_typer(access_commands.users_cli, name="user")
+app.add_typer(access_commands.tokens_cli, name="token")
+app.add_typer(access_commands.audit_cli, name="audit")
+app.add_typer(access_commands.profile_cli, name="profile")
+app.command("me")(access_commands.me)
 app.command("nodes")(node_commands.nodes)
 app.command("apply")(apply_commands.apply)
 app.command("export")(apply_commands.export)
@@ -138,6 +157,16 @@ def serve(
     ] = None,
     outbound_allow: Annotated[str | None, typer.Option(help="APICRON_OUTBOUND_ALLOW")] = None,
     outbound_deny: Annotated[str | None, typer.Option(help="APICRON_OUTBOUND_DENY")] = None,
+    session_idle: Annotated[str | None, typer.Option(help="APICRON_SESSION_IDLE")] = None,
+    session_max: Annotated[str | None, typer.Option(help="APICRON_SESSION_MAX")] = None,
+    login_max_failures: Annotated[
+        str | None, typer.Option(help="APICRON_LOGIN_MAX_FAILURES")] = None,
+    login_window: Annotated[str | None, typer.Option(help="APICRON_LOGIN_WINDOW")] = None,
+    login_lockout: Annotated[str | None, typer.Option(help="APICRON_LOGIN_LOCKOUT")] = None,
+    login_slowdown: Annotated[str | None, typer.Option(help="APICRON_LOGIN_SLOWDOWN")] = None,
+    audit_retention: Annotated[str | None, typer.Option(help="APICRON_AUDIT_RETENTION")] = None,
+    admin_token_disabled: Annotated[
+        str | None, typer.Option(help="APICRON_ADMIN_TOKEN_DISABLED")] = None,
     role: Annotated[
         Role,
         typer.Option(
@@ -157,7 +186,10 @@ def serve(
         gateway_host=gateway_host, gateway_port=gateway_port, gateway_url=gateway_url,
         tls_cert=tls_cert, tls_key=tls_key, tls_client_ca=tls_client_ca,
         forwarded_allow_ips=forwarded_allow_ips, outbound_allow=outbound_allow,
-        outbound_deny=outbound_deny,
+        outbound_deny=outbound_deny, session_idle=session_idle, session_max=session_max,
+        login_max_failures=login_max_failures, login_window=login_window,
+        login_lockout=login_lockout, login_slowdown=login_slowdown,
+        audit_retention=audit_retention, admin_token_disabled=admin_token_disabled,
     )
     assert isinstance(settings, Settings)
     code = run(settings, role.value)

@@ -43,6 +43,17 @@ if TYPE_CHECKING:
     )
     from apicron.client.operations import Health
     from apicron.client.pages import PAGE_MAX
+    from apicron.domain.accounts import (
+        AuditEntry,
+        Me,
+        MeUpdate,
+        Token,
+        TokenCreate,
+        TokenWithSecret,
+        User,
+        UserCreate,
+        UserUpdate,
+    )
     from apicron.domain.models import (
         Api,
         ApiCreate,
@@ -92,6 +103,10 @@ _HOMES: dict[str, tuple[str, ...]] = {
     "apicron.client.pages": (
         "PAGE_MAX",
     ),
+    "apicron.domain.accounts": (
+        "AuditEntry", "Me", "MeUpdate", "Token", "TokenCreate", "TokenWithSecret", "User",
+        "UserCreate", "UserUpdate",
+    ),
     "apicron.domain.models": (
         "Api", "ApiCreate", "ApiUpdate", "App", "AppCreate", "AppUpdate", "AppWithSecret",
         "Attempt", "Body", "Execution", "Grant", "GrantCreate", "GrantItems", "Group",
@@ -128,6 +143,7 @@ __all__ = [
     "AppWithSecret",
     "AsyncClient",
     "Attempt",
+    "AuditEntry",
     "Body",
     "Client",
     "ClientError",
@@ -145,6 +161,8 @@ __all__ = [
     "InstanceParamsUpdate",
     "InstanceUpdate",
     "InvalidInput",
+    "Me",
+    "MeUpdate",
     "NameValue",
     "Node",
     "NotFound",
@@ -156,9 +174,15 @@ __all__ = [
     "TaskCreate",
     "TaskRequest",
     "TaskUpdate",
+    "Token",
+    "TokenCreate",
+    "TokenWithSecret",
     "TooLarge",
     "TransportError",
     "Unauthorized",
     "Unavailable",
     "UnexpectedResponse",
+    "User",
+    "UserCreate",
+    "UserUpdate",
 ]

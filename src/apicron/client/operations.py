@@ -22,6 +22,17 @@ import httpx
 from pydantic import BaseModel, TypeAdapter
 
 from apicron.client.pages import PAGE_DEFAULT
+from apicron.domain.accounts import (
+    AuditEntry,
+    Me,
+    MeUpdate,
+    Token,
+    TokenCreate,
+    TokenWithSecret,
+    User,
+    UserCreate,
+    UserUpdate,
+)
 from apicron.domain.models import (
     Api,
     ApiCreate,
@@ -336,6 +347,81 @@ def list_executions(
 def get_execution(execution_id: str) -> Call[Execution]:
     """``GET /v1/executions/{id}``: with every attempt."""
     return Call("GET", f"/v1/executions/{_id(execution_id)}", record(Execution))
+
+
+# --- users, API tokens, audit -------------------------------------------------------------
+
+
+def create_user(user: UserCreate) -> Call[User]:
+    """``POST /v1/users`` (admin): without ``password`` the user signs in with API tokens
+    only."""
+    return Call("POST", "/v1/users", record(User), body=_body(user))
+
+
+def list_users(*, offset: int = 0, limit: int = PAGE_DEFAULT) -> Call[Page[User]]:
+    """``GET /v1/users`` (admin): one page, by username."""
+    return Call("GET", "/v1/users", record(Page[User]),
+                params={"offset": offset, "limit": limit})
+
+
+def get_user(user_id: str) -> Call[User]:
+    """``GET /v1/users/{id}`` (admin)."""
+    return Call("GET", f"/v1/users/{_id(user_id)}", record(User))
+
+
+def update_user(user_id: str, patch: UserUpdate) -> Call[User]:
+    """``PUT /v1/users/{id}`` (admin): the fields given; a new password, disabling or a
+    lower role ends the user's console sessions."""
+    return Call("PUT", f"/v1/users/{_id(user_id)}", record(User), body=_body(patch))
+
+
+def delete_user(user_id: str) -> Call[None]:
+    """``DELETE /v1/users/{id}`` (admin): their tokens and sessions end with them."""
+    return Call("DELETE", f"/v1/users/{_id(user_id)}", no_content)
+
+
+def create_token(user_id: str, token: TokenCreate) -> Call[TokenWithSecret]:
+    """``POST /v1/users/{id}/tokens``: one's own (any role) or any user's (admin); the
+    answer's ``token`` is shown only here."""
+    return Call("POST", f"/v1/users/{_id(user_id)}/tokens", record(TokenWithSecret),
+                body=_body(token))
+
+
+def list_tokens(
+    user_id: str, *, offset: int = 0, limit: int = PAGE_DEFAULT
+) -> Call[Page[Token]]:
+    """``GET /v1/users/{id}/tokens``: newest first (never the tokens themselves)."""
+    return Call("GET", f"/v1/users/{_id(user_id)}/tokens", record(Page[Token]),
+                params={"offset": offset, "limit": limit})
+
+
+def revoke_token(token_id: str) -> Call[None]:
+    """``DELETE /v1/tokens/{id}``: the token stops working at the next request."""
+    return Call("DELETE", f"/v1/tokens/{_id(token_id)}", no_content)
+
+
+def get_me() -> Call[Me]:
+    """``GET /v1/me``: who the client's token acts as, and with which role."""
+    return Call("GET", "/v1/me", record(Me))
+
+
+def update_me(patch: MeUpdate) -> Call[Me]:
+    """``PUT /v1/me``: one's display name, or password (with the current one)."""
+    return Call("PUT", "/v1/me", record(Me), body=_body(patch))
+
+
+def list_audit(
+    *, actor: str | None = None, resource_type: str | None = None,
+    resource_id: str | None = None, action: str | None = None,
+    since: datetime | str | None = None, until: datetime | str | None = None,
+    offset: int = 0, limit: int = PAGE_DEFAULT,
+) -> Call[Page[AuditEntry]]:
+    """``GET /v1/audit`` (operator, admin): newest first; ``since``/``until`` are the
+    API's ``from`` and ``to`` (RFC 3339)."""
+    return Call("GET", "/v1/audit", record(Page[AuditEntry]), params={
+        "actor": actor, "resource_type": resource_type, "resource_id": resource_id,
+        "action": action, "from": since, "to": until, "offset": offset, "limit": limit,
+    })
 
 
 # --- cron, nodes, health ------------------------------------------------------------------
