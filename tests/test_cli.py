@@ -295,7 +295,9 @@ def test_url_option_wins_and_a_refused_token_names_the_url_and_its_source(
                       env={"APICRON_TOKEN": "the-other-instances-token"})
     assert wrong.returncode == 1
     line = wrong.stderr.strip()
-    assert line.startswith("apicron: error: the bearer token is not the admin token (HTTP 401")
+    assert line.startswith(
+        "apicron: error: the bearer token is not the admin token, nor an API token")
+    assert "(HTTP 401" in line
     assert f"from {server.url}" in line and "the token came from APICRON_TOKEN" in line
     assert "the-other-instances-token" not in line
 

@@ -78,7 +78,8 @@ Username = Annotated[
 DisplayName = Annotated[
     StrictStr, AfterValidator(_display_name), Field(json_schema_extra={"maxLength": 128})
 ]
-Password = Annotated[StrictStr, Field(repr=False, description="never stored nor shown")]
+# Kept out of repr() by each field (a repr=False on the alias would not reach a union).
+Password = StrictStr
 
 
 class User(Record):
@@ -98,7 +99,8 @@ class UserCreate(Input):
     username: Username
     display_name: DisplayName = ""
     role: Role
-    password: Password | None = None
+    password: Password | None = Field(default=None, repr=False,
+                                      description="none: API tokens only; never shown")
     disabled: StrictBool = False
 
     @model_validator(mode="after")
@@ -115,15 +117,15 @@ class UserUpdate(Input):
     display_name: DisplayName | None = None
     role: Role | None = None
     disabled: StrictBool | None = None
-    password: Password | None = None
+    password: Password | None = Field(default=None, repr=False)
 
 
 class MeUpdate(Input):
     """What a user changes of their own account; a new password needs the current one."""
 
     display_name: DisplayName | None = None
-    password: Password | None = None
-    current_password: Password | None = None
+    password: Password | None = Field(default=None, repr=False)
+    current_password: Password | None = Field(default=None, repr=False)
 
 
 class Token(Record):

@@ -82,7 +82,7 @@ def load_session(ctx: Context, cookie: str | None, address: str | None) -> OpenS
         with ctx.store.write() as q:
             q.delete_session(key)
         return None
-    if row.last_seen_at + SEEN_PRECISION <= now:
+    if row.last_seen_at + min(SEEN_PRECISION, ctx.access.session_idle / 4) <= now:
         with ctx.store.write() as q:
             q.update_session(key, {"last_seen_at": now})
     return OpenSession(key, row.csrf, actor, row.flashes, row.reveal_encrypted is not None)

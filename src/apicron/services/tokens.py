@@ -38,14 +38,16 @@ def create_token(ctx: Context, user_id: str, spec: TokenCreate) -> TokenWithSecr
     """The answer carries the token, shown only here. InvalidInput for an expiry in the
     past or more than a year ahead, or a role above the user's (or the asking token's)."""
     _require_for(ctx, user_id)
-    now = ctx.now()
+    now, actor = ctx.now(), ctx.actor
     expires_at = spec.expires_at or now + timedelta(days=TOKEN_DAYS_DEFAULT)
+    if spec.expires_at is None and actor.token_expires_at is not None:
+        # made with a token: by default it ends when that token ends
+        expires_at = min(expires_at, actor.token_expires_at)
     if expires_at <= now:
         raise InvalidInput("must be in the future", field="expires_at")
     if expires_at > now + timedelta(days=TOKEN_DAYS_MAX):
         raise InvalidInput(f"must be at most {TOKEN_DAYS_MAX} days from now",
                            field="expires_at")
-    actor = ctx.actor
     if actor.kind == "token" and actor.token_expires_at is not None \
             and expires_at > actor.token_expires_at:
         raise InvalidInput(

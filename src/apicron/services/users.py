@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from apicron.domain.access import Permission
 from apicron.domain.accounts import Me, MeUpdate, User, UserCreate, UserUpdate, check_password
-from apicron.domain.errors import Forbidden, InvalidInput, NotFound
+from apicron.domain.errors import Conflict, Forbidden, InvalidInput, NotFound
 from apicron.domain.models import Page
 from apicron.services.audit import REDACTED, audit, changes_between
 from apicron.services.context import Context, new_id
@@ -119,7 +119,8 @@ def update_me(ctx: Context, patch: MeUpdate) -> Me:
     ctx.require(Permission.READ)
     actor = ctx.actor
     if actor.user_id is None:
-        raise Forbidden(f"{actor.shown} is not a user: there is no account to change")
+        raise Conflict(f"{actor.shown} is not a user: there is no account to change",
+                       code="NO_ACCOUNT")
     if patch.password is not None and actor.kind == "token":
         raise Forbidden("a password is changed in the console (or by an admin), not with an "
                         "API token", code="TOKEN_NOT_ALLOWED")
