@@ -35,7 +35,7 @@ from tests.access_helpers import PASSWORD, Person, make_user
 from tests.conftest import World, unique
 from tests.servers import ADMIN_TOKEN, ApicronProcess
 
-RANK = {role: i for i, role in enumerate(ROLES)}
+RANK: dict[str, int] = {role: i for i, role in enumerate(ROLES)}
 
 
 class Fixtures:
@@ -57,8 +57,9 @@ class Fixtures:
         return app
 
     def user(self) -> dict[str, Any]:
-        return self.world.ok(self.root.post("/v1/users", json={
-            "username": unique("spare"), "role": "viewer"}), 201)  # type: ignore[no-any-return]
+        user: dict[str, Any] = self.world.ok(self.root.post("/v1/users", json={
+            "username": unique("spare"), "role": "viewer"}), 201)
+        return user
 
     def token_of(self, user_id: str) -> str:
         token = self.world.ok(self.root.post(f"/v1/users/{user_id}/tokens",
@@ -141,8 +142,8 @@ def test_every_operation_declares_a_role_and_each_role_gets_exactly_what_it_may(
     callers: list[tuple[str, Person | None, httpx.Client]] = [
         (role, person, person.client(fresh_server)) for role, person in persons.items()
     ] + [("admin", None, root)]
-    for person in persons.values():
-        fixtures.secrets |= {person.password}
+    for someone in persons.values():
+        fixtures.secrets |= {someone.password}
     seen_by: dict[str, list[str]] = {"viewer": [], "operator": []}
     checked = 0
     for method, path, op in operations(document):
@@ -215,7 +216,7 @@ NOT_PERMISSIONED = {
 
 
 def service_functions() -> list[Callable[..., Any]]:
-    found = []
+    found: list[Callable[..., Any]] = []
     for module_info in pkgutil.iter_modules(apicron.services.__path__):
         name = f"apicron.services.{module_info.name}"
         if name in NOT_PERMISSIONED:

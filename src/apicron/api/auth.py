@@ -12,7 +12,6 @@ from __future__ import annotations
 import asyncio
 from typing import Annotated
 
-import anyio.to_thread
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from starlette.types import ASGIApp, Receive, Scope, Send
@@ -76,7 +75,7 @@ class TokenGate:
             address = str(client[0])[:64] if client else None
             presented = credentials.strip().decode("latin-1")
             try:
-                actor = await anyio.to_thread.run_sync(
+                actor = await asyncio.to_thread(
                     authenticate_bearer, self.ctx, presented, self.admin_token, address
                 )
             except SignInRefused as refused:

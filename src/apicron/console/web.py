@@ -13,7 +13,6 @@ from pathlib import Path
 from typing import Annotated, Any
 from urllib.parse import parse_qs, quote
 
-import anyio.to_thread
 from fastapi import APIRouter, Depends, FastAPI, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
@@ -270,7 +269,7 @@ async def login(request: Request) -> Response:
     ctx, address = context_of(request), client_address(request)
     admin_token: str = request.app.state.admin_token
     try:
-        actor = await anyio.to_thread.run_sync(
+        actor = await asyncio.to_thread(
             sign_in, ctx, username, form.get("password"), admin_token, address
         )
     except SignInRefused as refused:
@@ -285,7 +284,7 @@ async def login(request: Request) -> Response:
                            headers={"Retry-After": str(locked.retry_after_s)})
     except Unauthorized as refused:
         return _login_page(request, next_path, f"{refused.message}.", 401, username)
-    cookie, _ = await anyio.to_thread.run_sync(console_sessions.open_session, ctx, actor)
+    cookie, _ = await asyncio.to_thread(console_sessions.open_session, ctx, actor)
     response = RedirectResponse(next_path, status_code=303)
     response.set_cookie(
         COOKIE, cookie, max_age=int(ctx.access.session_max.total_seconds()), httponly=True,
