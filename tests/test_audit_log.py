@@ -12,12 +12,22 @@ import sqlite3
 import subprocess
 import sys
 from collections.abc import Iterator
+from dataclasses import replace
+from datetime import datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import httpx
 import psycopg
 import pytest
 
+from apicron.domain.access import Actor
+from apicron.domain.accounts import TokenCreate, UserCreate, UserUpdate
+from apicron.server import open_store
+from apicron.services import audit, console_sessions, tokens, users
+from apicron.services.context import AccessPolicy
+from apicron.services.retention import prune_once
+from apicron.settings import load_settings
 from tests.access_helpers import PASSWORD, Person, console_login, csrf_of, make_user
 from tests.conftest import World, unique
 from tests.servers import ADMIN_TOKEN, ApicronProcess
@@ -251,3 +261,31 @@ def test_audit_filters_and_paging(fresh_server: ApicronProcess) -> None:
             assert refused.status_code == 403 and "operator" in refused.json()["error_msg"]
         assert root.delete("/v1/audit").status_code == 405
         acting.close()
+
+
+def test_retention_prunes_old_entries_ended_sessions_and_long_expired_tokens(
+    tmp_path: Path,
+) -> None:
+    """In process, with a driven clock: only age removes an audit entry."""
+    now = [datetime.fromisoformat("2026-12-01T09:00:00+00:00")]
+    base = open_store(load_settings({"APICRON_DATA_DIR": str(tmp_path)}))
+    ctx = replace(base, clock=lambda: now[0], access=AccessPolicy(
+        audit_retention=timedelta(days=30), session_idle=timedelta(hours=1)))
+    try:
+        user = users.create_user(ctx, UserCreate(username="ret", role="viewer",
+                                                 password=PASSWORD))
+        tokens.create_token(ctx, user.id, TokenCreate(
+            name="short", expires_at=now[0] + timedelta(days=1)))
+        acting = replace(ctx, actor=Actor(kind="user", name="ret", role="viewer",
+                                          user_id=user.id))
+        console_sessions.open_session(acting, acting.actor)
+        assert prune_once(ctx) == {"audit": 0, "sessions": 0, "failures": 0, "tokens": 0}
+        now[0] += timedelta(days=32)
+        users.update_user(ctx, user.id, UserUpdate(display_name="Kept"))  # a fresh entry
+        removed = prune_once(ctx)
+        assert removed["sessions"] == 1 and removed["tokens"] == 1
+        assert removed["audit"] == 3  # user created, token created, login
+        left = audit.list_audit(ctx, limit=50).items
+        assert [(e.action, e.resource_type) for e in left] == [("update", "user")]
+    finally:
+        base.store.close()

@@ -114,6 +114,9 @@ def test_root_makes_an_operator_and_a_viewer_who_each_see_what_they_may_do(
         for button in ("Stop", "Run now", "Delete", "Edit"):
             disabled_with(page, row, button, "Needs the operator role (you are viewer)")
         screenshot(page, "tasks-as-viewer")
+        page.goto(f"{server.url}/console/tasks/new")  # typed in: refused, saying why
+        expect(page.locator(".flash-error")).to_have_text(
+            "Needs the operator role (you are viewer).")
         page.goto(f"{server.url}/console/audit")
         expect(page.locator(".flash-error")).to_contain_text("needs the operator role")
 

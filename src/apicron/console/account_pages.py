@@ -16,6 +16,7 @@ from apicron.console.web import (
     SessionDep,
     act,
     back,
+    refused,
     render,
 )
 from apicron.domain.access import ROLES
@@ -129,7 +130,9 @@ def _user_form(request: Request, session: SessionDep, values: dict[str, Any],
 
 
 @router.get("/users/new")
-def new_user_page(request: Request, session: SessionDep) -> HTMLResponse:
+def new_user_page(request: Request, session: SessionDep) -> Answer:
+    if away := refused(session, "USERS", f"{PREFIX}/account"):
+        return away
     return _user_form(request, session, {"role": "viewer"}, {})
 
 

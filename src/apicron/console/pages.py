@@ -13,6 +13,7 @@ from apicron.console.web import (
     SessionDep,
     act,
     back,
+    refused,
     render,
     timezones,
 )
@@ -121,7 +122,9 @@ def apps_page(request: Request, session: SessionDep, ctx: Ctx, q: str = "") -> H
 
 
 @router.get("/apps/new")
-def new_app_page(request: Request, session: SessionDep) -> HTMLResponse:
+def new_app_page(request: Request, session: SessionDep) -> Answer:
+    if away := refused(session, "APPS", f"{PREFIX}/apps"):
+        return away
     return render(request, session, "app_form.html", nav="apps", values={}, errors={})
 
 
@@ -188,7 +191,9 @@ def apis_page(request: Request, session: SessionDep, ctx: Ctx) -> HTMLResponse:
 
 
 @router.get("/groups/new")
-def new_group_page(request: Request, session: SessionDep, ctx: Ctx) -> HTMLResponse:
+def new_group_page(request: Request, session: SessionDep, ctx: Ctx) -> Answer:
+    if away := refused(session, "APIS", f"{PREFIX}/apis"):
+        return away
     return render(
         request, session, "group_form.html", nav="apis", values={}, errors={},
         app_names=_app_names(ctx),
@@ -228,7 +233,9 @@ API_FIELDS = ("group_id", "name", "description", "method", "path", "auth_type", 
 
 
 @router.get("/apis/new")
-def new_api_page(request: Request, session: SessionDep, ctx: Ctx) -> HTMLResponse:
+def new_api_page(request: Request, session: SessionDep, ctx: Ctx) -> Answer:
+    if away := refused(session, "APIS", f"{PREFIX}/apis"):
+        return away
     return render(
         request, session, "api_form.html", nav="apis", errors={},
         values={"method": "POST", "auth_type": "APP", "backend_timeout_ms": "5000"},

@@ -18,6 +18,7 @@ from apicron.console.web import (
     SessionDep,
     act,
     back,
+    refused,
     render,
     timezones,
 )
@@ -99,7 +100,9 @@ def _form_page(
 
 
 @router.get("/tasks/new")
-def new_task_page(request: Request, session: SessionDep, ctx: Ctx) -> HTMLResponse:
+def new_task_page(request: Request, session: SessionDep, ctx: Ctx) -> Answer:
+    if away := refused(session, "TASKS", f"{PREFIX}/tasks"):
+        return away
     values = {
         "timezone": instance.get_instance(ctx).timezone, "trigger_type": "CRON",
         "interval_unit": "MINUTE", "interval_value": 1, "max_retries": 0,
@@ -129,6 +132,8 @@ def create_task(request: Request, session: SessionDep, form: FormDep, ctx: Ctx) 
 
 @router.get("/tasks/{task_id}/edit")
 def edit_task_page(request: Request, session: SessionDep, ctx: Ctx, task_id: str) -> Answer:
+    if away := refused(session, "TASKS", f"{PREFIX}/tasks"):
+        return away
     try:
         task = tasks.get_task(ctx, task_id)
     except ApicronError as error:

@@ -175,6 +175,15 @@ def denial(actor: Actor, permission_name: str) -> str | None:
     return f"Needs the {permission.role} role (you are {actor.role or 'nobody'})"
 
 
+def refused(session: Session, permission_name: str, to: str) -> RedirectResponse | None:
+    """For a form page the session's role may not use: back to ``to`` saying why."""
+    reason = denial(session.actor, permission_name)
+    if reason is None:
+        return None
+    session.flash("error", f"{reason}.")
+    return back(to)
+
+
 def render(
     request: Request, session: Session, template: str, http_status: int = 200, **values: Any
 ) -> HTMLResponse:
