@@ -95,3 +95,44 @@ def test_users_tokens_me_audit_and_profiles_from_the_command_line(
     run(server, "token", "revoke", token_id, token=token)
     gone = run(server, "me", token=token)
     assert gone.returncode == 1 and "HTTP 401" in gone.stderr
+
+
+USERS = """\
+---
+kind: User
+username: dana
+role: operator
+display_name: Dana Ops
+---
+kind: User
+username: eli
+role: viewer
+disabled: true
+"""
+
+
+def test_users_apply_and_export_without_passwords(
+    fresh_server: ApicronProcess, tmp_path: Path,
+) -> None:
+    server = fresh_server
+    (tmp_path / "users.yaml").write_text(USERS)
+    applied = run(server, "apply", "-f", str(tmp_path / "users.yaml"))
+    assert applied.returncode == 0, applied.stderr
+    assert "+ User dana" in applied.stdout and "+ User eli" in applied.stdout
+    again = run(server, "apply", "-f", str(tmp_path / "users.yaml"))
+    assert again.stdout == "no changes\n", again.stdout
+    exported = run(server, "export")
+    assert exported.returncode == 0 and exported.stdout == USERS, exported.stdout
+    listed = {u["username"]: u for u in ok(run(server, "user", "list", "--json"))["items"]}
+    assert listed["dana"]["has_password"] is False and listed["eli"]["disabled"] is True
+
+    (tmp_path / "secret.yaml").write_text(USERS + "password: hunter2hunter2\n")
+    refused = run(server, "apply", "-f", str(tmp_path / "secret.yaml"))
+    assert refused.returncode != 0 and "password: is never kept in a file" in refused.stderr
+
+    # an operator's export leaves users out instead of failing
+    with server.client() as root:
+        r = root.post(f"/v1/users/{listed['dana']['id']}/tokens", json={"name": "export"})
+        token = r.json()["token"]
+    theirs = run(server, "export", token=token)
+    assert theirs.returncode == 0 and "kind: User" not in theirs.stdout, theirs.stderr

@@ -13,6 +13,9 @@ from apicron.declarative.kinds.base import Kind
 from apicron.declarative.kinds.grants import GrantKind
 from apicron.declarative.kinds.groups import GroupKind
 from apicron.declarative.kinds.tasks import TaskKind
+from apicron.declarative.kinds.users import UserKind
 
-KINDS: tuple[Kind[Any, Any], ...] = (AppKind(), GroupKind(), ApiKind(), GrantKind(), TaskKind())
+KINDS: tuple[Kind[Any, Any], ...] = (
+    AppKind(), GroupKind(), ApiKind(), GrantKind(), TaskKind(), UserKind(),
+)
 BY_NAME: dict[str, Kind[Any, Any]] = {kind.name: kind for kind in KINDS}
