@@ -31,7 +31,7 @@ from apicron.domain.errors import Forbidden
 from apicron.server import open_store
 from apicron.services.context import Context
 from apicron.settings import load_settings
-from tests.access_helpers import PASSWORD, Person, make_user
+from tests.access_helpers import PASSWORD, Person, console_login, csrf_of, make_user
 from tests.conftest import World, unique
 from tests.servers import ADMIN_TOKEN, ApicronProcess
 
@@ -264,3 +264,33 @@ def test_the_permission_table_is_what_the_issue_says() -> None:
         Permission.READ, Permission.OWN_TOKENS, Permission.TASKS, Permission.APIS,
         Permission.GRANTS, Permission.AUDIT}
     assert all(Actor(kind="root", name="root", role="admin").holds(p) for p in Permission)
+
+
+@pytest.fixture
+def root_disabled(tmp_path: Path) -> Iterator[ApicronProcess]:
+    process = ApicronProcess(tmp_path / "data", {"APICRON_ADMIN_TOKEN_DISABLED": "true"})
+    yield process.start()
+    process.stop()
+
+
+def test_a_disabled_admin_token_works_only_while_no_admin_user_can(
+    root_disabled: ApicronProcess,
+) -> None:
+    server = root_disabled
+    with server.client() as root, httpx.Client(base_url=server.url, timeout=30) as browser:
+        assert root.get("/v1/me").json()["actor_kind"] == "root"  # nobody else yet
+        admin = root.post("/v1/users", json={"username": "first-admin", "role": "admin",
+                                             "password": PASSWORD}).json()
+        refused = root.get("/v1/me")
+        assert refused.status_code == 401, refused.text
+        assert "APICRON_ADMIN_TOKEN_DISABLED" in refused.json()["error_msg"]
+        assert console_login(server, "", ADMIN_TOKEN, browser).status_code == 401
+        # the admin signs in with their password and disables themselves
+        assert console_login(server, "first-admin", PASSWORD, browser).status_code == 303
+        form = browser.get(f"/console/users/{admin['id']}")
+        saved = browser.post(f"/console/users/{admin['id']}", data={
+            "csrf_token": csrf_of(form), "display_name": "", "role": "admin",
+            "disabled": "on", "username": "first-admin"})
+        assert saved.status_code == 303, saved.text
+        # no enabled admin left: the break-glass credential works again
+        assert root.get("/v1/me").status_code == 200

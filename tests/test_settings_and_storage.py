@@ -56,6 +56,12 @@ class TestSettings:
              "APICRON_DATABASE_URL must name the PostgreSQL host"),
             ({"APICRON_DATABASE_URL": "postgresql://db:5432/apicron"},
              "APICRON_SECRET_KEY is required with PostgreSQL"),
+            ({"APICRON_SESSION_IDLE": "soon"}, "APICRON_SESSION_IDLE must be a number of"),
+            ({"APICRON_LOGIN_MAX_FAILURES": "0"},
+             "APICRON_LOGIN_MAX_FAILURES must be a whole number from 1"),
+            ({"APICRON_AUDIT_RETENTION": "1.5"}, "APICRON_AUDIT_RETENTION must be a whole"),
+            ({"APICRON_ADMIN_TOKEN_DISABLED": "maybe"},
+             "APICRON_ADMIN_TOKEN_DISABLED must be true or false"),
         ],
     )
     def test_a_bad_setting_is_refused_naming_it(self, env: dict[str, str], words: str) -> None:
