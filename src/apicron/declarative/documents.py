@@ -113,7 +113,7 @@ def _parse(source: str, text: str) -> list[tuple[Document | None, Problem | None
             found.append((None, Problem(where, "a document must be a mapping with a 'kind'")))
         elif not isinstance(data.get("kind"), str):
             found.append((None, Problem(where, "kind: is required (App, Group, Api, Grant, "
-                                               "Task)")))
+                                               "Task, User)")))
         else:
             found.append((Document(source, index, line, data), None))
     return found
