@@ -87,7 +87,7 @@ class AlertQueries:
         for chunk in _chunks(ids):
             found.update(self.connection.execute(
                 select(channels.c.id, channels.c.kind).where(channels.c.id.in_(chunk))
-            ).tuples())
+            ).all())
         return found
 
     def channel_credentials(self, channel_id: str) -> tuple[str, str, str | None] | None:
@@ -220,7 +220,7 @@ class AlertQueries:
                     executions.c.status.in_(("PENDING", "RUNNING")),
                     or_(executions.c.claimed_by == node, executions.c.claimed_by.is_(None)),
                 )
-            ).tuples())
+            ).all())
         return found
 
     def pending_tasks(self, execution_ids: Iterable[str]) -> dict[str, str]:
@@ -232,7 +232,7 @@ class AlertQueries:
             found.update(self.connection.execute(
                 select(executions.c.id, executions.c.task_id)
                 .where(executions.c.id.in_(chunk), executions.c.status == "PENDING")
-            ).tuples())
+            ).all())
         return found
 
     def due_pending(self, task_id: str, now: datetime) -> list[str]:
@@ -383,7 +383,7 @@ class AlertQueries:
         for chunk in _chunks(ids):
             found.update(self.connection.execute(
                 select(executions.c.id, executions.c.task_id).where(executions.c.id.in_(chunk))
-            ).tuples())
+            ).all())
         return found
 
 
