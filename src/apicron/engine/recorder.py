@@ -37,6 +37,8 @@ class ResultRecorder:
         self._db = db
         self._writer = writer
         self._node = node_id
+        self.writing = 0
+        """Batches taken from the writer and not yet written (tests wait on it)."""
 
     async def flush(self, now: datetime) -> None:
         """Write everything the writer holds. Raises for a database outage or an error
@@ -45,6 +47,13 @@ class ResultRecorder:
         batch = self._writer.take()
         if not batch:
             return
+        self.writing += 1
+        try:
+            await self._flush(batch, now)
+        finally:
+            self.writing -= 1
+
+    async def _flush(self, batch: ResultBatch, now: datetime) -> None:
         try:
             announce(await self._db.write(lambda q: self._write(q, batch)))
         except Exception as exc:

@@ -113,6 +113,11 @@ class Engine:
     # -- plumbing --------------------------------------------------------------------------
 
     @property
+    def results_pending(self) -> int:
+        """Results not yet written: held by the writer or being written now."""
+        return len(self.writer) + self._recorder.writing
+
+    @property
     def running(self) -> bool:
         """The loop runs (started, not stopped, not given up)."""
         return self._running
