@@ -67,9 +67,12 @@ class WebhookReceiver(ThreadedServer):
         body = await request.read()
         state = self.state
         if state.mode == "hang":
+            # Held, then refused: a delivery that arrived while hanging is never accepted
+            # (its sender gave up on it long before), so "accepted" means answered 200.
             state.hung += 1
-        while state.mode == "hang":
-            await asyncio.sleep(0.05)
+            while state.mode == "hang":
+                await asyncio.sleep(0.05)
+            return web.Response(status=503, text="was hanging")
         if state.mode == "fail":
             state.refused += 1
             return web.Response(status=500, text="not now")
