@@ -47,6 +47,8 @@ class WebhookState:
     mode: str = "accept"
     """accept | fail (answer 500) | hang (never answer while in this mode)."""
     hung: int = 0
+    others: list[bytes] = field(default_factory=list)
+    """Bodies accepted on other paths than /hooks/… (Apprise's json:// posts)."""
 
 
 class WebhookReceiver(ThreadedServer):
@@ -76,6 +78,9 @@ class WebhookReceiver(ThreadedServer):
         if state.mode == "fail":
             state.refused += 1
             return web.Response(status=500, text="not now")
+        if not request.path.startswith("/hooks/"):
+            state.others.append(body)
+            return web.Response(status=200, text="ok")
         payload = json.loads(body)
         signed = independent_signature_ok(state.secret, request.headers.get(
             "X-Apicron-Signature", "t=0,v1="), body)
