@@ -72,7 +72,7 @@ class WebhookReceiver(ThreadedServer):
             # Held, then refused: a delivery that arrived while hanging is never accepted
             # (its sender gave up on it long before), so "accepted" means answered 200.
             state.hung += 1
-            while state.mode == "hang":
+            while state.mode == "hang":  # noqa: ASYNC110 - a test's switch, polled
                 await asyncio.sleep(0.05)
             return web.Response(status=503, text="was hanging")
         if state.mode == "fail":

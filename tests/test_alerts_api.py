@@ -234,7 +234,7 @@ def test_apprise_teams_workflows_reach_an_https_server(world: World, pki: Pki) -
         made = channel(world, "apprise", url)
         result = world.ok(world.client.post(f"/v1/channels/{made['id']}/test"))
         assert result["ok"] is True, result
-        ((path, headers, body),) = teams.requests
+        ((path, _, body),) = teams.requests
         assert path.startswith("/workflows/workflow1/")
         card = json.loads(body)
         assert "it works" in json.dumps(card) and "adaptive" in json.dumps(card).lower()

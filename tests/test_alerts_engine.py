@@ -244,9 +244,7 @@ async def test_a_failing_channel_is_retried_and_the_event_id_stays_the_same(
     h.backend.responses = answers(*[500] * 20)
     task_id = h.task(h.api(), alerts=w.rules())
     await h.advance(0)
-    deadline = time.monotonic() + 10
-    while w.receiver.state.refused < 1 and time.monotonic() < deadline:
-        await asyncio.sleep(0.02)
+    await h.eventually(lambda: w.receiver.state.refused >= 1, limit=10)
     (pending,) = alerts.list_alerts(h.ctx, task_id=task_id, status=None, event=None,
                                     channel_id=None, offset=0, limit=5).items
     assert pending.last_error == "the webhook answered HTTP 500"

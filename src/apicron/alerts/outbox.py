@@ -195,8 +195,8 @@ def check_silent_tasks(q: Queries, now: datetime) -> Recorded:
     states = q.lock_alert_states(due, now)
     # Decided again under the lock, on the task as it is now (stopped meanwhile: no alert).
     current = q.alert_targets(due)
-    notices = []
-    changed = []
+    notices: list[tuple[TaskAlertTarget, AlertRules, Notice]] = []
+    changed: list[AlertState] = []
     for task_id in sorted(due):
         target = current.get(task_id)
         if target is None or target.status != "STARTED":

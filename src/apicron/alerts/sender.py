@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
 import random
 import threading
@@ -38,7 +39,7 @@ from typing import TypeVar
 
 from apicron.alerts import metrics
 from apicron.alerts.delivery import Delivered, Deliverer, Destination, message_of
-from apicron.alerts.outbox import announce, check_silent_tasks, on_new_events
+from apicron.alerts.outbox import Recorded, announce, check_silent_tasks, on_new_events
 from apicron.crypto import SecretUnreadable
 from apicron.gateway.addresses import OutboundPolicy
 from apicron.gateway.proxy import backend_session
@@ -80,6 +81,14 @@ class SenderSettings:
         its upper half (never 0: a broken channel must not be hammered)."""
         ceiling = min(self.backoff_cap_s, self.backoff_base_s * 2 ** (attempts - 1))
         return timedelta(seconds=rng.uniform(ceiling / 2, ceiling))
+
+
+def _silent(q: Queries, *, now: datetime) -> Recorded:
+    return check_silent_tasks(q, now)
+
+
+def _prune(q: Queries, *, older_than: datetime) -> int:
+    return q.prune_alert_events(older_than)
 
 
 class AlertSender:
@@ -164,14 +173,14 @@ class AlertSender:
             try:
                 if now >= next_silence:
                     next_silence = now + timedelta(seconds=s.silence_every_s)
-                    announce(await self._write(lambda q, at=now: check_silent_tasks(q, at)))
+                    announce(await self._write(functools.partial(_silent, now=now)))
                 if now >= next_gauge:
                     next_gauge = now + timedelta(seconds=5)
                     metrics.TASKS_ALERTING.set(await self._read(lambda q: q.count_alerting()))
                 if now >= next_prune:
                     next_prune = now + timedelta(seconds=s.prune_every_s)
                     older = now - timedelta(days=s.keep_days)
-                    await self._write(lambda q, at=older: q.prune_alert_events(at))
+                    await self._write(functools.partial(_prune, older_than=older))
                 await self._claim_and_deliver(deliverer, now, all_foreign=first
                                               and s.take_over_on_start)
                 first = False

@@ -119,7 +119,7 @@ def merged_request(
 def success_conditions(
     current: Json | None, status_codes: str | None, jmespath: str | None, equals: str | None,
     body_regex: str | None, retry_on_assertion: bool | None, clear: bool,
-) -> Json | None | bool:
+) -> Json | bool | None:
     """The task's ``success`` with the given options applied (the API replaces it whole);
     ``False`` when no option was given (nothing to send), ``None`` to clear it."""
     if clear:
@@ -145,7 +145,7 @@ def alert_rules(
     no_failure_alert: bool, recovery: bool | None, missed: bool | None,
     no_success_within: int | None, auto_stop_after: int | None, repeat_every: int | None,
     clear: bool,
-) -> Json | None | bool:
+) -> Json | bool | None:
     """The task's ``alerts`` with the given options applied; ``False``: no option given,
     ``None``: clear them (the instance's default rules apply again)."""
     options = (channel_ids, failure_after, recovery, missed, no_success_within,

@@ -52,7 +52,7 @@ def create_channel(request: Request, session: SessionDep, form: FormDep, ctx: Ct
 
 
 @router.post("/channels/{channel_id}/test")
-def test_channel(channel_id: str, session: SessionDep, _form: FormDep,
+def send_test_message(channel_id: str, session: SessionDep, _form: FormDep,
                  ctx: Ctx) -> RedirectResponse:
     try:
         name = channels.get_channel(ctx, channel_id).name

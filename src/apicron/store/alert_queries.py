@@ -48,7 +48,7 @@ def _chunks(items: Sequence[Any]) -> Iterable[Sequence[Any]]:
         yield items[start : start + _CHUNK]
 
 
-def _channel(row: Mapping[str, Any]) -> Channel:
+def _channel(row: Mapping[Any, Any]) -> Channel:
     return Channel.model_validate({**row, "url": row["url_shown"]})
 
 
