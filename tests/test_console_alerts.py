@@ -107,6 +107,10 @@ def test_a_failing_task_alerts_once_then_recovers_and_both_show_in_the_console(
             wait_for(lambda: receiver.events() == ["TEST", "FAILURE", "RECOVERY"], 30,
                      "the recovery alert")
             world.ok(client.post(f"/v1/tasks/{task['id']}/stop"))
+            metrics = client.get("/metrics").text
+            assert 'apicron_alerts_sent_total{channel_kind="webhook"} 2.0' in metrics
+            assert "apicron_tasks_alerting " in metrics
+            assert receiver.url not in metrics and secret not in metrics
 
         nav(page, "Alert History")
         rows = page.locator("#alerts tbody tr")

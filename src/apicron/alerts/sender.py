@@ -64,7 +64,7 @@ class SenderSettings:
     backoff_base_s: float = 5.0
     backoff_cap_s: float = 900.0
     poll_every_s: float = 0.5
-    concurrency: int = 16
+    concurrency: int = 32
     silence_every_s: float = 5.0
     prune_every_s: float = 600.0
     keep_days: int = 30
@@ -237,7 +237,13 @@ class AlertSender:
             task = asyncio.create_task(self._deliver(deliverer, event),
                                        name=f"alert-{event.id}")
             self._inflight.add(task)
-            task.add_done_callback(self._inflight.discard)
+            task.add_done_callback(self._delivery_done)
+
+    def _delivery_done(self, task: asyncio.Task[None]) -> None:
+        # A slot is free: claim the next events now, not at the next poll.
+        self._inflight.discard(task)
+        if self._wake is not None:
+            self._wake.set()
 
     def _destination(self, event: ClaimedAlertEvent) -> Destination | str:
         if event.url_encrypted is None:
