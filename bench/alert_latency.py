@@ -30,7 +30,7 @@ from typing import Any
 import httpx
 from aiohttp import web
 
-TOKEN = "bench-admin-token-0123456789abcdef"
+TOKEN = "bench-admin-token-0123456789abcdef"  # noqa: S105 - a throw-away local instance
 
 
 def _port() -> int:
