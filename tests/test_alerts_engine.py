@@ -244,9 +244,13 @@ async def test_a_failing_channel_is_retried_and_the_event_id_stays_the_same(
     h.backend.responses = answers(*[500] * 20)
     task_id = h.task(h.api(), alerts=w.rules())
     await h.advance(0)
-    await h.eventually(lambda: w.receiver.state.refused >= 1, limit=10)
-    (pending,) = alerts.list_alerts(h.ctx, task_id=task_id, status=None, event=None,
-                                    channel_id=None, offset=0, limit=5).items
+    def recorded() -> list[Any]:
+        return alerts.list_alerts(h.ctx, task_id=task_id, status=None, event=None,
+                                  channel_id=None, offset=0, limit=5).items
+
+    # The receiver refused it and the sender recorded the failed attempt.
+    await h.eventually(lambda: [a.attempts for a in recorded()] == [1], limit=10)
+    (pending,) = recorded()
     assert pending.last_error == "the webhook answered HTTP 500"
     w.receiver.state.mode = "accept"
     h.clock.advance(timedelta(seconds=3))  # past the backoff (1-2 s after the first attempt)
