@@ -45,6 +45,10 @@ class Settings:
     tls_client_ca: str | None = None
     forwarded_allow_ips: tuple[str, ...] = DEFAULT_FORWARDED_ALLOW_IPS
     """Proxies whose X-Forwarded-Proto / X-Forwarded-For the management API believes."""
+    public_url: str = ""
+    """Where users reach the management API and console: the links alerts carry."""
+    alert_timeout_s: float = 10.0
+    """One alert delivery's bound (a webhook's answer, each of Apprise's socket waits)."""
 
     @property
     def tls(self) -> bool:
@@ -202,6 +206,20 @@ def _gateway_url(raw: str, host: str, port: int, scheme: str = "http") -> str:
     return raw.rstrip("/")
 
 
+def _public_url(raw: str, host: str, port: int, scheme: str) -> str:
+    if not raw:
+        shown = f"[{host}]" if ":" in host else host
+        local = "127.0.0.1" if host in ("0.0.0.0", "::") else shown  # noqa: S104
+        return f"{scheme}://{local}:{port}"
+    parts = urlsplit(raw)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ConfigurationError(
+            f"APICRON_PUBLIC_URL must be an http:// or https:// URL with a host (where users "
+            f"reach the console), got {raw!r}"
+        )
+    return raw.rstrip("/")
+
+
 def load_settings(
     env: Mapping[str, str] | None = None, overrides: Mapping[str, object] | None = None
 ) -> Settings:
@@ -243,6 +261,8 @@ def load_settings(
         )
     tls_cert, tls_key, tls_client_ca = _tls_files(source)
     scheme = "https" if tls_cert else "http"
+    alert_timeout = _seconds("APICRON_ALERT_TIMEOUT", source.get("APICRON_ALERT_TIMEOUT", "10"),
+                             1, 120)
     return Settings(
         data_dir=data_dir,
         database_url=database_url,
@@ -269,4 +289,6 @@ def load_settings(
         ops_port=ops_port,
         misfire_grace_s=grace,
         engine_give_up_s=give_up,
+        public_url=_public_url(source.get("APICRON_PUBLIC_URL", ""), api_host, api_port, scheme),
+        alert_timeout_s=alert_timeout,
     )

@@ -19,6 +19,8 @@ from collections import Counter as Tally
 from collections.abc import Awaitable, Callable
 from datetime import datetime
 
+from apicron.alerts.outbox import Recorded, announce, record_results
+from apicron.domain.alert_decisions import AlertFact
 from apicron.domain.misfire import Circumstances
 from apicron.engine import metrics
 from apicron.engine.clock import EngineClock
@@ -162,7 +164,7 @@ class Firing:
         # Kept small on purpose: it stands between the clock and the calls. This node's
         # own running executions are known in memory (_active_tasks), so only other
         # nodes' are asked of the store, and results are left to the writer.
-        def fence(q: Queries) -> tuple[set[str], dict[str, str]]:
+        def fence(q: Queries) -> tuple[set[str], dict[str, str], Recorded]:
             missed = self._decide_stale(q, stale, now, circumstances)
             others = q.tasks_with_running(
                 [p.task.id for p in go if p.task.overlap_policy == "SKIP"], exclude_node=node
@@ -172,16 +174,24 @@ class Firing:
                 skip.append(item)
             for item in [p for p in go if p.id in missed]:
                 go.remove(item)
+            closing = q.pending_tasks([p.id for p in skip] + list(missed)) if (
+                skip or missed) else {}
             q.close_pending({p.id: SKIPPED_MESSAGE for p in skip}, "SKIPPED", now)
             q.close_pending(missed, "MISSED", now)
+            recorded = record_results(q, [
+                AlertFact(i, task_id, "MISSED" if i in missed else "SKIPPED", now, None,
+                          missed.get(i, SKIPPED_MESSAGE))
+                for i, task_id in closing.items()
+            ], now)
             fresh = [p.id for p in go if p.first_attempt == 1]
             started = q.mark_running(fresh, node, now, lease)
             q.set_notes({p.id: circumstances.late(p.scheduled_at, now) for p in stale
                          if p.id in started and p.note is None})
             # Resumed executions (retries after a crash) are RUNNING already.
-            return started | {p.id for p in go if p.first_attempt > 1}, missed
+            return started | {p.id for p in go if p.first_attempt > 1}, missed, recorded
 
-        started, missed = await self._db.write(fence)
+        started, missed, recorded = await self._db.write(fence)
+        announce(recorded)
         metrics.SKIPPED.inc(len(skip))
         metrics.MISSED.inc(len(missed))
         for item in skip:
