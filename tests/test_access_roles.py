@@ -50,6 +50,20 @@ class Fixtures:
         self.api = self.world.api(self.group)
         self.task = self.world.task(self.owner, self.api)
         self.execution = self.world.ok(root.post(f"/v1/tasks/{self.task['id']}/run"), 202)
+        self.channel = self.channel_made()
+
+    def channel_url(self) -> str:
+        """A webhook URL on loopback (nothing listens: a test message fails, answered
+        200 with ok false) whose path is a credential no answer may show."""
+        url = f"http://127.0.0.1:9/hook/{unique('credential')}"
+        self.secrets.add(url)
+        return url
+
+    def channel_made(self) -> dict[str, Any]:
+        channel: dict[str, Any] = self.world.ok(self.root.post("/v1/channels", json={
+            "name": unique("chan"), "kind": "webhook", "url": self.channel_url()}), 201)
+        self.secrets.add(channel["secret"])
+        return channel
 
     def app(self) -> dict[str, Any]:
         app = self.world.app()
@@ -79,6 +93,7 @@ class Fixtures:
             "execution_id": lambda: self.execution["id"],
             "user_id": lambda: who.id if who else self.user()["id"],
             "token_id": lambda: self.token_of(who.id if who else self.user()["id"]),
+            "channel_id": lambda: self.channel_made()["id"],
         }
         return str(makers[name]())
 
@@ -88,7 +103,7 @@ class Fixtures:
             return self.fresh(name, who)
         ids = {"app_id": self.owner["id"], "group_id": self.group["id"],
                "api_id": self.api["id"], "task_id": self.task["id"],
-               "execution_id": self.execution["id"]}
+               "execution_id": self.execution["id"], "channel_id": self.channel["id"]}
         return str(ids[name])
 
     def body(self, key: str) -> Any:
@@ -115,6 +130,9 @@ class Fixtures:
             "PUT /v1/users/{user_id}": lambda: {"display_name": "Changed"},
             "POST /v1/users/{user_id}/tokens": lambda: {"name": unique("tok")},
             "PUT /v1/me": lambda: {"display_name": "Changed"},
+            "POST /v1/channels": lambda: {"name": unique("chan"), "kind": "webhook",
+                                          "url": self.channel_url()},
+            "PUT /v1/channels/{channel_id}": lambda: {"url": self.channel_url()},
         }
         return bodies[key]()
 

@@ -131,6 +131,25 @@ def test_every_change_leaves_one_entry_with_its_actor_and_no_secret_anywhere(
             secrets.add(app["secret"])
             created_in[app["secret"]] = app["id"]
 
+        # a channel: its URLs are credentials (their paths here), its secret shown once
+        hook, moved = (f"http://127.0.0.1:9/hook/{unique('credential')}" for _ in range(2))
+        secrets |= {hook, moved}
+        channel = w_admin.ok(a.post("/v1/channels", json={
+            "name": unique("chan"), "kind": "webhook", "url": hook}), 201)
+        secrets.add(channel["secret"])
+        created_in[channel["secret"]] = channel["id"]
+        expected.append((*as_token(admin), "create", "channel", channel["id"]))
+        refused = o.post("/v1/channels", json={"name": unique("chan"), "kind": "webhook",
+                                               "url": moved})
+        assert refused.status_code == 403 and "admin" in refused.json()["error_msg"]
+        w_admin.ok(a.put(f"/v1/channels/{channel['id']}",
+                         json={"url": moved, "description": "on call"}))
+        expected.append((*as_token(admin), "update", "channel", channel["id"]))
+        w_admin.ok(a.post(f"/v1/channels/{channel['id']}/test"))  # nothing listens on :9
+        expected.append((*as_token(admin), "test", "channel", channel["id"]))
+        w_admin.ok(a.delete(f"/v1/channels/{channel['id']}"), 204)
+        expected.append((*as_token(admin), "delete", "channel", channel["id"]))
+
         group = w_op.group(owner)
         expected.append((*as_token(operator), "create", "group", group["id"]))
         api = w_op.ok(o.post("/v1/apis", json={
@@ -215,6 +234,12 @@ def test_every_change_leaves_one_entry_with_its_actor_and_no_secret_anywhere(
         "secret": {"before": "[redacted]", "after": "[redacted]"}}
     assert by_action[("update", "user", viewer.id)]["changes"]["password"] == {
         "before": "[redacted]", "after": "[redacted]"}
+    made = by_action[("create", "channel", channel["id"])]["changes"]
+    assert made["url"] == made["secret"] == {"before": None, "after": "[redacted]"}
+    changed = by_action[("update", "channel", channel["id"])]["changes"]
+    assert changed["url"] == {"before": "[redacted]", "after": "[redacted]"}
+    assert changed["description"]["after"] == "on call"
+    assert set(by_action[("delete", "channel", channel["id"])]["changes"]) >= {"url", "name"}
 
     # no secret in the audit table, no password or token anywhere in the database
     audit_rows, database = stored_text(server)
@@ -229,7 +254,8 @@ def test_every_change_leaves_one_entry_with_its_actor_and_no_secret_anywhere(
             if secret in body:
                 owner_id = created_in.get(secret) or token_answers.get(secret)
                 assert owner_id is not None and owner_id in body, (asked, body[:300])
-                assert asked.endswith(("/reset-secret", "/v1/apps", "/tokens")), asked
+                assert asked.endswith(("/reset-secret", "/v1/apps", "/tokens",
+                                       "/v1/channels")), asked
 
 
 def test_audit_filters_and_paging(fresh_server: ApicronProcess) -> None:

@@ -59,6 +59,8 @@ def test_root_makes_an_operator_and_a_viewer_who_each_see_what_they_may_do(
         world = World(root_rest)
         app, api = world.setup()
         task = world.task(app, api)
+        channel = world.ok(root_rest.post("/v1/channels", json={
+            "name": unique("chan"), "kind": "webhook", "url": "http://127.0.0.1:9/hook"}), 201)
     row = f'tr[data-task="{task["name"]}"]'
 
     with console_page(browser) as page:  # root: the admin token as the password
@@ -79,6 +81,13 @@ def test_root_makes_an_operator_and_a_viewer_who_each_see_what_they_may_do(
         expect(page.get_by_role("button", name="Create Integration Application")).to_be_disabled()
         disabled_with(page, f'tr[data-app="{app["name"]}"]', "Reset Secret",
                       "Needs the admin role (you are operator)")
+        nav(page, "Notification Channels")  # channels are the admin's
+        for button in ("Send Test", "Delete"):
+            disabled_with(page, f'tr[data-channel="{channel["name"]}"]', button,
+                          "Needs the admin role (you are operator)")
+        expect(page.locator("#channel-form")).to_have_count(0)
+        expect(page.locator("#channel-form-denied")).to_contain_text(
+            "Needs the admin role (you are operator)")
         nav(page, "Scheduled Tasks")
         page.locator(row).get_by_role("button", name="Start").click()
         page.locator("#confirm-dialog").get_by_role("button", name="Yes").click()
@@ -119,6 +128,8 @@ def test_root_makes_an_operator_and_a_viewer_who_each_see_what_they_may_do(
             "Needs the operator role (you are viewer).")
         page.goto(f"{server.url}/console/audit")
         expect(page.locator(".flash-error")).to_contain_text("needs the operator role")
+        nav(page, "Alert History")  # reading is every role's
+        expect(page.get_by_role("heading", name="Alerts")).to_be_visible()
 
     with console_page(browser) as page:  # root reads who started which task
         log_in(page, server)

@@ -60,6 +60,10 @@ class Settings:
     admin_token_disabled: bool = False
     """Refuse the admin token while an enabled admin user exists (it works again if none
     does, so that the instance cannot be locked out)."""
+    public_url: str = ""
+    """Where users reach the management API and console: the links alerts carry."""
+    alert_timeout_s: float = 10.0
+    """One alert delivery's bound (a webhook's answer, each of Apprise's socket waits)."""
 
     @property
     def tls(self) -> bool:
@@ -236,6 +240,20 @@ def _gateway_url(raw: str, host: str, port: int, scheme: str = "http") -> str:
     return raw.rstrip("/")
 
 
+def _public_url(raw: str, host: str, port: int, scheme: str) -> str:
+    if not raw:
+        shown = f"[{host}]" if ":" in host else host
+        local = "127.0.0.1" if host in ("0.0.0.0", "::") else shown  # noqa: S104
+        return f"{scheme}://{local}:{port}"
+    parts = urlsplit(raw)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ConfigurationError(
+            f"APICRON_PUBLIC_URL must be an http:// or https:// URL with a host (where users "
+            f"reach the console), got {raw!r}"
+        )
+    return raw.rstrip("/")
+
+
 def load_settings(
     env: Mapping[str, str] | None = None, overrides: Mapping[str, object] | None = None
 ) -> Settings:
@@ -278,6 +296,8 @@ def load_settings(
     tls_cert, tls_key, tls_client_ca = _tls_files(source)
     scheme = "https" if tls_cert else "http"
     day = 86_400
+    alert_timeout = _seconds("APICRON_ALERT_TIMEOUT", source.get("APICRON_ALERT_TIMEOUT", "10"),
+                             1, 120)
     return Settings(
         data_dir=data_dir,
         database_url=database_url,
@@ -322,4 +342,6 @@ def load_settings(
             1, 100 * 365),
         admin_token_disabled=_flag(
             "APICRON_ADMIN_TOKEN_DISABLED", source.get("APICRON_ADMIN_TOKEN_DISABLED", "")),
+        public_url=_public_url(source.get("APICRON_PUBLIC_URL", ""), api_host, api_port, scheme),
+        alert_timeout_s=alert_timeout,
     )

@@ -16,8 +16,10 @@ from apicron.api.limits import BodyLimit
 from apicron.api.openapi_links import add_links
 from apicron.api.params import storable_parameters
 from apicron.api.routes import (
+    alerts,
     apis,
     apps,
+    channels,
     cron,
     executions,
     grants,
@@ -38,6 +40,7 @@ PROTECTED = (
     instance.router, apps.router, groups.router, apis.router, grants.router, tasks.router,
     executions.router, cron.router, metrics.router, nodes.router, users.router,
     users.tokens_router, users.me_router, users.audit_router,
+    channels.router, alerts.router,
 )
 
 

@@ -22,9 +22,11 @@ import typer
 from apicron import __version__
 from apicron.cli import (
     access_commands,
+    alert_commands,
     api_commands,
     app_commands,
     apply_commands,
+    channel_commands,
     grant_commands,
     group_commands,
     instance_commands,
@@ -99,6 +101,8 @@ app.add_typer(access_commands.tokens_cli, name="token")
 app.add_typer(access_commands.audit_cli, name="audit")
 app.add_typer(access_commands.profile_cli, name="profile")
 app.command("me")(access_commands.me)
+app.add_typer(channel_commands.cli, name="channel")
+app.add_typer(alert_commands.cli, name="alert")
 app.command("nodes")(node_commands.nodes)
 app.command("apply")(apply_commands.apply)
 app.command("export")(apply_commands.export)

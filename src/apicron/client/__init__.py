@@ -54,6 +54,15 @@ if TYPE_CHECKING:
         UserCreate,
         UserUpdate,
     )
+    from apicron.domain.alert_rules import AlertRules, SuccessConditions
+    from apicron.domain.alerting import (
+        AlertEvent,
+        Channel,
+        ChannelCreate,
+        ChannelTestResult,
+        ChannelUpdate,
+        ChannelWithSecret,
+    )
     from apicron.domain.models import (
         Api,
         ApiCreate,
@@ -107,6 +116,11 @@ _HOMES: dict[str, tuple[str, ...]] = {
         "AuditEntry", "Me", "MeUpdate", "Token", "TokenCreate", "TokenWithSecret", "User",
         "UserCreate", "UserUpdate",
     ),
+    "apicron.domain.alert_rules": ("AlertRules", "SuccessConditions"),
+    "apicron.domain.alerting": (
+        "AlertEvent", "Channel", "ChannelCreate", "ChannelTestResult", "ChannelUpdate",
+        "ChannelWithSecret",
+    ),
     "apicron.domain.models": (
         "Api", "ApiCreate", "ApiUpdate", "App", "AppCreate", "AppUpdate", "AppWithSecret",
         "Attempt", "Body", "Execution", "Grant", "GrantCreate", "GrantItems", "Group",
@@ -133,6 +147,8 @@ def __dir__() -> list[str]:
 
 __all__ = [
     "PAGE_MAX",
+    "AlertEvent",
+    "AlertRules",
     "Api",
     "ApiCreate",
     "ApiError",
@@ -145,6 +161,11 @@ __all__ = [
     "Attempt",
     "AuditEntry",
     "Body",
+    "Channel",
+    "ChannelCreate",
+    "ChannelTestResult",
+    "ChannelUpdate",
+    "ChannelWithSecret",
     "Client",
     "ClientError",
     "Conflict",
@@ -170,6 +191,7 @@ __all__ = [
     "Preview",
     "PreviewRequest",
     "ServerError",
+    "SuccessConditions",
     "Task",
     "TaskCreate",
     "TaskRequest",

@@ -324,7 +324,7 @@ def logout_everywhere(session: SessionDep, _form: FormDep) -> Response:
 
 def install(app: FastAPI) -> None:
     # Imported here: the page modules import this one for its helpers.
-    from apicron.console import account_pages, pages, task_pages
+    from apicron.console import account_pages, alert_pages, pages, task_pages
 
     async def _login_required(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, LoginRequired)
@@ -350,3 +350,4 @@ def install(app: FastAPI) -> None:
     app.include_router(pages.router, dependencies=storable)
     app.include_router(task_pages.router, dependencies=storable)
     app.include_router(account_pages.router, dependencies=storable)
+    app.include_router(alert_pages.router, dependencies=storable)

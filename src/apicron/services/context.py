@@ -12,6 +12,7 @@ from datetime import UTC, datetime, timedelta
 
 from apicron.crypto import SecretBox
 from apicron.domain.access import SYSTEM, Actor, Permission, require
+from apicron.outbound import OutboundPolicy
 from apicron.services.changes import ChangeFeed
 from apicron.services.health import DatabaseHealth, EngineLiveness
 from apicron.store.store import Queries, Store
@@ -74,6 +75,12 @@ class Context:
     def require(self, permission: Permission) -> None:
         """Raise Forbidden (403, naming the role needed) unless the actor holds it."""
         require(self.actor, permission)
+    public_url: str = ""
+    """Where users reach the management API and console (links in alerts, issue 14)."""
+    alert_timeout_s: float = 10.0
+    """One alert delivery's bound (a channel test's too)."""
+    outbound: OutboundPolicy | None = None
+    """Where webhooks may connect (default: the built-in deny list)."""
 
     def now(self) -> datetime:
         return self.clock()

@@ -6,6 +6,7 @@ from apicron.domain.access import Permission
 from apicron.domain.errors import InvalidInput
 from apicron.domain.models import Instance, InstanceUpdate
 from apicron.services.audit import audit
+from apicron.services.channels import check_channels_exist
 from apicron.services.context import Context
 from apicron.triggers import load_zone
 
@@ -32,8 +33,13 @@ def update_instance(ctx: Context, patch: InstanceUpdate) -> Instance:
         values["timezone"] = patch.timezone
     if patch.params is not None:
         values.update(patch.params.model_dump(exclude_none=True))
+    # Issue 14: an explicit null clears the default rules.
+    if "default_alerts" in patch.model_fields_set:
+        rules = patch.default_alerts
+        values["default_alerts"] = None if rules is None else rules.model_dump(mode="json")
     with ctx.changing() as q:
         before = q.get_instance(ctx.gateway_url)
+        check_channels_exist(q, patch.default_alerts, "default_alerts")
         if values:
             q.update_instance({**values, "updated_at": ctx.now()})
         after = q.get_instance(ctx.gateway_url)
@@ -44,8 +50,10 @@ def update_instance(ctx: Context, patch: InstanceUpdate) -> Instance:
 
 def _flat(instance: Instance) -> dict[str, object]:
     """``params.app_route`` and the others as fields of their own in the audit log."""
+    rules = instance.default_alerts
     return {"name": instance.name, "timezone": instance.timezone,
-            **{f"params.{k}": v for k, v in instance.params.model_dump().items()}}
+            **{f"params.{k}": v for k, v in instance.params.model_dump().items()},
+            "default_alerts": None if rules is None else rules.model_dump(mode="json")}
 
 
 def require_task_params(instance: Instance) -> None:
