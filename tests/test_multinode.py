@@ -28,7 +28,7 @@ from tests.pg_cluster import PostgresCluster
 from tests.servers import ADMIN_TOKEN, SECRET_KEY, ApicronProcess
 from tests.test_gateway import Backend
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.serial]
 
 
 def parse(moment: str) -> datetime:
