@@ -27,7 +27,7 @@ from tests.servers import ApicronProcess
 from tests.test_gateway import Backend
 from tests.test_multinode import Cluster, wait_for
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.serial]
 
 # Deliveries give up after 2 s: a killed node's claims (lease 3 × 2 + 5 s) expire in 11 s.
 FAST_ALERTS = {"APICRON_ALERT_TIMEOUT": "2"}

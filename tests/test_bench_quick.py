@@ -18,6 +18,7 @@ TABLES = ("== lateness:", "== burst:", "== scale:", "== gateway:", "== faults:")
 
 
 @pytest.mark.slow
+@pytest.mark.serial
 def test_it_runs_every_scenario_at_quick_scale_and_prints_each_table() -> None:
     run = subprocess.run(
         [sys.executable, "-m", "bench", "--quick"],

@@ -23,6 +23,8 @@ from tests.conftest import World
 from tests.servers import ApicronProcess
 from tests.threaded_server import ThreadedServer
 
+pytestmark = pytest.mark.serial  # a 2 s grace: beside other tests a slow start is a misfire
+
 GRACE = {"APICRON_MISFIRE_GRACE": "2"}
 
 

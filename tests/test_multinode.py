@@ -28,7 +28,7 @@ from tests.pg_cluster import PostgresCluster
 from tests.servers import ADMIN_TOKEN, SECRET_KEY, ApicronProcess
 from tests.test_gateway import Backend
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.serial]
 
 
 def parse(moment: str) -> datetime:
@@ -141,16 +141,28 @@ def check_exactly_once(
     rows = cluster.query(
         "SELECT e.id, e.task_id, e.scheduled_at, e.status, "
         "  EXISTS (SELECT 1 FROM attempts a WHERE a.execution_id = e.id "
-        "          AND a.error_kind = 'INTERRUPTED') "
+        "          AND a.error_kind = 'INTERRUPTED'), e.error_kind, e.error_msg "
         "FROM executions e WHERE e.trigger = 'SCHEDULE'"
     )
     by_task: dict[str, list[datetime]] = {}
-    statuses = Counter(row[3] for row in rows)
-    for _, task_id, at, _, _ in rows:
+    stopped_at, all_stopped = stopped
+    # An occurrence due while the stops were being made and not fired yet is recorded
+    # MISSED, saying the task was stopped (issue 13: every due occurrence leaves a row).
+    missed_by_stop = {
+        row[0] for row in rows
+        if row[3] == "MISSED" and "the task was stopped" in (row[6] or "")
+        and row[2] >= stopped_at - timedelta(seconds=5)
+    }
+    statuses = Counter(row[3] for row in rows if row[0] not in missed_by_stop)
+    # What went wrong, told whole when a status is not allowed (CI shows only this).
+    breakdown = Counter(
+        (row[3], row[5], (row[6] or "")[:60]) for row in rows
+        if row[3] not in statuses_allowed and row[0] not in missed_by_stop
+    )
+    for _, task_id, at, *_ in rows:
         by_task.setdefault(task_id, []).append(at)
     assert set(by_task) == set(first)
     missing = duplicates = 0
-    stopped_at, all_stopped = stopped
     for task_id, times in by_task.items():
         times.sort()
         duplicates += len(times) - len(set(times))
@@ -162,7 +174,7 @@ def check_exactly_once(
         # …and nothing after it: every node heard of the stop.
         assert times[-1] <= all_stopped + timedelta(seconds=1), (task_id, times[-1])
     assert (missing, duplicates) == (0, 0)
-    assert set(statuses) <= statuses_allowed, statuses
+    assert set(statuses) <= statuses_allowed, (statuses, breakdown.most_common(8))
     calls = Counter(r.header("X-Apicron-Execution-Id")[0] for r in backend.to(path))
     interrupted = {row[0] for row in rows if row[4]}
     ran = {row[0] for row in rows if row[3] == "SUCCEEDED"}
@@ -171,7 +183,8 @@ def check_exactly_once(
     assert repeated <= interrupted, "an execution reached the backend twice uninterrupted"
     assert max(calls.values()) <= 2
     per_node = dict(cluster.query("SELECT node_id, count(*) FROM attempts GROUP BY node_id"))
-    print(f"\n{len(rows)} executions of {len(first)} tasks, {dict(statuses)}: missing {missing}, "
+    print(f"\n{len(rows)} executions of {len(first)} tasks, {dict(statuses)} "
+          f"(+{len(missed_by_stop)} missed by the stop): missing {missing}, "
           f"duplicates {duplicates}; interrupted {len(interrupted)} (called twice: "
           f"{len(repeated)}); attempts per node {per_node}")
     return per_node
