@@ -241,8 +241,8 @@ async def _start_engine(
             # Orphans of a dead node are looked for every second: taken over right after
             # their lease expires, not up to a scan interval later.
             queue_scan_every=timedelta(seconds=5 if runtime.settings.is_sqlite else 1),
-            grace=timedelta(seconds=runtime.settings.misfire_grace_s),
-            give_up_after=timedelta(seconds=runtime.settings.engine_give_up_s),
+            grace=timedelta(seconds=runtime.settings.misfire_grace),
+            give_up_after=timedelta(seconds=runtime.settings.engine_give_up),
         ),
     )
     running = asyncio.create_task(engine.run(), name="apicron-engine")
