@@ -27,6 +27,7 @@ from apicron.engine.scheduler import Engine, EngineFailed, EngineSettings, watch
 from apicron.gateway import Gateway
 from apicron.gateway.proxy import backend_session
 from apicron.gateway.snapshot import SnapshotCache
+from apicron.logs import LogLevel, configure_logging, set_node_id
 from apicron.ops import OpsListener
 from apicron.services.change_watcher import ChangeWatcher
 from apicron.services.context import Context, system_clock
@@ -84,10 +85,11 @@ def _announce_token(token: str, path: Path) -> None:
     container stderr is the log, which must never hold it; there the file is named."""
     if sys.stderr.isatty():
         message = f"generated the admin token (kept in {path}, mode 0600):\n  {token}"
+        print(f"apicron: {message}", file=sys.stderr, flush=True)
     else:
-        message = (f"generated the admin token into {path} (mode 0600); read it from there "
-                   "(it is printed only on a terminal)")
-    print(f"apicron: {message}", file=sys.stderr, flush=True)
+        # A log line (in the log's format), which must not hold the token.
+        log.warning("generated the admin token into %s (mode 0600); read it from there (it "
+                    "is printed only on a terminal)", path)
 
 
 ROLES = ("all", "api", "gateway", "scheduler")
@@ -171,8 +173,12 @@ async def _serve(runtime: Runtime, role: str = "all") -> int:
                     app,
                     host=settings.api_host,
                     port=settings.api_port,
-                    log_level="info",
-                    access_log=True,
+                    # apicron.logs configured every logger, uvicorn's too: one format.
+                    log_config=None,
+                    log_level=settings.log_level.value,
+                    # The management API's access log only when debugging (its callers
+                    # are operators and scripts; the gateway keeps its own access log).
+                    access_log=settings.log_level is LogLevel.DEBUG,
                     server_header=False,
                     # Client certificates are the gateway's: the API has its bearer tokens.
                     ssl_certfile=settings.tls_cert,
@@ -272,10 +278,11 @@ def serve(settings: Settings, role: str = "all") -> int:
     """Run this process's listeners (``role``: all, api, gateway or scheduler) until a
     SIGINT or SIGTERM, then stop them and close the store. Returns the exit code: 0, or 1
     when the engine gave up (said in one CRITICAL line)."""
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    configure_logging(settings.log_format, settings.log_level)
     if role not in ROLES:
         raise ConfigurationError(f"role must be one of {', '.join(ROLES)}, got {role!r}")
     runtime = open_runtime(settings, role=role)
+    set_node_id(runtime.ctx.node_id)
     try:
         return asyncio.run(_serve(runtime, role))
     finally:

@@ -20,6 +20,7 @@ import contextlib
 import ipaddress
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 from urllib.parse import urlsplit
@@ -28,6 +29,7 @@ from pydantic import BeforeValidator, Field, ValidationInfo, field_validator, mo
 from pydantic_core import PydanticCustomError
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
+from apicron.logs import LogFormat, LogLevel
 from apicron.outbound import OutboundPolicy, parse_networks
 
 if TYPE_CHECKING:
@@ -174,6 +176,18 @@ def _forwarded_allow_ips(raw: object) -> tuple[str, ...]:
     return entries
 
 
+def _choice(kind: type[StrEnum]) -> Callable[[object], str]:
+    choices = [member.value for member in kind]
+
+    def parse(raw: object) -> str:
+        text = _text(raw).lower()
+        if text not in choices:
+            raise _refuse(f"must be one of {', '.join(choices)}, got {raw!r}")
+        return text
+
+    return parse
+
+
 def _data_dir(raw: object) -> Path:
     text = _text(raw)
     return Path(text).expanduser() if text else default_data_dir()
@@ -272,6 +286,15 @@ class Settings(BaseSettings):
         default=DEFAULT_FORWARDED_ALLOW_IPS,
         description="Proxies (addresses, CIDRs or *) whose X-Forwarded-Proto/-For the "
         "management API believes.")
+
+    log_format: Annotated[LogFormat, BeforeValidator(_choice(LogFormat))] = Field(
+        default=LogFormat.TEXT,
+        description="text, or json: one object a line with level, logger, node_id, and "
+        "task_id/execution_id where a line concerns an execution.")
+    log_level: Annotated[LogLevel, BeforeValidator(_choice(LogLevel))] = Field(
+        default=LogLevel.INFO,
+        description="debug, info, warning or error; debug adds the management API's "
+        "access log.")
 
     @classmethod
     def settings_customise_sources(
