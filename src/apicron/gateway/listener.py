@@ -235,7 +235,7 @@ class Gateway:
             seconds = time.perf_counter() - started
             api = call.api
             record_call(
-                app_id=call.app_id, api=api.name if api else None, status=call.status,
+                app_id=call.app_id, api_id=api.id if api else None, status=call.status,
                 seconds=seconds,
             )
             # The path only: a query string may carry a signature, and no header is logged.
