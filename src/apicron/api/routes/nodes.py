@@ -9,7 +9,7 @@ from apicron.services import nodes
 router = APIRouter(prefix="/v1/nodes", tags=["nodes"], responses=ERRORS)
 
 
-@router.get("")
+@router.get("", operation_id="listNodes", summary="List apicron processes")
 def list_nodes(ctx: Ctx) -> list[Node]:
     """Every apicron process registered on this database: its role, host, pid, last
     heartbeat, and whether it is alive (heartbeat within the last 10 s)."""
