@@ -23,6 +23,8 @@ command -v wrk >/dev/null || missing+=(wrk)
 # node and npm: the TypeScript client generated from /openapi.json and compiled
 # (tests/test_openapi_document.py).
 command -v npm >/dev/null || missing+=(npm)
+# systemd-analyze: deploy/apicron.service is verified (tests/test_deploy.py).
+command -v systemd-analyze >/dev/null || missing+=(systemd)
 if ((${#missing[@]})); then
     apt-get update -qq
     DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}"
