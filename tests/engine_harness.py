@@ -199,7 +199,7 @@ class Harness:
         def busy() -> bool:
             engine = self.engine
             return engine is not None and bool(
-                engine.dispatcher.calls_in_flight or len(engine.writer)
+                engine.dispatcher.calls_in_flight or engine.results_pending
             )
 
         deadline = time.monotonic() + limit

@@ -477,7 +477,8 @@ def test_the_console_ships_its_own_files_only_and_stays_out_of_the_openapi_docum
         for asset in ("console.css", "console.js", "task_form.js", "history.js"):
             assert client.get(f"/console/static/{asset}").status_code == 200
         paths = client.get("/openapi.json").json()["paths"]
-        assert all(p.startswith(("/v1/", "/healthz", "/metrics")) for p in paths), paths
+        assert all(p.startswith(("/v1/", "/healthz", "/livez", "/readyz", "/metrics"))
+                   for p in paths), paths
         # every page but the login wants a session
         answer = client.get("/console/tasks")
         assert answer.status_code == 303

@@ -100,6 +100,25 @@ async def test_an_occurrence_planned_before_the_stop_runs_late_when_it_is_the_la
 
 
 @scenario
+async def test_the_latest_missed_occurrence_runs_though_the_next_one_is_planned_ahead(
+    h: Harness,
+) -> None:
+    """Frozen (SIGSTOP) with 08:02 planned, woken at 08:03:59: the pass plans 08:04 ahead
+    before it fences 08:02; a planned occurrence not yet due supersedes nothing."""
+    task_id = h.task(h.api(), cron_expression="0 */2 * * * ?",
+                     effective_time=START + timedelta(seconds=1))
+    await h.advance(119)
+    h.clock.advance(timedelta(seconds=120))  # no pass ran meanwhile: 08:03:59
+    await h.settle()
+    await h.advance(2)
+    runs = by_time(h.history(task_id))
+    assert [(t, e.status) for t, e in sorted(runs.items())] == [
+        (at(minutes=2), "SUCCEEDED"), (at(minutes=4), "SUCCEEDED")]
+    assert "late" in (runs[at(minutes=2)].note or "")
+    assert received_times(h) == ["2027-03-01T08:02:00Z", "2027-03-01T08:04:00Z"]
+
+
+@scenario
 async def test_a_planned_occurrence_a_later_one_supersedes_is_missed(h: Harness) -> None:
     task_id = h.task(h.api(), cron_expression="0 */2 * * * ?",
                      effective_time=START + timedelta(seconds=1))

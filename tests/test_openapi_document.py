@@ -20,6 +20,7 @@ import httpx
 import pytest
 from pydantic import BaseModel
 
+from apicron.domain.alerting import ChannelCreate, ChannelUpdate
 from apicron.domain.models import (
     ApiCreate,
     ApiUpdate,
@@ -79,6 +80,13 @@ OPERATIONS = {
     ("get", "/v1/executions/{execution_id}"): "getExecution",
     ("post", "/v1/cron/preview"): "previewCron",
     ("get", "/v1/nodes"): "listNodes",
+    ("post", "/v1/channels"): "createChannel",
+    ("get", "/v1/channels"): "listChannels",
+    ("get", "/v1/channels/{channel_id}"): "getChannel",
+    ("put", "/v1/channels/{channel_id}"): "updateChannel",
+    ("delete", "/v1/channels/{channel_id}"): "deleteChannel",
+    ("post", "/v1/channels/{channel_id}/test"): "testChannel",
+    ("get", "/v1/alerts"): "listAlerts",
 }
 
 # The model each request body is read into: its example must be one (rules included).
@@ -86,7 +94,8 @@ BODIES: dict[str, type[BaseModel]] = {
     "updateInstance": InstanceUpdate, "createApp": AppCreate, "updateApp": AppUpdate,
     "createApiGroup": GroupCreate, "updateApiGroup": GroupUpdate, "createApi": ApiCreate,
     "updateApi": ApiUpdate, "createAppAuths": GrantCreate, "createTask": TaskCreate,
-    "updateTask": TaskUpdate, "previewCron": PreviewRequest,
+    "updateTask": TaskUpdate, "previewCron": PreviewRequest, "createChannel": ChannelCreate,
+    "updateChannel": ChannelUpdate,
 }
 
 
@@ -142,7 +151,7 @@ def test_every_schema_field_and_parameter_is_described(document: dict[str, Any])
 def test_put_says_it_changes_only_the_fields_given(document: dict[str, Any]) -> None:
     assert "PUT changes only the fields given" in document["info"]["description"]
     puts = [op for method, _, op in operations(document) if method == "put"]
-    assert len(puts) == 5
+    assert len(puts) == 6
     for operation in puts:
         assert operation["summary"].endswith("(only the fields given)"), operation["summary"]
 
@@ -179,6 +188,10 @@ def test_the_examples_work_against_a_real_server(
         assert post("/v1/cron/preview", "previewCron")["next_fire_times"]
         instance_put = client.put("/v1/instance", json=example(by_id["updateInstance"]))
         assert instance_put.status_code == 200, instance_put.text
+        channel = post("/v1/channels", "createChannel")
+        channel_put = client.put(f"/v1/channels/{channel['id']}",
+                                 json=example(by_id["updateChannel"]))
+        assert channel_put.status_code == 200, channel_put.text
 
 
 def _tool(name: str) -> str:

@@ -77,6 +77,8 @@ class TestInstance:
                            "unsigned_payload": True},
                 "timezone": "UTC",
                 "gateway_url": f"http://127.0.0.1:{fresh_server.gateway_port}",
+                # Issue 14: the alert rules of tasks without their own (none by default).
+                "default_alerts": None,
             }
             changed = client.put("/v1/instance", json={"timezone": "Asia/Shanghai"}).json()
             assert changed == {**instance, "timezone": "Asia/Shanghai"}

@@ -23,6 +23,7 @@ import pytest
 from aiohttp import web
 
 from apicron.signing import occurrence_key, sign_request
+from tests.alert_helpers import WebhookReceiver
 from tests.conftest import World, unique
 from tests.reliability_helpers import Recorder, wait_for
 from tests.servers import ADMIN_TOKEN, ApicronProcess, free_port
@@ -216,3 +217,69 @@ def test_no_secret_or_token_leaves_a_trace_but_in_its_own_create_and_reset_answe
         if where != "backend":  # the backend is sent them, by design
             for signature in signatures:
                 assert signature not in text, f"an occurrence signature is in the {where}"
+
+
+def test_channel_urls_and_secrets_leave_no_trace_but_the_secret_in_its_create_answer(
+    fresh_server: ApicronProcess, database: str, recorder: Recorder,
+    clients: tuple[httpx.Client, httpx.Client, httpx.Client],
+) -> None:
+    """Issue 14: a webhook's URL (with a token in its query) and signing secret, and an
+    Apprise URL with a password and a token in its path, after alerts were delivered,
+    retried and tested: nowhere in the log, the database file, any API answer (history,
+    channels, alerts, /metrics, the console) but the secret in its create answer."""
+    server = fresh_server
+    admin, _, console = clients
+    world = World(admin)
+    receiver = WebhookReceiver().start()
+    token, password, path_token = (f"tok{unique('x')}Zq81", f"pw{unique('y')}Kv52",
+                                   f"pt{unique('z')}Rm33")
+    webhook_url = f"{receiver.url}?token={token}"
+    apprise_url = f"json://alerts:{password}@127.0.0.1:{receiver.port}/apprise/{path_token}"
+    try:
+        hook = world.ok(admin.post("/v1/channels", json={
+            "name": unique("hook"), "kind": "webhook", "url": webhook_url}), 201)
+        receiver.state.secret = hook["secret"]
+        other = world.ok(admin.post("/v1/channels", json={
+            "name": unique("json"), "kind": "apprise", "url": apprise_url}), 201)
+        receiver.state.mode = "fail"  # the first deliveries fail and are retried
+        app, api = world.setup(backend_url=f"http://127.0.0.1:{free_port()}/down")
+        task = world.task(app, api, cron_expression="* * * * * ?",
+                          alerts={"channel_ids": [hook["id"], other["id"]]})
+        world.ok(admin.post(f"/v1/tasks/{task['id']}/start"))
+        wait_for(lambda: receiver.state.refused >= 2, 30, "failed deliveries")
+        receiver.state.mode = "accept"
+        wait_for(lambda: len(receiver.state.deliveries) >= 1 and len(receiver.state.others) >= 1,
+                 60, "deliveries after the retry")
+        for channel in (hook, other):
+            assert world.ok(admin.post(f"/v1/channels/{channel['id']}/test"))["ok"] is True
+        world.ok(admin.post(f"/v1/tasks/{task['id']}/stop"))
+        console_login(console)
+        for page in ("/console/tasks", f"/console/tasks/{task['id']}/history"):
+            assert console.get(page).status_code == 200, page
+        for path in ("/v1/channels", f"/v1/channels/{hook['id']}", f"/v1/channels/{other['id']}",
+                     "/v1/alerts", f"/v1/tasks/{task['id']}", "/metrics", "/openapi.json"):
+            assert admin.get(path).status_code == 200, path
+        history = world.ok(admin.get("/v1/alerts", params={"limit": 500}))["items"]
+    finally:
+        receiver.state.mode = "accept"
+        receiver.stop()
+        server.stop()
+
+    assert {a["status"] for a in history} == {"SENT"} and len(history) >= 2
+    assert any(a["attempts"] >= 2 for a in history)
+    assert receiver.state.deliveries[0].signed  # the secret worked, and is secret
+    secrets = {token, password, path_token, hook["secret"], webhook_url, apprise_url}
+    for exchange in recorder.exchanges:
+        text = exchange.body + json.dumps(exchange.headers)
+        for secret in secrets:
+            if secret in text:
+                assert (secret, exchange.method, httpx.URL(exchange.url).path, exchange.status) == (
+                    hook["secret"], "POST", "/v1/channels", 201), exchange.url
+    sources = {"server log": server.log()}
+    if database == "sqlite":
+        files = sorted(p for p in server.data_dir.iterdir() if p.name.startswith("apicron.db"))
+        sources["database file"] = b"".join(p.read_bytes() for p in files).decode("latin-1")
+        assert hook["name"] in sources["database file"]  # the grep reads the live database
+    for where, text in sources.items():
+        for secret in secrets:
+            assert secret not in text, f"a channel secret is in the {where}"

@@ -16,6 +16,7 @@ from pathlib import Path
 
 import uvicorn
 
+from apicron.alerts.sender import AlertSender, SenderSettings
 from apicron.api.app import create_api_app
 from apicron.crypto import TOKEN_FILE, ensure_private_dir, load_admin_token, load_secret_box
 from apicron.domain.errors import ConfigurationError
@@ -59,7 +60,9 @@ def open_store(settings: Settings, role: str = "all") -> Context:
     with store.write() as q:
         q.ensure_instance(system_clock())
     box = load_secret_box(settings.secret_key, settings.data_dir)
-    return Context(store=store, secrets=box, gateway_url=settings.gateway_url, role=role)
+    return Context(store=store, secrets=box, gateway_url=settings.gateway_url, role=role,
+                   public_url=settings.public_url, alert_timeout_s=settings.alert_timeout,
+                   outbound=settings.outbound_policy)
 
 
 def open_runtime(
@@ -251,6 +254,15 @@ async def _start_engine(
             give_up_after=timedelta(seconds=runtime.settings.engine_give_up),
         ),
     )
+    # Issue 14: alerts are delivered next to the engine, in a thread of their own (a
+    # hanging channel never reaches the engine's loop); stopped after the engine, so that
+    # its last results' alerts may still go out.
+    sender = AlertSender(runtime.ctx, SenderSettings(
+        node_id=runtime.ctx.node_id, public_url=runtime.settings.public_url,
+        timeout_s=runtime.settings.alert_timeout,
+        take_over_on_start=runtime.settings.is_sqlite,
+    ), runtime.settings.outbound_policy).start()
+    stack.push_async_callback(asyncio.to_thread, sender.stop)
     running = asyncio.create_task(engine.run(), name="apicron-engine")
     watch(running, on_failure)
 

@@ -286,6 +286,14 @@ class Settings(BaseSettings):
         default=DEFAULT_FORWARDED_ALLOW_IPS,
         description="Proxies (addresses, CIDRs or *) whose X-Forwarded-Proto/-For the "
         "management API believes.")
+    public_url: str = Field(
+        default="",
+        description="Where users reach the management API and console, for the links in "
+        "alerts; default http(s)://<api host>:<api port>.")
+    alert_timeout: Annotated[float, BeforeValidator(_seconds(1, 120))] = Field(
+        default=10.0,
+        description="Seconds: one alert delivery's bound (a webhook's answer, each of "
+        "Apprise's socket waits).")
 
     log_format: Annotated[LogFormat, BeforeValidator(_choice(LogFormat))] = Field(
         default=LogFormat.TEXT,
@@ -357,6 +365,23 @@ class Settings(BaseSettings):
         parts = urlsplit(text)
         if parts.scheme not in ("http", "https") or not parts.hostname:
             raise _refuse(f"must be an http:// or https:// URL with a host, got {raw!r}")
+        return text.rstrip("/")
+
+    @field_validator("public_url", mode="before")
+    @classmethod
+    def _public_url(cls, raw: object, info: ValidationInfo) -> str:
+        text = _text(raw)
+        if not text:
+            host = info.data.get("api_host", LOOPBACK)
+            port = info.data.get("api_port", DEFAULT_API_PORT)
+            scheme = "https" if info.data.get("tls_cert") else "http"
+            shown = f"[{host}]" if ":" in host else host
+            local = "127.0.0.1" if host in ("0.0.0.0", "::") else shown  # noqa: S104
+            return f"{scheme}://{local}:{port}"
+        parts = urlsplit(text)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise _refuse("must be an http:// or https:// URL with a host (where users reach "
+                          f"the console), got {raw!r}")
         return text.rstrip("/")
 
     @model_validator(mode="after")

@@ -16,8 +16,10 @@ from apicron.api.openapi_docs import API_DESCRIPTION, describe_document
 from apicron.api.openapi_links import add_links
 from apicron.api.params import storable_parameters
 from apicron.api.routes import (
+    alerts,
     apis,
     apps,
+    channels,
     cron,
     executions,
     grants,
@@ -34,7 +36,8 @@ from apicron.services.context import Context
 
 PROTECTED = (
     instance.router, apps.router, groups.router, apis.router, grants.router, tasks.router,
-    executions.router, cron.router, metrics.router, nodes.router,
+    executions.router, cron.router, metrics.router, nodes.router, channels.router,
+    alerts.router,
 )
 
 

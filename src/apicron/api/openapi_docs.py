@@ -132,8 +132,8 @@ FIELDS: dict[str, str] = {
     "Execution.status": "PENDING, RUNNING, SUCCEEDED, FAILED, SKIPPED or MISSED.",
     "started_at": "When it started (UTC), or null.",
     "finished_at": "When it finished (UTC), or null.",
-    "error_kind": "DNS, CONNECT, TLS, TIMEOUT, HTTP, AUTH, CONFIG, INTERRUPTED or INTERNAL; "
-                  "null on success.",
+    "error_kind": "DNS, CONNECT, TLS, TIMEOUT, HTTP, AUTH, CONFIG, INTERRUPTED, INTERNAL or "
+                  "ASSERTION (a success condition on the body did not hold); null on success.",
     "error_msg": "What went wrong, or null.",
     "note": "How the occurrence came to run as it did (e.g. late after downtime), or null.",
     "attempts": "Every attempt, first to last.",
@@ -176,6 +176,42 @@ FIELDS: dict[str, str] = {
     "failing_for_s": "Seconds passes have been failing, or null.",
     "last_error": "The last pass error, or null.",
     "live": "Whether the engine counts as alive.",
+    # success conditions and alert rules (issue 14; their own fields carry descriptions)
+    "success": "When an answer counts as a success (status codes, a JMESPath condition, a "
+               "body regex); null: any 2xx.",
+    "alerts": "Who is notified of failures, recoveries and misses, and when; null: the "
+              "instance's default_alerts, if any.",
+    "Instance.default_alerts": "The alert rules of every task that has none of its own "
+                               "(alerts null), or null.",
+    "InstanceUpdate.default_alerts": "The alert rules of every task that has none of its "
+                                     "own; null clears them.",
+    # channels
+    "kind": "webhook (apicron's signed event JSON POSTed to a URL) or apprise (any Apprise "
+            "URL: Slack, Teams, email, ntfy…).",
+    "url": "Where the channel sends, shown masked: it carries credentials (stored "
+           "encrypted).",
+    "ChannelUpdate.url": "A new URL (webhook: http(s); apprise: any Apprise URL), replacing "
+                         "the old one; stored encrypted, shown masked.",
+    "ChannelUpdate.secret": "webhook only: a new signing secret (16-256 characters), "
+                            "replacing the old one; never answered.",
+    "ChannelWithSecret.secret": "webhook only: the signing secret of X-Apicron-Signature, "
+                                "shown only in this answer; null for apprise.",
+    "ok": "Whether the test message was delivered.",
+    "ChannelTestResult.error": "Why it was not delivered, or null.",
+    "ChannelTestResult.duration_ms": "How long the delivery took.",
+    # alert events
+    "task_name": "The task's name when the event was written.",
+    "channel_id": "The channel it goes to.",
+    "channel_kind": "The channel's kind: webhook or apprise.",
+    "event": "FAILURE, RECOVERY, MISSED, NO_SUCCESS (dead-man) or AUTO_STOPPED.",
+    "execution_id": "The execution that caused it, or null (e.g. NO_SUCCESS).",
+    "AlertEvent.status": "PENDING (to be delivered or retried), SENT, or FAILED (given up; "
+                         "see last_error).",
+    "AlertEvent.attempts": "How many deliveries were tried.",
+    "AlertEvent.last_error": "Why the last delivery failed, or null.",
+    "message": "The alert's text as sent.",
+    "sent_at": "When it was delivered (UTC), or null.",
+    "next_attempt_at": "When delivery is tried again (UTC), or null.",
     # errors
     "error_code": "What kind of error (INVALID_INPUT, NOT_FOUND, CONFLICT, …).",
 }
@@ -216,6 +252,9 @@ SCHEMAS: dict[str, str] = {
     "Readiness": "Whether the database is reachable, migrated and writable.",
     "Health": "Readiness and liveness, with this process's identity.",
     "EngineState": "The engine loop of this process.",
+    "ChannelCreate": "A new notification channel.",
+    "ChannelTestResult": "How a test message through the channel went.",
+    "JsonValue": "Any JSON value.",
     "ErrorBody": "Every error answer.",
     "FieldError": "One wrong field and its rule.",
 }
@@ -229,11 +268,16 @@ PARAMETERS: dict[str, str] = {
     "execution_id": "The execution's id.",
     "published": "Only published (true) or unpublished (false) APIs.",
     "status": "Only those in this status.",
+    "channel_id": "The notification channel's id.",
+    "kind": "Only channels of this kind (webhook or apprise).",
+    "event": "Only events of this kind.",
 }
 _PARAMETERS_IN_LISTS = {
     "app_id": "Only those of this app.",
     "group_id": "Only those of this group.",
     "api_id": "Only those of this API.",
+    "task_id": "Only those of this task.",
+    "channel_id": "Only those for this channel.",
 }
 
 

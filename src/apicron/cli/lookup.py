@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Generic, Protocol, TypeVar
 from apicron.cli.output import fail, usage
 
 if TYPE_CHECKING:
-    from apicron.client import Api, App, Client, Group, Task
+    from apicron.client import Api, App, Channel, Client, Group, Task
 
 # The server's ids (uuid4 hex) and names (domain.rules.NAME_PATTERN).
 ID_PATTERN = re.compile(r"[0-9a-f]{32}")
@@ -50,6 +50,13 @@ GROUPS: Kind[Group] = Kind(
 APIS: Kind[Api] = Kind("API", lambda c, n: c.iter_apis(name=n), lambda c, i: c.get_api(i))
 TASKS: Kind[Task] = Kind(
     "scheduled task", lambda c, n: c.iter_tasks(name=n), lambda c, i: c.get_task(i)
+)
+
+
+CHANNELS: Kind[Channel] = Kind(
+    "channel",
+    lambda c, n: (ch for ch in c.iter_channels() if n is None or n.lower() in ch.name.lower()),
+    lambda c, i: c.get_channel(i),
 )
 
 

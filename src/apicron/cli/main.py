@@ -19,9 +19,11 @@ import typer
 
 from apicron import __version__
 from apicron.cli import (
+    alert_commands,
     api_commands,
     app_commands,
     apply_commands,
+    channel_commands,
     grant_commands,
     group_commands,
     instance_commands,
@@ -95,6 +97,8 @@ app.add_typer(group_commands.cli, name="group")
 app.add_typer(api_commands.cli, name="api")
 app.add_typer(grant_commands.cli, name="grant")
 app.add_typer(task_commands.cli, name="task")
+app.add_typer(channel_commands.cli, name="channel")
+app.add_typer(alert_commands.cli, name="alert")
 app.command("nodes")(node_commands.nodes)
 app.command("apply")(apply_commands.apply)
 app.command("export")(apply_commands.export)

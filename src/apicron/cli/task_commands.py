@@ -22,21 +22,23 @@ from apicron.cli.inputs import (
     model,
     require_changes,
 )
-from apicron.cli.lookup import APIS, APPS, TASKS, names_by_id, resolve
+from apicron.cli.lookup import APIS, APPS, CHANNELS, TASKS, names_by_id, resolve
 from apicron.cli.output import note, page_footer, show, table, usage, warn
 from apicron.cli.task_inputs import (
     INTERVAL_UNITS,
+    alert_rules,
     common_fields,
     content_type,
     merged_request,
     parse_headers,
     parse_query,
     read_body,
+    success_conditions,
     trigger,
 )
 
 if TYPE_CHECKING:
-    from apicron.client import Execution, Task
+    from apicron.client import Client, Execution, Task
 
 cli = typer.Typer(help="Scheduled tasks: call a published API on a schedule.",
                   no_args_is_help=True)
@@ -100,6 +102,57 @@ OverlapOpt = Annotated[
     str | None,
     typer.Option("--overlap", help="When the previous run is unfinished: SKIP (default) or ALLOW."),
 ]
+
+# Issue 14: success conditions and alert rules.
+SuccessStatusOpt = Annotated[
+    str | None, typer.Option("--success-status", metavar="CODES",
+                             help="Accepted statuses, e.g. 200-299,304 (default: any 2xx).")]
+SuccessJmesOpt = Annotated[
+    str | None, typer.Option("--success-jmespath", metavar="EXPR",
+                             help="A JMESPath expression over the JSON body that must be true "
+                                  "(or equal --success-equals).")]
+SuccessEqualsOpt = Annotated[
+    str | None, typer.Option("--success-equals", metavar="JSON",
+                             help="The JSON value --success-jmespath must equal.")]
+SuccessRegexOpt = Annotated[
+    str | None, typer.Option("--success-regex", metavar="RE2",
+                             help="A regular expression (RE2) the body must match.")]
+RetryAssertionOpt = Annotated[
+    bool | None, typer.Option("--retry-on-assertion/--no-retry-on-assertion",
+                              help="Retry when a body assertion fails (default: no).")]
+AlertChannelOpt = Annotated[
+    list[str] | None, typer.Option("--alert-channel", metavar="CHANNEL",
+                                   help="A channel alerts go to (id or name); repeatable; "
+                                        "replaces the list.")]
+AlertAfterOpt = Annotated[
+    int | None, typer.Option("--alert-after", metavar="N",
+                             help="Alert after N consecutive failed executions (default 1).")]
+NoFailureAlertOpt = Annotated[
+    bool, typer.Option("--no-failure-alert", help="No alert on failures.")]
+RecoveryOpt = Annotated[
+    bool | None, typer.Option("--alert-on-recovery/--no-alert-on-recovery",
+                              help="Alert at the first success after a failure alert "
+                                   "(default: yes).")]
+MissedOpt = Annotated[
+    bool | None, typer.Option("--alert-on-missed/--no-alert-on-missed",
+                              help="Alert when occurrences are MISSED or SKIPPED (default: no).")]
+NoSuccessOpt = Annotated[
+    int | None, typer.Option("--alert-no-success-within", metavar="SECONDS",
+                             help="Dead-man: alert when a started task has had no success "
+                                  "for this long.")]
+AutoStopOpt = Annotated[
+    int | None, typer.Option("--auto-stop-after", metavar="N",
+                             help="Stop the task after N consecutive failed executions.")]
+RepeatOpt = Annotated[
+    int | None, typer.Option("--alert-repeat-every", metavar="SECONDS",
+                             help="While still failing, alert again at most this often "
+                                  "(default 3600, at least 60).")]
+
+
+def _channel_ids(client: Client, values: list[str] | None) -> list[str] | None:
+    if values is None:
+        return None
+    return [resolve(client, CHANNELS, v, "--alert-channel").id for v in values]
 
 
 # --- printing -----------------------------------------------------------------------------
@@ -165,6 +218,19 @@ def task_create(
     content_type_: ContentTypeOpt = None,
     misfire: MisfireOpt = None,
     overlap: OverlapOpt = None,
+    success_status: SuccessStatusOpt = None,
+    success_jmespath: SuccessJmesOpt = None,
+    success_equals: SuccessEqualsOpt = None,
+    success_regex: SuccessRegexOpt = None,
+    retry_on_assertion: RetryAssertionOpt = None,
+    alert_channel: AlertChannelOpt = None,
+    alert_after: AlertAfterOpt = None,
+    no_failure_alert: NoFailureAlertOpt = False,
+    alert_on_recovery: RecoveryOpt = None,
+    alert_on_missed: MissedOpt = None,
+    alert_no_success_within: NoSuccessOpt = None,
+    auto_stop_after: AutoStopOpt = None,
+    alert_repeat_every: RepeatOpt = None,
 ) -> None:
     """Create a task (INITIALIZED: `apicron task start` makes it fire)."""
     from apicron.client import TaskCreate
@@ -185,7 +251,17 @@ def task_create(
             },
         },
     }
+    success = success_conditions(None, success_status, success_jmespath, success_equals,
+                                 success_regex, retry_on_assertion, clear=False)
+    if success is not False:
+        fields["success"] = success
     client = connect()
+    alerts = alert_rules(None, _channel_ids(client, alert_channel), alert_after,
+                         no_failure_alert, alert_on_recovery, alert_on_missed,
+                         alert_no_success_within, auto_stop_after, alert_repeat_every,
+                         clear=False)
+    if alerts is not False:
+        fields["alerts"] = alerts
     fields["app_id"] = resolve(client, APPS, app, "--app").id
     fields["api_id"] = resolve(client, APIS, api, "--api").id
     show_task(client.create_task(model(TaskCreate, fields)))
@@ -281,6 +357,26 @@ def task_update(
     content_type_: ContentTypeOpt = None,
     misfire: MisfireOpt = None,
     overlap: OverlapOpt = None,
+    success_status: SuccessStatusOpt = None,
+    success_jmespath: SuccessJmesOpt = None,
+    success_equals: SuccessEqualsOpt = None,
+    success_regex: SuccessRegexOpt = None,
+    retry_on_assertion: RetryAssertionOpt = None,
+    no_success: Annotated[
+        bool, typer.Option("--no-success", help="Clear the success conditions (any 2xx).")
+    ] = False,
+    alert_channel: AlertChannelOpt = None,
+    alert_after: AlertAfterOpt = None,
+    no_failure_alert: NoFailureAlertOpt = False,
+    alert_on_recovery: RecoveryOpt = None,
+    alert_on_missed: MissedOpt = None,
+    alert_no_success_within: NoSuccessOpt = None,
+    auto_stop_after: AutoStopOpt = None,
+    alert_repeat_every: RepeatOpt = None,
+    no_alerts: Annotated[
+        bool, typer.Option("--no-alerts", help="Clear the task's alert rules (the "
+                                               "instance's default rules apply).")
+    ] = False,
 ) -> None:
     """Change the given fields of a task (refused while STARTED: stop it first)."""
     from apicron.client import TaskUpdate
@@ -309,11 +405,29 @@ def task_update(
     request_changed = any(
         x is not None for x in (headers, params, new_body, new_type)
     ) or no_headers or no_query or no_body
-    if not request_changed and app is None and api is None:
+    alerting_changed = no_success or no_alerts or no_failure_alert or any(
+        v is not None for v in (success_status, success_jmespath, success_equals,
+                                success_regex, retry_on_assertion, alert_channel, alert_after,
+                                alert_on_recovery, alert_on_missed, alert_no_success_within,
+                                auto_stop_after, alert_repeat_every))
+    if not request_changed and app is None and api is None and not alerting_changed:
         require_changes(fields)
 
     client = connect()
     current = resolve(client, TASKS, task, "TASK")
+    success = success_conditions(
+        None if current.success is None else current.success.model_dump(mode="json"),
+        success_status, success_jmespath, success_equals, success_regex, retry_on_assertion,
+        clear=no_success)
+    if success is not False:
+        fields["success"] = success
+    alerts = alert_rules(
+        None if current.alerts is None else current.alerts.model_dump(mode="json"),
+        _channel_ids(client, alert_channel), alert_after, no_failure_alert, alert_on_recovery,
+        alert_on_missed, alert_no_success_within, auto_stop_after, alert_repeat_every,
+        clear=no_alerts)
+    if alerts is not False:
+        fields["alerts"] = alerts
     if app is not None:
         fields["app_id"] = resolve(client, APPS, app, "--app").id
     if api is not None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 from apicron.cli.inputs import Json, choice, given
@@ -113,3 +114,57 @@ def merged_request(
         "query": [] if no_query else query if query is not None else current["query"],
         "body": new_body,
     }
+
+
+def success_conditions(
+    current: Json | None, status_codes: str | None, jmespath: str | None, equals: str | None,
+    body_regex: str | None, retry_on_assertion: bool | None, clear: bool,
+) -> Json | bool | None:
+    """The task's ``success`` with the given options applied (the API replaces it whole);
+    ``False`` when no option was given (nothing to send), ``None`` to clear it."""
+    if clear:
+        if any(v is not None for v in (status_codes, jmespath, equals, body_regex,
+                                       retry_on_assertion)):
+            usage("--no-success", "cannot be given with other --success options")
+        return None
+    given_now = given(status_codes=status_codes, jmespath=jmespath, body_regex=body_regex,
+                      retry_on_assertion=retry_on_assertion)
+    if equals is not None:
+        try:
+            given_now["equals"] = json.loads(equals)
+        except ValueError:
+            usage("--success-equals", f"must be a JSON value, e.g. true, 200 or '\"ok\"' "
+                                      f"(got {equals!r})")
+    if not given_now:
+        return False
+    return {**(current or {}), **given_now}
+
+
+def alert_rules(
+    current: Json | None, channel_ids: list[str] | None, failure_after: int | None,
+    no_failure_alert: bool, recovery: bool | None, missed: bool | None,
+    no_success_within: int | None, auto_stop_after: int | None, repeat_every: int | None,
+    clear: bool,
+) -> Json | bool | None:
+    """The task's ``alerts`` with the given options applied; ``False``: no option given,
+    ``None``: clear them (the instance's default rules apply again)."""
+    options = (channel_ids, failure_after, recovery, missed, no_success_within,
+               auto_stop_after, repeat_every)
+    if clear:
+        if any(v is not None for v in options) or no_failure_alert:
+            usage("--no-alerts", "cannot be given with other --alert options")
+        return None
+    changes = given(channel_ids=channel_ids, on_failure_after=failure_after,
+                    on_recovery=recovery, on_missed=missed,
+                    no_success_within_s=no_success_within, auto_stop_after=auto_stop_after,
+                    repeat_every_s=repeat_every)
+    if no_failure_alert:
+        if failure_after is not None:
+            usage("--no-failure-alert", "cannot be given with --alert-after")
+        changes["on_failure_after"] = None
+    if not changes:
+        return False
+    merged = {**(current or {}), **changes}
+    if "channel_ids" not in merged:
+        usage("--alert-channel", "name the channel(s) alerts go to (repeatable)")
+    return merged

@@ -43,6 +43,15 @@ if TYPE_CHECKING:
     )
     from apicron.client.operations import Health
     from apicron.client.pages import PAGE_MAX
+    from apicron.domain.alert_rules import AlertRules, SuccessConditions
+    from apicron.domain.alerting import (
+        AlertEvent,
+        Channel,
+        ChannelCreate,
+        ChannelTestResult,
+        ChannelUpdate,
+        ChannelWithSecret,
+    )
     from apicron.domain.models import (
         Api,
         ApiCreate,
@@ -92,6 +101,11 @@ _HOMES: dict[str, tuple[str, ...]] = {
     "apicron.client.pages": (
         "PAGE_MAX",
     ),
+    "apicron.domain.alert_rules": ("AlertRules", "SuccessConditions"),
+    "apicron.domain.alerting": (
+        "AlertEvent", "Channel", "ChannelCreate", "ChannelTestResult", "ChannelUpdate",
+        "ChannelWithSecret",
+    ),
     "apicron.domain.models": (
         "Api", "ApiCreate", "ApiUpdate", "App", "AppCreate", "AppUpdate", "AppWithSecret",
         "Attempt", "Body", "Execution", "Grant", "GrantCreate", "GrantItems", "Group",
@@ -118,6 +132,8 @@ def __dir__() -> list[str]:
 
 __all__ = [
     "PAGE_MAX",
+    "AlertEvent",
+    "AlertRules",
     "Api",
     "ApiCreate",
     "ApiError",
@@ -129,6 +145,11 @@ __all__ = [
     "AsyncClient",
     "Attempt",
     "Body",
+    "Channel",
+    "ChannelCreate",
+    "ChannelTestResult",
+    "ChannelUpdate",
+    "ChannelWithSecret",
     "Client",
     "ClientError",
     "Conflict",
@@ -152,6 +173,7 @@ __all__ = [
     "Preview",
     "PreviewRequest",
     "ServerError",
+    "SuccessConditions",
     "Task",
     "TaskCreate",
     "TaskRequest",

@@ -74,6 +74,16 @@ class Operations:
     iter_executions = Paged(op.list_executions)
     get_execution = Operation(op.get_execution)
 
+    create_channel = Operation(op.create_channel)
+    list_channels = Operation(op.list_channels)
+    iter_channels = Paged(op.list_channels)
+    get_channel = Operation(op.get_channel)
+    update_channel = Operation(op.update_channel)
+    delete_channel = Operation(op.delete_channel)
+    test_channel = Operation(op.test_channel)
+    list_alerts = Operation(op.list_alerts)
+    iter_alerts = Paged(op.list_alerts)
+
     preview_cron = Operation(op.preview_cron)
     list_nodes = Operation(op.list_nodes)
     health = Operation(op.health)

@@ -22,6 +22,16 @@ import httpx
 from pydantic import BaseModel, TypeAdapter
 
 from apicron.client.pages import PAGE_DEFAULT
+from apicron.domain.alert_rules import AlertEventKind, AlertStatus
+from apicron.domain.alerting import (
+    AlertEvent,
+    Channel,
+    ChannelCreate,
+    ChannelKind,
+    ChannelTestResult,
+    ChannelUpdate,
+    ChannelWithSecret,
+)
 from apicron.domain.models import (
     Api,
     ApiCreate,
@@ -336,6 +346,55 @@ def list_executions(
 def get_execution(execution_id: str) -> Call[Execution]:
     """``GET /v1/executions/{id}``: with every attempt."""
     return Call("GET", f"/v1/executions/{_id(execution_id)}", record(Execution))
+
+
+# --- channels and alerts (issue 14) ---------------------------------------------------------
+
+
+def create_channel(channel: ChannelCreate) -> Call[ChannelWithSecret]:
+    """``POST /v1/channels``: a webhook's signing ``secret`` is in this answer only; the
+    URL is answered masked."""
+    return Call("POST", "/v1/channels", record(ChannelWithSecret), body=_body(channel))
+
+
+def list_channels(
+    *, kind: ChannelKind | None = None, offset: int = 0, limit: int = PAGE_DEFAULT,
+) -> Call[Page[Channel]]:
+    """``GET /v1/channels``: one page, filtered by kind."""
+    return Call("GET", "/v1/channels", record(Page[Channel]),
+                params={"kind": kind, "offset": offset, "limit": limit})
+
+
+def get_channel(channel_id: str) -> Call[Channel]:
+    """``GET /v1/channels/{id}`` (URL masked)."""
+    return Call("GET", f"/v1/channels/{_id(channel_id)}", record(Channel))
+
+
+def update_channel(channel_id: str, patch: ChannelUpdate) -> Call[Channel]:
+    """``PUT /v1/channels/{id}``: change the fields given (a new URL or secret)."""
+    return Call("PUT", f"/v1/channels/{_id(channel_id)}", record(Channel), body=_body(patch))
+
+
+def delete_channel(channel_id: str) -> Call[None]:
+    """``DELETE /v1/channels/{id}``: Conflict (``CHANNEL_IN_USE``) while rules name it."""
+    return Call("DELETE", f"/v1/channels/{_id(channel_id)}", no_content)
+
+
+def test_channel(channel_id: str) -> Call[ChannelTestResult]:
+    """``POST /v1/channels/{id}/test``: send a test message now; ``ok`` and the error."""
+    return Call("POST", f"/v1/channels/{_id(channel_id)}/test", record(ChannelTestResult))
+
+
+def list_alerts(
+    *, task_id: str | None = None, status: AlertStatus | None = None,
+    event: AlertEventKind | None = None, channel_id: str | None = None, offset: int = 0,
+    limit: int = PAGE_DEFAULT,
+) -> Call[Page[AlertEvent]]:
+    """``GET /v1/alerts``: alert events newest first, each with its delivery."""
+    return Call("GET", "/v1/alerts", record(Page[AlertEvent]), params={
+        "task_id": task_id, "status": status, "event": event, "channel_id": channel_id,
+        "offset": offset, "limit": limit,
+    })
 
 
 # --- cron, nodes, health ------------------------------------------------------------------

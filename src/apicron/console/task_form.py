@@ -6,6 +6,7 @@ says exactly what the API says for the same mistake.
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from apicron.console.web import Form
@@ -42,6 +43,47 @@ def _local_time(text: str) -> str | None:
     return text + ":00" if len(text) == 16 else text
 
 
+def _json_or_text(text: str) -> Any:
+    """A JSON value as typed (``"ok"``, ``true``, ``200``); text that is not JSON is taken
+    as a string, as a person means ``ok``."""
+    text = text.strip()
+    if not text:
+        return None
+    try:
+        return json.loads(text)
+    except ValueError:
+        return text
+
+
+def success_data(form: Form) -> dict[str, Any] | None:
+    """The success conditions typed (None: none, any 2xx is a success)."""
+    data = {
+        "status_codes": form.get("success_status_codes").strip() or None,
+        "jmespath": form.get("success_jmespath").strip() or None,
+        "equals": _json_or_text(form.get("success_equals")),
+        "body_regex": form.get("success_body_regex") or None,
+        "retry_on_assertion": form.get("success_retry") == "on",
+    }
+    if not any(v not in (None, False) for v in data.values()):
+        return None
+    return {k: v for k, v in data.items() if v is not None}
+
+
+def alerts_data(form: Form) -> dict[str, Any] | None:
+    """The alert rules typed, when alerts are turned on (None: the instance's defaults)."""
+    if form.get("alerts_enabled") != "on":
+        return None
+    return {
+        "channel_ids": form.getlist("alert_channel"),
+        "on_failure_after": _int_or_text(form.get("alert_on_failure_after")),
+        "on_recovery": form.get("alert_on_recovery") == "on",
+        "on_missed": form.get("alert_on_missed") == "on",
+        "no_success_within_s": _int_or_text(form.get("alert_no_success_within_s")),
+        "auto_stop_after": _int_or_text(form.get("alert_auto_stop_after")),
+        "repeat_every_s": _int_or_text(form.get("alert_repeat_every_s")),
+    }
+
+
 def task_data(form: Form) -> dict[str, Any]:
     trigger = form.get("trigger_type", "CRON")
     content_type, content = form.get("body_content_type"), form.get("body_content")
@@ -64,7 +106,16 @@ def task_data(form: Form) -> dict[str, Any]:
                     "body": body},
         "misfire_policy": form.get("misfire_policy", "RUN_ONCE"),
         "overlap_policy": form.get("overlap_policy", "SKIP"),
+        "success": success_data(form),
+        "alerts": alerts_data(form),
     }
+
+
+def form_values(data: dict[str, Any]) -> dict[str, Any]:
+    """``data`` (a task's fields) as the form shows them again: ``equals`` as JSON text."""
+    success = data.get("success") or {}
+    equals = success.get("equals")
+    return {**data, "success_equals_text": "" if equals is None else json.dumps(equals)}
 
 
 def values_of(task: Task) -> dict[str, Any]:
@@ -93,6 +144,8 @@ def values_of(task: Task) -> dict[str, Any]:
         },
         "misfire_policy": task.misfire_policy,
         "overlap_policy": task.overlap_policy,
+        "success": task.success.model_dump(mode="json") if task.success else None,
+        "alerts": task.alerts.model_dump(mode="json") if task.alerts else None,
     }
 
 
@@ -102,6 +155,8 @@ _SECTIONS = (
     ("request.query", "query"),
     ("request.body", "body"),
     ("request", "body"),
+    ("success", "success"),
+    ("alerts", "alerts"),
 )
 FORM_FIELDS = {
     "name", "app_id", "description", "effective_time", "timezone", "trigger_type",

@@ -8,7 +8,7 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse
 
-from apicron.console.task_form import BODY_METHODS, placed, task_data, values_of
+from apicron.console.task_form import BODY_METHODS, form_values, placed, task_data, values_of
 from apicron.console.web import (
     PREFIX,
     Answer,
@@ -25,7 +25,7 @@ from apicron.domain.errors import ApicronError
 from apicron.domain.models import PreviewRequest, TaskCreate, TaskStatus, TaskUpdate
 from apicron.domain.validation import validate
 from apicron.services import apis as apis_service
-from apicron.services import apps, executions, grants, instance, preview, tasks
+from apicron.services import apps, channels, executions, grants, instance, preview, tasks
 from apicron.services.context import Context
 
 router = APIRouter(prefix=PREFIX, include_in_schema=False)
@@ -92,8 +92,11 @@ def _form_page(
     status: int = 200,
 ) -> HTMLResponse:
     return render(
-        request, session, "task_form.html", http_status=status, nav="tasks", values=values,
+        request, session, "task_form.html", http_status=status, nav="tasks",
+        values=form_values(values),
         errors=errors, task_id=task_id, zones=timezones(), app_names=_app_names(ctx),
+        channel_names={c.id: c.name for c in channels.list_channels(
+            ctx, kind=None, offset=0, limit=500).items},
         catalog=json.dumps(_catalog(ctx)).replace("<", "\\u003c"),
     )
 

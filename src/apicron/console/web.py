@@ -260,7 +260,7 @@ def logout(request: Request, _form: FormDep) -> Response:
 
 def install(app: FastAPI) -> None:
     # Imported here: the page modules import this one for its helpers.
-    from apicron.console import pages, task_pages
+    from apicron.console import alert_pages, pages, task_pages
 
     app.state.console_sessions = Sessions()
 
@@ -287,3 +287,4 @@ def install(app: FastAPI) -> None:
     app.include_router(router, dependencies=storable)
     app.include_router(pages.router, dependencies=storable)
     app.include_router(task_pages.router, dependencies=storable)
+    app.include_router(alert_pages.router, dependencies=storable)

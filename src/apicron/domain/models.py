@@ -29,6 +29,7 @@ from pydantic import (
 )
 
 from apicron.domain import rules
+from apicron.domain.alert_rules import AlertRules, SuccessConditions
 from apicron.domain.errors import InvalidInput
 from apicron.domain.validation import DATETIME_RULE, reported_to_pydantic
 from apicron.triggers.cron_parse import parse_cron
@@ -171,6 +172,8 @@ class Instance(Record):
     params: InstanceParams
     timezone: str
     gateway_url: str
+    default_alerts: AlertRules | None = None
+    """The alert rules of every task that has none of its own (``alerts`` null)."""
 
 
 class InstanceParamsUpdate(Input):
@@ -184,6 +187,8 @@ class InstanceUpdate(Input):
     name: Name | None = None
     params: InstanceParamsUpdate | None = None
     timezone: StrictStr | None = None
+    # Null clears them (an explicit null, unlike the fields above).
+    default_alerts: AlertRules | None = None
 
 
 # --- integration apps ---------------------------------------------------------------------
@@ -399,7 +404,10 @@ class TaskFields(Input):
     request: TaskRequest = TaskRequest()
     misfire_policy: MisfirePolicy = "RUN_ONCE"
     overlap_policy: OverlapPolicy = "SKIP"
-
+    # Issue 14: when an answer is a success (null: any 2xx), and who hears of failures
+    # (null: the instance's default_alerts, if any).
+    success: SuccessConditions | None = None
+    alerts: AlertRules | None = None
 
 
 class TaskCreate(TaskFields):
@@ -424,6 +432,8 @@ class TaskUpdate(Input):
     request: TaskRequest | None = None
     misfire_policy: MisfirePolicy | None = None
     overlap_policy: OverlapPolicy | None = None
+    success: SuccessConditions | None = None
+    alerts: AlertRules | None = None
 
 
 class StoredNameValue(Record):
@@ -470,6 +480,8 @@ class StoredTask(Record):
     # A CALENDAR task's effective time as typed without an offset (a wall time in its zone,
     # kept even when a DST gap skipped it); null when typed with an offset.
     effective_wall: datetime | None = None
+    success: SuccessConditions | None = None
+    alerts: AlertRules | None = None
 
 
 # --- cron preview -------------------------------------------------------------------------
@@ -511,8 +523,11 @@ ExecutionStatus = Literal["PENDING", "RUNNING", "SUCCEEDED", "FAILED", "SKIPPED"
 # non-2xx answer; AUTH a refusal by the gateway's auth pipeline (revoked grant, unpublished
 # API); CONFIG a task that cannot be turned into a request; INTERRUPTED a process that died;
 # INTERNAL a fault of apicron's own while making the call (its log has the details).
+# ASSERTION: the answer's status was accepted but a body assertion of the task's success
+# conditions did not hold (issue 14).
 ErrorKind = Literal[
-    "DNS", "CONNECT", "TLS", "TIMEOUT", "HTTP", "AUTH", "CONFIG", "INTERRUPTED", "INTERNAL"
+    "DNS", "CONNECT", "TLS", "TIMEOUT", "HTTP", "AUTH", "CONFIG", "INTERRUPTED", "INTERNAL",
+    "ASSERTION",
 ]
 FINAL_STATUSES = frozenset({"SUCCEEDED", "FAILED", "SKIPPED", "MISSED"})
 

@@ -45,9 +45,9 @@ class CallOutcome:
 
     @property
     def succeeded(self) -> bool:
-        return self.error_kind is None and self.http_status is not None and (
-            200 <= self.http_status <= 299
-        )
+        # The caller judged the answer (any 2xx, or the task's success conditions): an
+        # answer without an error kind is a success.
+        return self.error_kind is None and self.http_status is not None
 
 
 class TaskCaller(Protocol):
@@ -112,7 +112,8 @@ class Dispatcher:
                 return "SUCCEEDED"
             metrics.FAILED_ATTEMPTS.labels(outcome.error_kind or "HTTP").inc()
             retry = attempt <= task.max_retries and self.policy.is_retryable(
-                outcome.error_kind, outcome.http_status
+                outcome.error_kind, outcome.http_status,
+                assertions=task.success is not None and task.success.retry_on_assertion,
             )
             if not retry:
                 self.writer.change(ExecutionOutcome(

@@ -19,6 +19,8 @@ from collections import Counter as Tally
 from collections.abc import Awaitable, Callable
 from datetime import datetime
 
+from apicron.alerts.outbox import Recorded, announce, record_results
+from apicron.domain.alert_decisions import AlertFact
 from apicron.domain.misfire import Circumstances
 from apicron.engine import metrics
 from apicron.engine.clock import EngineClock
@@ -145,26 +147,42 @@ class Firing:
                 await maintain(self._clock.now())
 
     async def _fence_and_launch(self, due: list[PlannedExecution], now: datetime) -> None:
+        circumstances = self._circumstances()
+        grace_line = now - self._s.grace
+
+        def overdue(p: PlannedExecution) -> bool:
+            return p.trigger == "SCHEDULE" and p.first_attempt == 1 and p.scheduled_at < grace_line
+
+        # The misfire rule before the overlap rule: of several overdue occurrences of one
+        # task only the latest may run; the others are MISSED (not SKIPPED: nothing of
+        # them was running).
+        latest: dict[str, datetime] = {}
+        for p in filter(overdue, due):
+            latest[p.task.id] = max(latest.get(p.task.id, p.scheduled_at), p.scheduled_at)
+        superseded_here = {
+            p.id: circumstances.missed(p.scheduled_at, now, p.task.misfire_policy)
+            for p in due if overdue(p) and p.scheduled_at < latest[p.task.id]
+        }
         skip: list[PlannedExecution] = []
         go: list[PlannedExecution] = []
         seen: set[str] = set()
         for item in sorted(due, key=lambda p: p.scheduled_at):
+            if item.id in superseded_here:
+                continue
             overlapping = self._active_tasks[item.task.id] > 0 or item.task.id in seen
             if item.task.overlap_policy == "SKIP" and item.first_attempt == 1 and overlapping:
                 skip.append(item)
             else:
                 go.append(item)
                 seen.add(item.task.id)
-        stale = [p for p in go if p.trigger == "SCHEDULE" and p.first_attempt == 1
-                 and p.scheduled_at < now - self._s.grace]
+        stale = [p for p in go if overdue(p)]
         node, lease = self._s.node_id, now + self._s.lease
-        circumstances = self._circumstances()
 
         # Kept small on purpose: it stands between the clock and the calls. This node's
         # own running executions are known in memory (_active_tasks), so only other
         # nodes' are asked of the store, and results are left to the writer.
-        def fence(q: Queries) -> tuple[set[str], dict[str, str]]:
-            missed = self._decide_stale(q, stale, now, circumstances)
+        def fence(q: Queries) -> tuple[set[str], dict[str, str], Recorded]:
+            missed = self._decide_stale(q, stale, now, circumstances) | superseded_here
             others = q.tasks_with_running(
                 [p.task.id for p in go if p.task.overlap_policy == "SKIP"], exclude_node=node
             )
@@ -173,20 +191,30 @@ class Firing:
                 skip.append(item)
             for item in [p for p in go if p.id in missed]:
                 go.remove(item)
+            closing = q.pending_tasks([p.id for p in skip] + list(missed)) if (
+                skip or missed) else {}
             q.close_pending({p.id: SKIPPED_MESSAGE for p in skip}, "SKIPPED", now)
             q.close_pending(missed, "MISSED", now)
+            recorded = record_results(q, [
+                AlertFact(i, task_id, "MISSED" if i in missed else "SKIPPED", now, None,
+                          missed.get(i, SKIPPED_MESSAGE))
+                for i, task_id in closing.items()
+            ], now)
             fresh = [p.id for p in go if p.first_attempt == 1]
             started = q.mark_running(fresh, node, now, lease)
             q.set_notes({p.id: circumstances.late(p.scheduled_at, now) for p in stale
                          if p.id in started and p.note is None})
             # Resumed executions (retries after a crash) are RUNNING already.
-            return started | {p.id for p in go if p.first_attempt > 1}, missed
+            return started | {p.id for p in go if p.first_attempt > 1}, missed, recorded
 
-        started, missed = await self._db.write(fence)
+        started, missed, recorded = await self._db.write(fence)
+        announce(recorded)
         metrics.SKIPPED.inc(len(skip))
         metrics.MISSED.inc(len(missed))
         for item in skip:
             self._known.discard(item.id)
+        for execution_id in superseded_here:
+            self._known.discard(execution_id)
         launched = 0
         for item in go:
             if item.id in started:

@@ -15,6 +15,7 @@ with an error kind.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Iterable
 from datetime import datetime
@@ -23,6 +24,8 @@ from urllib.parse import quote, urlencode
 import aiohttp
 from multidict import CIMultiDict
 
+from apicron.alerts.success import assertion_failure
+from apicron.domain.alert_rules import ASSERTION_BODY_MAX, SuccessConditions
 from apicron.domain.errors import ApicronError
 from apicron.domain.models import StoredTask
 from apicron.domain.rules import PATH_PARAM, split_path_params
@@ -43,6 +46,10 @@ from apicron.store.database import is_unavailable
 log = logging.getLogger("apicron.engine")
 
 REDACTED = "[REDACTED]"
+# Bodies up to this size are checked against a task's assertions on the event loop; larger
+# ones (up to the 1 MiB cap) in a worker thread, so that parsing them never holds up the
+# calls of other tasks.
+INLINE_ASSERTION_BYTES = 64 * 1024
 # The gateway's answer when the pipeline refuses a call, as the execution's error kind.
 _PIPELINE_KINDS = {401: "AUTH", 403: "AUTH", 404: "AUTH", 413: "CONFIG"}
 
@@ -146,6 +153,9 @@ class GatewayCaller:
         # Every credential form this call carries or derives from: a backend that echoes
         # its request must not put one into the history.
         credentials = (secret, app.key, owner_secret, key, signature)
+        longest = max(len(c.encode()) for c in credentials)
+        conditions = task.success
+        reads_body = conditions is not None and conditions.reads_body
         try:
             authorized = authorize(
                 snapshot,
@@ -167,17 +177,44 @@ class GatewayCaller:
                 scheme="http",
                 # Read past the cut by the longest credential, so that one straddling it
                 # is redacted whole before the excerpt is cut (redacted_excerpt).
-                max_body_bytes=EXCERPT_BYTES + max(len(c.encode()) for c in credentials),
+                # Assertions (issue 14) read up to 1 MiB; the excerpt reads as before.
+                max_body_bytes=(ASSERTION_BODY_MAX if reads_body else EXCERPT_BYTES) + longest,
                 added_headers=signed,
             )
         except GatewayError as error:
             return _refused(error)
-        excerpt = redacted_excerpt(response.body, credentials)
-        ok = 200 <= response.status <= 299
-        return CallOutcome(
-            http_status=response.status,
-            error_kind=None if ok else "HTTP",
-            error_msg=None if ok else f"the backend answered HTTP {response.status}",
-            excerpt=excerpt or None,
-            retry_after=response.headers.get("Retry-After"),
-        )
+        excerpt = redacted_excerpt(response.body[: EXCERPT_BYTES + longest], credentials)
+        retry_after = response.headers.get("Retry-After")
+        if conditions is None:
+            ok = 200 <= response.status <= 299
+        else:
+            ok = conditions.accepts(response.status)
+        if not ok:
+            accepted = f", not one of {conditions.status_codes}" if conditions else ""
+            return CallOutcome(
+                http_status=response.status, error_kind="HTTP",
+                error_msg=f"the backend answered HTTP {response.status}{accepted}",
+                excerpt=excerpt or None, retry_after=retry_after,
+            )
+        if conditions is not None and reads_body:
+            failure = await _assertion_failure(conditions, response.body, response.truncated,
+                                               credentials)
+            if failure is not None:
+                return CallOutcome(
+                    http_status=response.status, error_kind="ASSERTION", error_msg=failure,
+                    excerpt=excerpt or None, retry_after=retry_after,
+                )
+        return CallOutcome(http_status=response.status, excerpt=excerpt or None,
+                           retry_after=retry_after)
+
+
+async def _assertion_failure(
+    conditions: SuccessConditions, body: bytes, truncated: bool, credentials: tuple[str, ...]
+) -> str | None:
+    """Why the answer fails the task's body assertions, or None; a large body is checked
+    in a worker thread (see :data:`INLINE_ASSERTION_BYTES`)."""
+    cut = truncated or len(body) > ASSERTION_BODY_MAX
+    body = body[:ASSERTION_BODY_MAX]
+    if len(body) <= INLINE_ASSERTION_BYTES:
+        return assertion_failure(conditions, body, cut, credentials)
+    return await asyncio.to_thread(assertion_failure, conditions, body, cut, credentials)

@@ -20,6 +20,8 @@ import logging
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from apicron.alerts.outbox import Recorded, record_results
+from apicron.domain.alert_decisions import AlertFact
 from apicron.domain.errors import ApicronError
 from apicron.domain.misfire import Circumstances
 from apicron.domain.models import StoredTask
@@ -54,6 +56,8 @@ class PlanningResult:
     """The earliest next fire time of any started task after this planning."""
     full: bool
     """The claim was a full batch: more may be due at once."""
+    alerts: Recorded = field(default_factory=Recorded)
+    """What the occurrences recorded MISSED did to the tasks' alert rules."""
 
 
 class Planner:
@@ -75,7 +79,12 @@ class Planner:
             log.debug("planning batch refused (%s); writing task by task", describe(exc))
             inserted = self._write_each(q, claimed, plans)
         planned = [p for plan in plans for p in plan.planned if p.id in inserted]
-        return PlanningResult(planned, q.earliest_fire_time(), len(claimed) >= s.batch_size)
+        missed = [AlertFact(r.id, r.task_id, r.status, r.finished_at or now, None, r.error_msg)
+                  for plan in plans for r in plan.rows
+                  if r.status == "MISSED" and r.id in inserted]
+        alerts = record_results(q, missed, now)
+        return PlanningResult(planned, q.earliest_fire_time(), len(claimed) >= s.batch_size,
+                              alerts)
 
     def _plan_one(
         self, task: StoredTask | UnreadableTask, now: datetime, circumstances: Circumstances

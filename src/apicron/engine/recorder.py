@@ -8,6 +8,10 @@ the whole batch again and again: the batch is then written execution by executio
 execution whose result still cannot be written is recorded FAILED with the reason
 instead, with one WARNING line naming it. A database outage, or an error about every row
 (a missing table), keeps the whole batch for the next try: nothing accepted is lost.
+
+The outcomes this node writes go through the tasks' alert rules in the same transaction
+(:func:`apicron.alerts.outbox.record_results`): an alert is written with its result or not
+at all.
 """
 
 from __future__ import annotations
@@ -16,6 +20,8 @@ import dataclasses
 import logging
 from datetime import datetime
 
+from apicron.alerts.outbox import Recorded, announce, record_results
+from apicron.domain.alert_decisions import AlertFact
 from apicron.engine.database import EngineDatabase
 from apicron.engine.results import ResultBatch, ResultWriter
 from apicron.logs import execution_ids
@@ -32,6 +38,8 @@ class ResultRecorder:
         self._db = db
         self._writer = writer
         self._node = node_id
+        self.writing = 0
+        """Batches taken from the writer and not yet written (tests wait on it)."""
 
     async def flush(self, now: datetime) -> None:
         """Write everything the writer holds. Raises for a database outage or an error
@@ -40,8 +48,15 @@ class ResultRecorder:
         batch = self._writer.take()
         if not batch:
             return
+        self.writing += 1
         try:
-            await self._db.write(lambda q: self._write(q, batch))
+            await self._flush(batch, now)
+        finally:
+            self.writing -= 1
+
+    async def _flush(self, batch: ResultBatch, now: datetime) -> None:
+        try:
+            announce(await self._db.write(lambda q: self._write(q, batch)))
         except Exception as exc:
             if not is_row_error(exc):
                 self._writer.restore(batch)  # not written: nothing of it may be lost
@@ -57,16 +72,27 @@ class ResultRecorder:
             self._writer.restore(batch)
             raise
 
-    def _write(self, q: Queries, batch: ResultBatch) -> None:
+    def _write(self, q: Queries, batch: ResultBatch) -> Recorded:
         live = q.lock_executions(batch.execution_ids())
         gone = batch.execution_ids() - live
         if gone:
             log.debug("dropped the results of %d executions whose task was deleted", len(gone))
             batch = batch.only(live)
+        outcomes = [c for c in batch.changes if isinstance(c, ExecutionOutcome)]
+        # The outcomes that apply (read under the locks taken above): alerts follow them.
+        applied = q.unfinished_held([o.execution_id for o in outcomes], self._node)
         q.insert_attempts([dataclasses.replace(a, node_id=self._node) for a in batch.attempts])
         # Only while this node still holds the execution: if its lease lapsed and another
         # node took it over, that node's outcome is the one recorded.
         q.update_executions(batch.changes, held_by=self._node)
+        facts = [
+            AlertFact(o.execution_id, applied[o.execution_id], o.status, o.finished_at,
+                      o.error_kind, o.error_msg)
+            for o in outcomes if o.execution_id in applied
+        ]
+        if not facts:
+            return Recorded()
+        return record_results(q, facts, max(f.at for f in facts))
 
     def _write_each(
         self, batch: ResultBatch, now: datetime
@@ -80,7 +106,8 @@ class ResultRecorder:
             part = batch.only({execution_id})
             try:
                 with self._db.store.write() as q:
-                    self._write(q, part)
+                    recorded = self._write(q, part)
+                announce(recorded)
                 continue
             except Exception as exc:
                 failure = exc
@@ -101,11 +128,15 @@ class ResultRecorder:
         message = f"apicron could not record this execution's result: {describe(exc)}"
         try:
             with self._db.store.write() as q:
+                task = q.unfinished_held([execution_id], self._node).get(execution_id)
                 q.update_executions(
                     [ExecutionOutcome(execution_id, "FAILED", attempts, now, "INTERNAL",
                                       message)],
                     held_by=self._node,
                 )
+                recorded = record_results(q, [] if task is None else [
+                    AlertFact(execution_id, task, "FAILED", now, "INTERNAL", message)], now)
+            announce(recorded)
         except Exception as again:
             if not is_row_error(again):
                 raise

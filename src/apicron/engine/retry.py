@@ -2,7 +2,8 @@
 
 DESIGN.md: retries (up to max_retries) on connect errors, timeouts, 408, 429 and 5xx,
 exponential backoff with full jitter (base 1 s, cap 60 s), honouring Retry-After up to the
-cap; other 4xx fail at once.
+cap; other 4xx fail at once. A failed body assertion (ASSERTION, issue 14) is retried only
+when the task's success conditions say so (``retry_on_assertion``): the backend answered.
 """
 
 from __future__ import annotations
@@ -24,9 +25,15 @@ class RetryPolicy:
     retryable_statuses: frozenset[int] = RETRYABLE_STATUSES
     random: random.Random = field(default_factory=random.Random, compare=False)
 
-    def is_retryable(self, error_kind: str | None, http_status: int | None) -> bool:
+    def is_retryable(
+        self, error_kind: str | None, http_status: int | None, *, assertions: bool = False
+    ) -> bool:
+        """Whether an attempt that failed so is retried; ``assertions``: the task retries
+        failed body assertions."""
         if error_kind in self.retryable_kinds:
             return True
+        if error_kind == "ASSERTION":
+            return assertions
         if error_kind == "HTTP" and http_status is not None:
             return http_status in self.retryable_statuses or 500 <= http_status <= 599
         return False

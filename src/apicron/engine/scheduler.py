@@ -36,6 +36,7 @@ import logging
 from collections.abc import Awaitable, Callable
 from datetime import datetime
 
+from apicron.alerts.outbox import announce
 from apicron.domain.errors import ApicronError
 from apicron.domain.misfire import Circumstances
 from apicron.engine import metrics
@@ -110,6 +111,11 @@ class Engine:
         self.passes_begun = 0
 
     # -- plumbing --------------------------------------------------------------------------
+
+    @property
+    def results_pending(self) -> int:
+        """Results not yet written: held by the writer or being written now."""
+        return len(self.writer) + self._recorder.writing
 
     @property
     def running(self) -> bool:
@@ -250,6 +256,7 @@ class Engine:
             result = await self._db.write(
                 lambda q: self._planner.plan(q, now, circumstances)
             )
+            announce(result.alerts)
             self._earliest = result.earliest
             full = result.full
             for item in result.planned:

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from apicron.crypto import SecretBox
+from apicron.outbound import OutboundPolicy
 from apicron.services.changes import ChangeFeed
 from apicron.services.health import DatabaseHealth, EngineLiveness
 from apicron.store.store import Queries, Store
@@ -43,6 +44,12 @@ class Context:
     health: DatabaseHealth = field(default_factory=DatabaseHealth)
     engine: EngineLiveness = field(default_factory=EngineLiveness)
     """This process's engine loop, as /livez reports it ("off" where none runs)."""
+    public_url: str = ""
+    """Where users reach the management API and console (links in alerts, issue 14)."""
+    alert_timeout_s: float = 10.0
+    """One alert delivery's bound (a channel test's too)."""
+    outbound: OutboundPolicy | None = None
+    """Where webhooks may connect (default: the built-in deny list)."""
 
     def now(self) -> datetime:
         return self.clock()

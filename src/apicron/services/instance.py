@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from apicron.domain.errors import InvalidInput
 from apicron.domain.models import Instance, InstanceUpdate
+from apicron.services.channels import check_channels_exist
 from apicron.services.context import Context
 from apicron.triggers import load_zone
 
@@ -28,7 +29,12 @@ def update_instance(ctx: Context, patch: InstanceUpdate) -> Instance:
         values["timezone"] = patch.timezone
     if patch.params is not None:
         values.update(patch.params.model_dump(exclude_none=True))
+    # Issue 14: an explicit null clears the default rules.
+    if "default_alerts" in patch.model_fields_set:
+        rules = patch.default_alerts
+        values["default_alerts"] = None if rules is None else rules.model_dump(mode="json")
     with ctx.changing() as q:
+        check_channels_exist(q, patch.default_alerts, "default_alerts")
         if values:
             q.update_instance({**values, "updated_at": ctx.now()})
         return q.get_instance(ctx.gateway_url)

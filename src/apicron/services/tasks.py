@@ -11,7 +11,10 @@ from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
+from apicron.alerts.outbox import announce, record_results
+from apicron.alerts.success import check_success
 from apicron.domain import rules
+from apicron.domain.alert_decisions import AlertFact
 from apicron.domain.errors import Conflict, InvalidInput, NotFound
 from apicron.domain.misfire import stopped_before_fired
 from apicron.domain.models import (
@@ -26,6 +29,7 @@ from apicron.domain.models import (
 )
 from apicron.domain.schedules import latest_occurrences, schedule_of
 from apicron.domain.validation import check_all, validate
+from apicron.services.channels import check_channels_exist
 from apicron.services.context import Context, new_id
 from apicron.services.instance import require_task_params
 from apicron.store.records import NewExecution
@@ -46,6 +50,9 @@ def load_task(q: Queries, task_id: str) -> StoredTask:
 def _fields_of(task: StoredTask) -> dict[str, Any]:
     fields = {f: getattr(task, f) for f in _SPEC_FIELDS}
     fields["request"] = task.request.model_dump()
+    for name in ("success", "alerts"):
+        value = getattr(task, name)
+        fields[name] = None if value is None else value.model_dump(mode="json")
     return fields
 
 
@@ -192,7 +199,17 @@ def check_callable(q: Queries, app_id: str, app_name: str, api: PublishedApi) ->
 def _row(fields: TaskFields) -> dict[str, Any]:
     row = fields.model_dump(mode="python")
     row["request"] = fields.request.model_dump(mode="json")
+    for name in ("success", "alerts"):
+        value = getattr(fields, name)
+        row[name] = None if value is None else value.model_dump(mode="json")
     return row
+
+
+def check_alerting(q: Queries, fields: TaskFields) -> None:
+    """Issue 14: the success conditions' expressions compile, and the alert rules name
+    channels that exist."""
+    check_all(lambda: check_success(fields.success),
+              lambda: check_channels_exist(q, fields.alerts, "alerts"))
 
 
 def create_task(ctx: Context, spec: TaskCreate) -> Task:
@@ -202,7 +219,8 @@ def create_task(ctx: Context, spec: TaskCreate) -> Task:
         require_task_params(instance)
         wall = typed_wall(spec)
         fields = _normalise(spec, instance, now)
-        check_all(lambda: _check_fires_again(fields, now, wall), lambda: _check_api(q, fields))
+        check_all(lambda: _check_fires_again(fields, now, wall), lambda: _check_api(q, fields),
+                  lambda: check_alerting(q, fields))
         q.insert_task(
             {
                 "id": task_id,
@@ -262,7 +280,8 @@ def update_task(ctx: Context, task_id: str, patch: TaskUpdate) -> Task:
             task.effective_wall if fields.trigger_type == "CALENDAR" else None)
         now = ctx.now()
         fields = _normalise(fields, q.get_instance(ctx.gateway_url), now)
-        check_all(lambda: _check_fires_again(fields, now, wall), lambda: _check_api(q, fields))
+        check_all(lambda: _check_fires_again(fields, now, wall), lambda: _check_api(q, fields),
+                  lambda: check_alerting(q, fields))
         q.update_task(task_id, {**_row(fields), "effective_wall": wall,
                                 "updated_at": ctx.now()})
         return present(q, load_task(q, task_id))
@@ -308,6 +327,7 @@ def stop_task(ctx: Context, task_id: str) -> Task:
     used to drop thousands of due occurrences without a trace).
     """
     now = ctx.now()
+    recorded = None
     with ctx.scheduling() as q:
         task = load_task(q, task_id)
         if task.status == "INITIALIZED":
@@ -321,9 +341,20 @@ def stop_task(ctx: Context, task_id: str) -> Task:
                  "updated_at": now},
             )
             # Occurrences planned ahead but not yet fired must not fire after this returns.
+            missed = q.due_pending(task_id, now)
             q.discard_pending(task_id, now, lambda at: stopped_before_fired(at, now))
-            q.insert_executions(_unplanned_due(task, now))
-        return present(q, load_task(q, task_id))
+            unplanned = _unplanned_due(task, now)
+            missed += sorted(q.insert_executions(unplanned))
+            # Issue 14: occurrences the stop records MISSED go through the alert rules.
+            recorded = record_results(q, [
+                AlertFact(i, task_id, "MISSED", now, None,
+                          "the task was stopped before apicron fired it")
+                for i in missed
+            ], now)
+        result = present(q, load_task(q, task_id))
+    if recorded is not None:
+        announce(recorded)
+    return result
 
 
 # The history kept per task by default: older rows would be pruned at once anyway.

@@ -176,9 +176,11 @@ class ExecutionQueries:
         self, stale: Sequence[tuple[str, datetime]], now: datetime
     ) -> set[tuple[str, datetime]]:
         """Of overdue occurrences ``(task_id, scheduled_at)``, those a later occurrence of
-        the same task supersedes: one is recorded already, or the task's next fire time
-        has come too (its planning will run the latest). Misfire RUN_ONCE runs only the
-        latest missed occurrence (DESIGN.md, Misfire)."""
+        the same task supersedes: a later one already due is recorded, or the task's next
+        fire time has come too (its planning will run the latest). A later occurrence
+        planned ahead but not yet due supersedes nothing: the overdue one is still the
+        latest missed. Misfire RUN_ONCE runs only the latest missed occurrence
+        (DESIGN.md, Misfire)."""
         if not stale:
             return set()
         task_ids = sorted({task_id for task_id, _ in stale})
@@ -189,7 +191,8 @@ class ExecutionQueries:
                 (task_id, at) for task_id, at in self.connection.execute(
                     select(executions.c.task_id, func.max(executions.c.scheduled_at))
                     .where(executions.c.task_id.in_(chunk),
-                           executions.c.trigger == "SCHEDULE")
+                           executions.c.trigger == "SCHEDULE",
+                           executions.c.scheduled_at <= now)
                     .group_by(executions.c.task_id)
                 )
             )
@@ -340,7 +343,7 @@ class ExecutionQueries:
         for chunk in _chunks(sorted(set(execution_ids))):
             statement = select(executions.c.id).where(executions.c.id.in_(chunk))
             if self.connection.dialect.name == "postgresql":
-                statement = statement.with_for_update(key_share=True)
+                statement = statement.with_for_update(read=True, key_share=True)
             found.update(self.connection.execute(statement).scalars())
         return found
 

@@ -7,7 +7,7 @@ until the database refuses it (APScheduler 4 does the same with its ``_structure
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
 
@@ -115,3 +115,62 @@ class UnreadableTask:
     name: str
     next_fire_time: datetime | None
     error: str
+
+
+@dataclass(frozen=True, slots=True)
+class TaskAlertTarget:
+    """What the alert decisions need of a task: its name, whether it is STARTED (and since
+    when: a started task cannot be edited, so its ``updated_at`` is its start), and its own
+    alert rules as stored (``None``: the instance's default rules apply)."""
+
+    id: str
+    name: str
+    status: str
+    updated_at: datetime
+    alerts: dict[str, object] | None
+
+
+@dataclass(frozen=True, slots=True)
+class NewAlertEvent:
+    """One outbox row: an event for one channel, with the webhook body it will carry."""
+
+    id: str
+    task_id: str
+    task_name: str
+    channel_id: str
+    channel_kind: str
+    event: str
+    execution_id: str | None
+    message: str
+    payload: dict[str, object]
+    created_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class ClaimedAlertEvent:
+    """An outbox row a sender claimed, with its channel's encrypted URL and secret (the
+    sender decrypts them only to deliver)."""
+
+    id: str
+    channel_id: str
+    channel_kind: str
+    event: str
+    task_name: str
+    message: str
+    payload: dict[str, object]
+    attempts: int
+    url_encrypted: str | None = field(repr=False)
+    secret_encrypted: str | None = field(repr=False)
+
+
+@dataclass(frozen=True, slots=True)
+class AlertDeliveryResult:
+    """How one delivery attempt went: sent, or failed with a retry at ``next_attempt_at``
+    (None: given up, the event is FAILED)."""
+
+    id: str
+    sent: bool
+    attempts: int
+    at: datetime
+    error: str | None = None
+    next_attempt_at: datetime | None = None

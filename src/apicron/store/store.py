@@ -30,6 +30,7 @@ from apicron.domain.models import (
     Record,
     StoredTask,
 )
+from apicron.store.alert_queries import AlertQueries, _rules
 from apicron.store.database import WRITE_OPTION
 from apicron.store.execution_queries import ExecutionQueries
 from apicron.store.node_queries import NodeQueries
@@ -38,6 +39,7 @@ from apicron.store.tables import (
     apis,
     app_auths,
     apps,
+    channels,
     instance,
     seen_signatures,
     tasks,
@@ -50,6 +52,8 @@ R = TypeVar("R", bound=Record)
 # re-encrypts. A new encrypted column is added here.
 _ENCRYPTED: tuple[tuple[str, Any, Any, Any], ...] = (
     ("app", apps, apps.c.secret_encrypted, apps.c.name),
+    ("channel URL", channels, channels.c.url_encrypted, channels.c.name),
+    ("channel secret", channels, channels.c.secret_encrypted, channels.c.name),
 )
 
 
@@ -74,7 +78,7 @@ def _like(text: str) -> str:
 _API_COLUMNS = (*apis.c, api_groups.c.app_id)
 
 
-class Queries(ExecutionQueries, NodeQueries):
+class Queries(ExecutionQueries, NodeQueries, AlertQueries):
     def __init__(self, connection: Connection):
         self.connection = connection
 
@@ -130,6 +134,7 @@ class Queries(ExecutionQueries, NodeQueries):
             ),
             timezone=row["timezone"],
             gateway_url=gateway_url,
+            default_alerts=_rules(row["default_alerts"]),
         )
 
     def ensure_instance(self, now: datetime) -> None:
@@ -454,7 +459,9 @@ class Queries(ExecutionQueries, NodeQueries):
         found: list[StoredCredential] = []
         for kind, table, column, label in _ENCRYPTED:
             rows = self.connection.execute(
-                select(table.c.id, label, column).order_by(table.c.id)
+                # A column may be optional (a channel secret): only stored values count.
+                select(table.c.id, label, column).where(column.is_not(None))
+                .order_by(table.c.id)
             )
             found.extend(StoredCredential(kind, id_, name, value) for id_, name, value in rows)
         return found
@@ -470,6 +477,19 @@ class Queries(ExecutionQueries, NodeQueries):
                 )
                 return
         raise ValueError(f"unknown kind of credential {credential.kind!r}")
+
+    # -- channels (issue 14) ---------------------------------------------------------------
+
+    def insert_channel(self, values: Mapping[str, Any]) -> None:
+        self._insert(channels, values, f"a channel named {values['name']!r} already exists")
+
+    def update_channel(self, channel_id: str, values: Mapping[str, Any]) -> int:
+        return self._update(
+            channels, channel_id, values, f"a channel named {values.get('name')!r} already exists"
+        )
+
+    def delete_channel(self, channel_id: str) -> None:
+        self.connection.execute(delete(channels).where(channels.c.id == channel_id))
 
     def app_key_exists(self, key: str) -> bool:
         return bool(

@@ -45,6 +45,8 @@ instance = Table(
     Column("updated_at", UTCDateTime, nullable=False),
     Column("replay_guard", Boolean, nullable=False, server_default=false()),
     Column("unsigned_payload", Boolean, nullable=False, server_default=true()),
+    # The alert rules of every task without its own (issue 14); NULL: none.
+    Column("default_alerts", JSON(none_as_null=True), nullable=True),
 )
 
 apps = Table(
@@ -135,6 +137,9 @@ tasks = Table(
     # A CALENDAR task's effective time as typed without an offset (naive wall time text,
     # "2027-03-28T02:30:00"): the interval keeps it even when a DST gap skipped it.
     Column("effective_wall", NaiveDateTimeText, nullable=True),
+    # Issue 14: success conditions (NULL: any 2xx) and alert rules (NULL: the instance's).
+    Column("success", JSON(none_as_null=True), nullable=True),
+    Column("alerts", JSON(none_as_null=True), nullable=True),
     # The claim (status = 'STARTED' AND next_fire_time <= horizon ORDER BY next_fire_time)
     # reads this index alone, however many tasks are stored.
     Index(None, "status", "next_fire_time"),
@@ -228,4 +233,72 @@ seen_signatures = Table(
     metadata,
     Column("signature", String(64), primary_key=True),
     Column("expires_at", UTCDateTime, nullable=False, index=True),
+)
+
+# --- alerts (issue 14) --------------------------------------------------------------------
+
+# Notification channels. The URL (webhook or Apprise) and the webhook's signing secret are
+# credentials: encrypted with APICRON_SECRET_KEY (store._ENCRYPTED), never shown; url_shown
+# is the masked form the API answers with.
+channels = Table(
+    "channels",
+    metadata,
+    Column("id", String(ID), primary_key=True),
+    Column("name", String(64), nullable=False, unique=True),
+    Column("kind", String(16), nullable=False),
+    Column("description", String(255), nullable=False),
+    Column("url_encrypted", Text, nullable=False),
+    Column("url_shown", String(300), nullable=False),
+    Column("secret_encrypted", Text, nullable=True),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
+)
+
+# Where each task stands for its alert rules: the failures in a row, whether a failure
+# alert is open (no recovery yet), when it last alerted, when it last succeeded. Written
+# in the transaction that records the result that changes it.
+alert_states = Table(
+    "alert_states",
+    metadata,
+    Column("task_id", String(ID), ForeignKey("tasks.id", ondelete="CASCADE"),
+           primary_key=True),
+    Column("consecutive_failures", Integer, nullable=False),
+    Column("alerting", Boolean, nullable=False),
+    Column("last_failure_alert_at", UTCDateTime, nullable=True),
+    Column("last_missed_alert_at", UTCDateTime, nullable=True),
+    Column("last_success_at", UTCDateTime, nullable=True),
+    Column("no_success_alert_at", UTCDateTime, nullable=True),
+    Column("updated_at", UTCDateTime, nullable=False),
+    Index(None, "alerting"),
+)
+
+# The outbox: one row per event and channel, inserted in the transaction of the result
+# that caused it, delivered by a sender that claims rows like the engine claims
+# executions (a lease; SKIP LOCKED on PostgreSQL). The row id is the event id receivers
+# deduplicate on. Kept as history (GET /v1/alerts) after delivery; no foreign keys, so it
+# outlives a deleted task or channel.
+alert_events = Table(
+    "alert_events",
+    metadata,
+    Column("id", String(ID), primary_key=True),
+    Column("task_id", String(ID), nullable=False),
+    Column("task_name", String(64), nullable=False),
+    Column("channel_id", String(ID), nullable=False),
+    Column("channel_kind", String(16), nullable=False),
+    Column("event", String(16), nullable=False),
+    Column("execution_id", String(ID), nullable=True),
+    Column("status", String(16), nullable=False),
+    Column("attempts", Integer, nullable=False),
+    Column("last_error", Text, nullable=True),
+    Column("message", Text, nullable=False),
+    # The webhook body, frozen when the event happened (the execution as it was then).
+    Column("payload", JSON, nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("sent_at", UTCDateTime, nullable=True),
+    Column("next_attempt_at", UTCDateTime, nullable=True),
+    Column("claimed_by", String(64), nullable=True),
+    Column("lease_until", UTCDateTime, nullable=True),
+    Index(None, "status", "next_attempt_at"),
+    Index(None, "task_id", "created_at"),
+    Index(None, "created_at"),
 )

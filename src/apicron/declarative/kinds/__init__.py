@@ -10,9 +10,12 @@ from typing import Any
 from apicron.declarative.kinds.apis import ApiKind
 from apicron.declarative.kinds.apps import AppKind
 from apicron.declarative.kinds.base import Kind
+from apicron.declarative.kinds.channels import ChannelKind
 from apicron.declarative.kinds.grants import GrantKind
 from apicron.declarative.kinds.groups import GroupKind
 from apicron.declarative.kinds.tasks import TaskKind
 
-KINDS: tuple[Kind[Any, Any], ...] = (AppKind(), GroupKind(), ApiKind(), GrantKind(), TaskKind())
+KINDS: tuple[Kind[Any, Any], ...] = (
+    AppKind(), GroupKind(), ApiKind(), GrantKind(), ChannelKind(), TaskKind(),
+)
 BY_NAME: dict[str, Kind[Any, Any]] = {kind.name: kind for kind in KINDS}

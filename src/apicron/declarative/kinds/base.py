@@ -1,6 +1,6 @@
 """The contract every kind of resource implements, documented once.
 
-A kind (App, Group, Api, Grant, Task; channels and calendars to come) knows how to:
+A kind (App, Group, Api, Grant, Channel, Task; calendars to come) knows how to:
 
 - ``fetch`` the instance's objects of the kind, each under its **key** (what names it in a
   file: an app's name, an API's ``group/name``, a grant's ``app -> group/api``);
