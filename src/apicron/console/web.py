@@ -10,14 +10,12 @@ from datetime import UTC, datetime
 from functools import cache
 from pathlib import Path
 from typing import Annotated, Any
-from urllib.parse import parse_qs, quote
+from urllib.parse import parse_qs
 
-from fastapi import APIRouter, Depends, FastAPI, Request
-from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
-from fastapi.staticfiles import StaticFiles
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 
-from apicron.api.params import storable_parameters
 from apicron.console.sessions import COOKIE, LIFETIME_S, Session, Sessions
 from apicron.domain.errors import ApicronError
 from apicron.services.context import Context
@@ -256,35 +254,3 @@ def logout(request: Request, _form: FormDep) -> Response:
     response = RedirectResponse(f"{PREFIX}/login", status_code=303)
     response.delete_cookie(COOKIE, path="/")
     return response
-
-
-def install(app: FastAPI) -> None:
-    # Imported here: the page modules import this one for its helpers.
-    from apicron.console import alert_pages, pages, task_pages
-
-    app.state.console_sessions = Sessions()
-
-    async def _login_required(request: Request, exc: Exception) -> Response:
-        assert isinstance(exc, LoginRequired)
-        if request.url.path.startswith(f"{PREFIX}/api/"):
-            return JSONResponse({"error_msg": "log in again"}, status_code=401)
-        return RedirectResponse(f"{PREFIX}/login?next={quote(exc.path)}", status_code=303)
-
-    async def _csrf(request: Request, exc: Exception) -> Response:
-        if request.url.path.startswith(f"{PREFIX}/api/"):
-            return JSONResponse({"error_msg": str(exc)}, status_code=403)
-        return HTMLResponse(
-            "<!doctype html><title>Refused</title><p>The form was refused: it did not come "
-            f"from this console session. <a href='{PREFIX}/instances'>Back</a></p>",
-            status_code=403,
-        )
-
-    app.add_exception_handler(LoginRequired, _login_required)
-    app.add_exception_handler(CsrfRejected, _csrf)
-    app.mount(f"{PREFIX}/static", StaticFiles(directory=HERE / "static"), name="console-static")
-    # Ids and filters from the address bar go to the database: no NUL in them (400).
-    storable = [Depends(storable_parameters)]
-    app.include_router(router, dependencies=storable)
-    app.include_router(pages.router, dependencies=storable)
-    app.include_router(task_pages.router, dependencies=storable)
-    app.include_router(alert_pages.router, dependencies=storable)
