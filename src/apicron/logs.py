@@ -85,7 +85,8 @@ _context = _Context()
 
 def configure_logging(log_format: str = LogFormat.TEXT, level: str = LogLevel.INFO) -> None:
     """Send every logger's lines (apicron's, uvicorn's, aiohttp's) to stderr in
-    ``log_format`` at ``level`` and above; replaces any handler the root logger had."""
+    ``log_format`` at ``level`` and above (other libraries' at info and above, whatever
+    ``level``); replaces any handler the root logger had."""
     handler = logging.StreamHandler(sys.stderr)
     if log_format == LogFormat.JSON:
         handler.setFormatter(JsonFormatter(
@@ -100,12 +101,18 @@ def configure_logging(log_format: str = LogFormat.TEXT, level: str = LogLevel.IN
     for old in list(root.handlers):
         root.removeHandler(old)
     root.addHandler(handler)
-    root.setLevel(level.upper())
+    # debug is apicron's and uvicorn's debug only: libraries log outbound calls at debug
+    # with their URLs (urllib3 each request's path, under Apprise's channels; Apprise the
+    # URLs it posts to), and a channel's URL is a credential.
+    chosen = logging.getLevelNamesMapping()[level.upper()]
+    root.setLevel(max(chosen, logging.INFO))
+    logging.getLogger("apicron").setLevel(chosen)
     # uvicorn's loggers: no handlers of their own, so they use this one.
     for name in ("uvicorn", "uvicorn.error", "uvicorn.access"):
         logger = logging.getLogger(name)
         logger.handlers.clear()
         logger.propagate = True
+        logger.setLevel(chosen)
 
 
 def set_node_id(node_id: str) -> None:
