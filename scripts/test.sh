@@ -20,10 +20,19 @@ compgen -G '/usr/lib/postgresql/*/bin/initdb' >/dev/null || missing+=(postgresql
 command -v curl >/dev/null || missing+=(curl)
 command -v nginx >/dev/null || missing+=(nginx-light)
 command -v wrk >/dev/null || missing+=(wrk)
+# node and npm: the TypeScript client generated from /openapi.json and compiled
+# (tests/test_openapi_document.py).
+command -v npm >/dev/null || missing+=(npm)
+# systemd-analyze: deploy/apicron.service is verified (tests/test_deploy.py).
+command -v systemd-analyze >/dev/null || missing+=(systemd)
 if ((${#missing[@]})); then
     apt-get update -qq
     DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}"
 fi
+# From the npm registry alone, pinned by the lock file: @hey-api/openapi-ts (a generator
+# in JavaScript; openapi-generator-cli would download its Java generator from Maven
+# Central) and typescript.
+npm ci --prefix tests/openapi_client --no-audit --no-fund --loglevel=error
 
 .venv/bin/ruff check src tests bench
 .venv/bin/mypy --strict src bench tests

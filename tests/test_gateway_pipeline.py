@@ -298,11 +298,11 @@ class TestInProcess:
     ) -> None:
         ctx = runtime.ctx
         built = build(ctx, "metered", backend.url("/m/{id}"))
-        labels = {"app_id": built.owner.id, "api": "metered", "status_class": "2xx"}
+        labels = {"app_id": built.owner.id, "api_id": built.api.id, "status_class": "2xx"}
         before = sample("apicron_gateway_calls_total", labels)
-        refused = {"app_id": "", "api": "metered", "status_class": "4xx"}
+        refused = {"app_id": "", "api_id": built.api.id, "status_class": "4xx"}
         refused_before = sample("apicron_gateway_calls_total", refused)
-        timed = {"app_id": built.owner.id, "api": "metered"}
+        timed = {"app_id": built.owner.id, "api_id": built.api.id}
         timed_before = sample("apicron_gateway_call_duration_seconds_count", timed)
 
         async def main() -> None:
@@ -327,6 +327,35 @@ class TestInProcess:
         for record in caplog.records:
             assert built.owner.secret not in record.getMessage()
             assert "secret=q" not in record.getMessage()
+
+    def test_apis_of_the_same_name_in_two_groups_are_counted_apart(
+        self, runtime: Runtime, backend: Backend
+    ) -> None:
+        ctx = runtime.ctx
+        first = build(ctx, "twin", backend.url("/t1/{id}"), path="/twin-one/{id}")
+        other_group = groups.create_group(
+            ctx, GroupCreate(name="twin-other-grp", app_id=first.owner.id))
+        second = apis.create_api(ctx, ApiCreate(
+            group_id=other_group.id, name="twin", method="POST", path="/twin-two/{id}",
+            backend_url=backend.url("/t2/{id}")))
+        apis.publish_api(ctx, second.id)
+        assert first.api.name == second.name and first.api.id != second.id
+
+        def calls(api_id: str) -> float:
+            return sample("apicron_gateway_calls_total",
+                          {"app_id": first.owner.id, "api_id": api_id, "status_class": "2xx"})
+
+        before = (calls(first.api.id), calls(second.id))
+
+        async def main() -> None:
+            async with listening(ctx) as (_, client):
+                for path, times in (("/twin-one/1", 1), ("/twin-two/1", 2)):
+                    for _ in range(times):
+                        async with client.post(path, headers=hw(first.owner)) as r:
+                            assert r.status == 200
+
+        asyncio.run(main())
+        assert (calls(first.api.id), calls(second.id)) == (before[0] + 1, before[1] + 2)
 
     def test_a_change_is_served_on_the_next_request(
         self, runtime: Runtime, backend: Backend

@@ -76,7 +76,7 @@ def test_the_api_honours_its_schema_statefully_with_the_token(
     server = fresh_server
     mark = log_mark(server)
     links = httpx.get(f"{server.url}/openapi.json").json()["paths"]["/v1/apps"]["post"]
-    assert "get_app" in links["responses"]["201"]["links"]
+    assert "getApp" in links["responses"]["201"]["links"]
 
     result = schemathesis(
         server, tmp_path / "with-token",

@@ -6,12 +6,17 @@ from __future__ import annotations
 
 import ast
 import importlib.metadata
+import os
 import re
+import subprocess
 import sys
 import tomllib
 from pathlib import Path
 
+import pytest
+
 import apicron
+from tests.servers import SECRET_KEY, ApicronProcess
 
 ROOT = Path(__file__).resolve().parent.parent
 SOURCE = ROOT / "src" / "apicron"
@@ -35,12 +40,18 @@ def declared(requirements: list[str]) -> set[str]:
     return {name for name in names if name != "apicron"}
 
 
-def third_party_imports(path: Path) -> set[str]:
+def third_party_imports(path: Path, *, lazy: bool = True) -> set[str]:
     """Top-level modules a file imports, except inside ``with server_side(...)`` (the CLI's
-    server commands, which say to install the server extra when it is missing)."""
+    server commands, which say to install the server extra when it is missing); without
+    ``lazy``, also except inside functions (imported only when that code runs)."""
     tree = ast.parse(path.read_text())
     guarded: set[int] = set()
     for node in ast.walk(tree):
+        if not lazy and (
+            isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef)
+            or (isinstance(node, ast.If) and getattr(node.test, "id", "") == "TYPE_CHECKING")
+        ):
+            guarded |= {id(inner) for inner in ast.walk(node) if inner is not node}
         if isinstance(node, ast.With) and any(
             isinstance(item.context_expr, ast.Call)
             and getattr(item.context_expr.func, "id", "") == "server_side"
@@ -96,11 +107,53 @@ def test_the_client_side_needs_only_the_base_install() -> None:
 def test_the_server_needs_only_the_server_extra() -> None:
     allowed = declared(PROJECT["dependencies"]) | declared(
         PROJECT["optional-dependencies"]["server"])
-    needed = distributions(set().union(*(third_party_imports(p) for p in SOURCE.rglob("*.py"))))
-    assert needed <= allowed, f"imported by apicron, not installed by [server]: {needed - allowed}"
+    files = list(SOURCE.rglob("*.py"))
+    at_import = distributions(set().union(*(third_party_imports(p, lazy=False) for p in files)))
+    assert at_import <= allowed, (
+        f"imported by apicron, not installed by [server]: {at_import - allowed}")
+    # PostgreSQL's driver is the [postgres] extra, imported only by code that runs on it.
+    needed = distributions(set().union(*(third_party_imports(p) for p in files)))
+    postgres = declared(PROJECT["optional-dependencies"]["postgres"])
+    assert needed <= allowed | postgres, (
+        f"imported by apicron, in no extra: {needed - allowed - postgres}")
+    assert not postgres & allowed, "psycopg belongs to [postgres] only: SQLite needs none"
 
 
 def test_the_extras_build_on_each_other() -> None:
     extras = PROJECT["optional-dependencies"]
     assert "apicron[server,postgres]" in extras["test"] and "apicron[test]" in extras["dev"]
     assert declared(extras["postgres"]) == {"psycopg"}
+
+
+@pytest.fixture
+def without_psycopg(tmp_path: Path) -> dict[str, str]:
+    """An environment in which ``import psycopg`` fails as if it were not installed."""
+    blocker = tmp_path / "blocker" / "psycopg"
+    blocker.mkdir(parents=True)
+    (blocker / "__init__.py").write_text(
+        "raise ModuleNotFoundError(\"No module named 'psycopg'\", name='psycopg')\n")
+    return {"PYTHONPATH": str(blocker.parent)}
+
+
+def test_sqlite_serves_without_psycopg(tmp_path: Path, without_psycopg: dict[str, str]) -> None:
+    process = ApicronProcess(tmp_path / "data", without_psycopg).start()
+    try:
+        with process.client() as client:
+            assert client.get("/v1/instance").status_code == 200
+    finally:
+        process.stop()
+
+
+def test_a_postgresql_url_without_psycopg_says_what_to_install(
+    tmp_path: Path, without_psycopg: dict[str, str]
+) -> None:
+    env = {**os.environ, **without_psycopg, "APICRON_DATA_DIR": str(tmp_path),
+           "APICRON_DATABASE_URL": "postgresql://apicron@127.0.0.1:1/apicron",
+           "APICRON_SECRET_KEY": SECRET_KEY}
+    result = subprocess.run([sys.executable, "-m", "apicron", "serve"], env=env,
+                            capture_output=True, text=True, timeout=60, check=False)
+    assert result.returncode == 1
+    assert result.stderr.strip().splitlines() == [
+        "apicron: error: APICRON_DATABASE_URL is a PostgreSQL URL but its driver, psycopg, is "
+        "not installed: pip install 'apicron[server,postgres]'"
+    ]

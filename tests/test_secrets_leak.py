@@ -16,6 +16,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -24,7 +25,7 @@ from aiohttp import web
 
 from apicron.signing import occurrence_key, sign_request
 from tests.alert_helpers import WebhookReceiver
-from tests.conftest import World, unique
+from tests.conftest import World, new_database, unique
 from tests.reliability_helpers import Recorder, wait_for
 from tests.servers import ADMIN_TOKEN, ApicronProcess, free_port
 from tests.threaded_server import ThreadedServer
@@ -47,6 +48,18 @@ class EchoBackend(ThreadedServer):
                            "body": body})
         self.received.append(echo)
         return web.Response(status=500 if "/fail" in request.path else 200, text=echo)
+
+
+@pytest.fixture
+def fresh_server(
+    request: pytest.FixtureRequest, database: str, tmp_path: Path
+) -> Iterator[ApicronProcess]:
+    """A server of its own logging at debug: every line it can write is searched, the
+    management API's access log (off at info) included."""
+    env = {**new_database(request, database), "APICRON_LOG_LEVEL": "debug"}
+    process = ApicronProcess(tmp_path / "data", env).start()
+    yield process
+    process.stop()
 
 
 @pytest.fixture

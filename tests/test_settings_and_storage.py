@@ -38,6 +38,18 @@ class TestSettings:
         assert (settings.gateway_host, settings.gateway_port) == ("127.0.0.1", 8081)
         assert settings.database_url == f"sqlite:///{tmp_path / 'apicron.db'}"
         assert settings.gateway_url == "http://127.0.0.1:8081"
+        assert (settings.public_url, settings.alert_timeout) == ("http://127.0.0.1:8080", 10.0)
+
+    def test_the_public_url_follows_the_api_address_and_tls(self, tmp_path: Path) -> None:
+        cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
+        cert.write_text("-")
+        key.write_text("-")
+        settings = load_settings({"APICRON_API_HOST": "::", "APICRON_API_PORT": "9443",
+                                  "APICRON_TLS_CERT": str(cert), "APICRON_TLS_KEY": str(key)})
+        assert settings.public_url == "https://127.0.0.1:9443"
+        given = load_settings({"APICRON_PUBLIC_URL": "https://apicron.example.com/",
+                               "APICRON_ALERT_TIMEOUT": "2.5"})
+        assert (given.public_url, given.alert_timeout) == ("https://apicron.example.com", 2.5)
 
     def test_flags_override_the_environment(self, tmp_path: Path) -> None:
         settings = load_settings({"APICRON_API_PORT": "9000"}, {"api_port": 9100})
@@ -52,6 +64,10 @@ class TestSettings:
             ({"APICRON_ADMIN_TOKEN": "short"}, "APICRON_ADMIN_TOKEN must be at least 16"),
             ({"APICRON_GATEWAY_URL": "gateway:8081"}, "APICRON_GATEWAY_URL must be"),
             ({"APICRON_API_HOST": "bad host!"}, "APICRON_API_HOST must be"),
+            ({"APICRON_PUBLIC_URL": "console.example.com"}, "APICRON_PUBLIC_URL must be an "
+             r"http:// or https:// URL with a host \(where users reach the console\)"),
+            ({"APICRON_ALERT_TIMEOUT": "121"}, "APICRON_ALERT_TIMEOUT must be"),
+            ({"APICRON_ALERT_TIMEOUT": "0"}, "APICRON_ALERT_TIMEOUT must be"),
             ({"APICRON_DATABASE_URL": "postgresql:///apicron", "APICRON_SECRET_KEY": "k"},
              "APICRON_DATABASE_URL must name the PostgreSQL host"),
             ({"APICRON_DATABASE_URL": "postgresql://db:5432/apicron"},

@@ -28,6 +28,7 @@ from apicron.engine.scheduler import Engine, EngineFailed, EngineSettings, watch
 from apicron.gateway import Gateway
 from apicron.gateway.proxy import backend_session
 from apicron.gateway.snapshot import SnapshotCache
+from apicron.logs import LogLevel, configure_logging, set_node_id
 from apicron.ops import OpsListener
 from apicron.services.change_watcher import ChangeWatcher
 from apicron.services.context import AccessPolicy, Context, system_clock
@@ -61,20 +62,20 @@ def open_store(settings: Settings, role: str = "all") -> Context:
         q.ensure_instance(system_clock())
     box = load_secret_box(settings.secret_key, settings.data_dir)
     return Context(store=store, secrets=box, gateway_url=settings.gateway_url, role=role,
-                   public_url=settings.public_url, alert_timeout_s=settings.alert_timeout_s,
+                   public_url=settings.public_url, alert_timeout_s=settings.alert_timeout,
                    outbound=settings.outbound_policy, access=access_policy(settings))
 
 
 def access_policy(settings: Settings) -> AccessPolicy:
     """The sign-in and audit settings, as the services read them."""
     return AccessPolicy(
-        session_idle=timedelta(seconds=settings.session_idle_s),
-        session_max=timedelta(seconds=settings.session_max_s),
+        session_idle=timedelta(seconds=settings.session_idle),
+        session_max=timedelta(seconds=settings.session_max),
         login_max_failures=settings.login_max_failures,
-        login_window=timedelta(seconds=settings.login_window_s),
-        login_lockout=timedelta(seconds=settings.login_lockout_s),
-        login_slowdown_s=settings.login_slowdown_s,
-        audit_retention=timedelta(days=settings.audit_retention_days),
+        login_window=timedelta(seconds=settings.login_window),
+        login_lockout=timedelta(seconds=settings.login_lockout),
+        login_slowdown_s=settings.login_slowdown,
+        audit_retention=timedelta(days=settings.audit_retention),
         admin_token_disabled=settings.admin_token_disabled,
     )
 
@@ -102,10 +103,11 @@ def _announce_token(token: str, path: Path) -> None:
     container stderr is the log, which must never hold it; there the file is named."""
     if sys.stderr.isatty():
         message = f"generated the admin token (kept in {path}, mode 0600):\n  {token}"
+        print(f"apicron: {message}", file=sys.stderr, flush=True)
     else:
-        message = (f"generated the admin token into {path} (mode 0600); read it from there "
-                   "(it is printed only on a terminal)")
-    print(f"apicron: {message}", file=sys.stderr, flush=True)
+        # A log line (in the log's format), which must not hold the token.
+        log.warning("generated the admin token into %s (mode 0600); read it from there (it "
+                    "is printed only on a terminal)", path)
 
 
 ROLES = ("all", "api", "gateway", "scheduler")
@@ -189,8 +191,12 @@ async def _serve(runtime: Runtime, role: str = "all") -> int:
                     app,
                     host=settings.api_host,
                     port=settings.api_port,
-                    log_level="info",
-                    access_log=True,
+                    # apicron.logs configured every logger, uvicorn's too: one format.
+                    log_config=None,
+                    log_level=settings.log_level.value,
+                    # The management API's access log only when debugging (its callers
+                    # are operators and scripts; the gateway keeps its own access log).
+                    access_log=settings.log_level is LogLevel.DEBUG,
                     server_header=False,
                     # Client certificates are the gateway's: the API has its bearer tokens.
                     ssl_certfile=settings.tls_cert,
@@ -262,8 +268,8 @@ async def _start_engine(
             # Orphans of a dead node are looked for every second: taken over right after
             # their lease expires, not up to a scan interval later.
             queue_scan_every=timedelta(seconds=5 if runtime.settings.is_sqlite else 1),
-            grace=timedelta(seconds=runtime.settings.misfire_grace_s),
-            give_up_after=timedelta(seconds=runtime.settings.engine_give_up_s),
+            grace=timedelta(seconds=runtime.settings.misfire_grace),
+            give_up_after=timedelta(seconds=runtime.settings.engine_give_up),
         ),
     )
     # Issue 14: alerts are delivered next to the engine, in a thread of their own (a
@@ -271,7 +277,7 @@ async def _start_engine(
     # its last results' alerts may still go out.
     sender = AlertSender(runtime.ctx, SenderSettings(
         node_id=runtime.ctx.node_id, public_url=runtime.settings.public_url,
-        timeout_s=runtime.settings.alert_timeout_s,
+        timeout_s=runtime.settings.alert_timeout,
         take_over_on_start=runtime.settings.is_sqlite,
     ), runtime.settings.outbound_policy).start()
     stack.push_async_callback(asyncio.to_thread, sender.stop)
@@ -302,10 +308,11 @@ def serve(settings: Settings, role: str = "all") -> int:
     """Run this process's listeners (``role``: all, api, gateway or scheduler) until a
     SIGINT or SIGTERM, then stop them and close the store. Returns the exit code: 0, or 1
     when the engine gave up (said in one CRITICAL line)."""
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    configure_logging(settings.log_format, settings.log_level)
     if role not in ROLES:
         raise ConfigurationError(f"role must be one of {', '.join(ROLES)}, got {role!r}")
     runtime = open_runtime(settings, role=role)
+    set_node_id(runtime.ctx.node_id)
     try:
         return asyncio.run(_serve(runtime, role))
     finally:

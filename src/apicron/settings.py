@@ -1,69 +1,466 @@
-"""Settings: one frozen dataclass, read from the environment (each also a CLI flag).
+"""Settings: one frozen model, one field per setting.
 
-A bad setting fails at start with one line that names the variable and the rule.
+A field is everything a setting needs: ``APICRON_<NAME>`` in the environment, ``--<name>``
+on the commands that take settings (``serve``, ``config show``, …), ``<name>`` in the config
+file, and a row of ``apicron config show``. A field marked :class:`Secret` is also read from
+a file (``APICRON_<NAME>_FILE``, or the secrets directory) and is shown masked. So adding a
+setting is adding a field here, with its ``description`` (the flag's help) and its rule; the
+README's table lists it too (a test checks that). Where values come from and which one wins:
+:mod:`apicron.settings_sources` (flag > environment > secret file > config file > default).
+
+Each rule refuses a value with :func:`_refuse`: :func:`load_settings` turns that into one
+:class:`~apicron.domain.errors.ConfigurationError` line naming the setting as it was given
+(``APICRON_API_PORT``, ``--api-port``, ``api_port in /etc/apicron/apicron.toml``) and the
+rule, so a bad setting fails at start in one line.
 """
 
 from __future__ import annotations
 
+import contextlib
 import ipaddress
-import os
-from collections.abc import Mapping
-from dataclasses import dataclass, field
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from enum import StrEnum
 from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any
 from urllib.parse import urlsplit
 
-from apicron.domain.errors import ConfigurationError
+from pydantic import BeforeValidator, Field, ValidationInfo, field_validator, model_validator
+from pydantic_core import PydanticCustomError
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
+
+from apicron.logs import LogFormat, LogLevel
 from apicron.outbound import OutboundPolicy, parse_networks
+
+if TYPE_CHECKING:
+    from apicron.settings_sources import ResolvedSettings
 
 DEFAULT_API_PORT = 8080
 DEFAULT_GATEWAY_PORT = 8081
 LOOPBACK = "127.0.0.1"
 DEFAULT_FORWARDED_ALLOW_IPS = ("127.0.0.1", "::1")
+ENV_PREFIX = "APICRON_"
+
+# The pydantic error types :mod:`apicron.settings_sources` reads: a rule broken by the value
+# of one setting (the message is prefixed with the setting's name as given), or a whole line.
+RULE = "apicron_setting"
+LINE = "apicron_settings"
+
+
+def _refuse(rule: str, setting: str | None = None) -> PydanticCustomError:
+    """A broken rule of the setting being validated (or of ``setting``): ``rule`` reads
+    after the setting's name, e.g. "must be a port number 1-65535, got 'http'"."""
+    context: dict[str, Any] = {"rule": rule, "setting": setting}
+    return PydanticCustomError(RULE, "{rule}", context)
+
+
+def _refuse_line(line: str) -> PydanticCustomError:
+    """A broken rule that involves several settings: ``line`` names them itself."""
+    return PydanticCustomError(LINE, "{line}", {"line": line})
 
 
 @dataclass(frozen=True)
-class Settings:
-    data_dir: Path
-    database_url: str
-    admin_token: str | None = field(default=None, repr=False)
-    secret_key: str | None = field(default=None, repr=False)
-    api_host: str = LOOPBACK
-    api_port: int = DEFAULT_API_PORT
-    gateway_host: str = LOOPBACK
-    gateway_port: int = DEFAULT_GATEWAY_PORT
-    gateway_url: str = ""
-    ops_host: str = LOOPBACK
-    ops_port: int | None = None
-    """The ops listener (/livez, /readyz, /healthz, /metrics without a token): off unless
-    a port is set; for nodes without the management API (roles scheduler, gateway)."""
-    misfire_grace_s: float = 60.0
-    engine_give_up_s: float = 60.0
-    outbound_allow: tuple[str, ...] = ()
-    outbound_deny: tuple[str, ...] = ()
-    tls_cert: str | None = None
-    tls_key: str | None = None
-    tls_client_ca: str | None = None
-    forwarded_allow_ips: tuple[str, ...] = DEFAULT_FORWARDED_ALLOW_IPS
-    """Proxies whose X-Forwarded-Proto / X-Forwarded-For the management API believes."""
-    session_idle_s: float = 3600.0
-    """A console session ends after this long without a request."""
-    session_max_s: float = 12 * 3600.0
-    """A console session ends this long after its login, used or not."""
-    login_max_failures: int = 10
-    """Failed sign-ins (console passwords, bearer tokens) for one username or from one
-    address within ``login_window_s`` that lock it out for ``login_lockout_s``."""
-    login_window_s: float = 900.0
-    login_lockout_s: float = 900.0
-    login_slowdown_s: float = 1.0
-    """Past half of the allowed failures, each failure is answered this much later."""
-    audit_retention_days: int = 365
-    admin_token_disabled: bool = False
-    """Refuse the admin token while an enabled admin user exists (it works again if none
-    does, so that the instance cannot be locked out)."""
-    public_url: str = ""
-    """Where users reach the management API and console: the links alerts carry."""
-    alert_timeout_s: float = 10.0
-    """One alert delivery's bound (a webhook's answer, each of Apprise's socket waits)."""
+class Secret:
+    """Marks a setting that is a credential: masked by ``config show`` (``show`` gives the
+    masked form), also read from ``APICRON_<NAME>_FILE`` or the secrets directory, and a
+    command-line flag only when ``flag`` (arguments are visible to every local user in
+    ``ps``)."""
+
+    flag: bool = False
+    show: Callable[[str], str] | None = None
+
+
+def redact_url(url: str) -> str:
+    """``url`` without its password (``postgresql://ops:***@db/apicron``)."""
+    scheme, sep, rest = url.partition("://")
+    credentials, at, location = rest.rpartition("@")
+    if not at:
+        return url
+    user = credentials.split(":", 1)[0]
+    return f"{scheme}{sep}{user}:***@{location}" if ":" in credentials else url
+
+
+# --- rules: each takes the raw value (a string from the environment or a flag, or a TOML
+# value) and returns the typed one, or raises _refuse(...).
+
+def _text(raw: object) -> str:
+    if isinstance(raw, str):
+        return raw.strip()
+    if isinstance(raw, Path):
+        return str(raw)
+    raise _refuse(f"must be a string, got {raw!r}")
+
+
+def _optional_text(raw: object) -> str | None:
+    return _text(raw) or None if raw is not None else None
+
+
+def _optional_path(raw: object) -> str | None:
+    text = _optional_text(raw)
+    return str(Path(text).expanduser()) if text else None
+
+
+def _port(raw: object) -> int:
+    port = -1
+    if isinstance(raw, int) and not isinstance(raw, bool):
+        port = raw
+    elif isinstance(raw, str) and raw.strip().isdigit():
+        port = int(raw)
+    if not 1 <= port <= 65535:
+        raise _refuse(f"must be a port number 1-65535, got {raw!r}")
+    return port
+
+
+def _optional_port(raw: object) -> int | None:
+    return None if raw is None or raw == "" else _port(raw)
+
+
+def _host(raw: object) -> str:
+    host = _text(raw)
+    if not host:
+        raise _refuse("must be an IP address or host name, got an empty value")
+    try:
+        ipaddress.ip_address(host)
+    except ValueError:
+        if not all(part.isalnum() or part.replace("-", "").isalnum() for part in host.split(".")):
+            raise _refuse(f"must be an IP address or host name, got {raw!r}") from None
+    return host
+
+
+def _seconds(low: float, high: float) -> Callable[[object], float]:
+    def parse(raw: object) -> float:
+        value = float("nan")
+        if isinstance(raw, int | float) and not isinstance(raw, bool):
+            value = float(raw)
+        elif isinstance(raw, str):
+            with contextlib.suppress(ValueError):
+                value = float(raw)
+        if not low <= value <= high:
+            raise _refuse(f"must be a number of seconds from {low:g} to {high:g}, got {raw!r}")
+        return value
+
+    return parse
+
+
+def _entries(raw: object) -> list[str]:
+    """A comma-separated string, or (in the config file) a list of strings."""
+    if isinstance(raw, str):
+        return [entry.strip() for entry in raw.split(",") if entry.strip()]
+    if isinstance(raw, list | tuple) and all(isinstance(entry, str) for entry in raw):
+        return [entry.strip() for entry in raw if entry.strip()]
+    raise _refuse(f"must be a comma-separated string or a list of strings, got {raw!r}")
+
+
+def _networks(raw: object) -> tuple[str, ...]:
+    entries = _entries(raw)
+    try:
+        return tuple(str(network) for network in parse_networks(",".join(entries)))
+    except ValueError as error:
+        raise _refuse(
+            f"must be comma-separated CIDR networks such as 10.0.0.0/8,fd00::/8 ({error})"
+        ) from None
+
+
+def _forwarded_allow_ips(raw: object) -> tuple[str, ...]:
+    entries = tuple(_entries(raw))
+    for entry in entries:
+        if entry == "*":
+            continue
+        try:
+            ipaddress.ip_network(entry, strict=False)
+        except ValueError:
+            raise _refuse(
+                "must be comma-separated IP addresses or CIDR networks of trusted proxies, "
+                f"or *, got {entry!r}"
+            ) from None
+    return entries
+
+
+def _whole(low: int, high: int) -> Callable[[object], int]:
+    def parse(raw: object) -> int:
+        value = low - 1
+        if isinstance(raw, int) and not isinstance(raw, bool):
+            value = raw
+        elif isinstance(raw, str) and raw.strip().lstrip("-").isdigit():
+            value = int(raw)
+        if not low <= value <= high:
+            raise _refuse(f"must be a whole number from {low} to {high}, got {raw!r}")
+        return value
+
+    return parse
+
+
+def _flag(raw: object) -> bool:
+    if isinstance(raw, bool):
+        return raw
+    value = _text(raw).lower() if isinstance(raw, str) else ""
+    if value in ("1", "true", "yes", "on"):
+        return True
+    if value in ("", "0", "false", "no", "off"):
+        return False
+    raise _refuse(f"must be true or false, got {raw!r}")
+
+
+_DAY = 86_400
+
+
+def _choice(kind: type[StrEnum]) -> Callable[[object], str]:
+    choices = [member.value for member in kind]
+
+    def parse(raw: object) -> str:
+        text = _text(raw).lower()
+        if text not in choices:
+            raise _refuse(f"must be one of {', '.join(choices)}, got {raw!r}")
+        return text
+
+    return parse
+
+
+def _data_dir(raw: object) -> Path:
+    text = _text(raw)
+    return Path(text).expanduser() if text else default_data_dir()
+
+
+def default_data_dir() -> Path:
+    return Path.home() / ".local" / "share" / "apicron"
+
+
+def _admin_token(raw: object) -> str | None:
+    token = _optional_text(raw)
+    if token is not None and len(token) < 16:
+        raise _refuse("must be at least 16 characters long")
+    return token
+
+
+def _mask(value: str) -> str:
+    return "********"
+
+
+class Settings(BaseSettings):
+    """apicron's settings, validated; build them with :func:`load_settings`.
+
+    Field order matters where a rule or a default reads an earlier field (the database URL
+    defaults into ``data_dir``, the gateway URL follows the gateway's address and TLS).
+    """
+
+    model_config = SettingsConfigDict(
+        env_prefix=ENV_PREFIX,
+        env_ignore_empty=True,  # APICRON_X= (empty) is "not set", as it always was
+        enable_decoding=False,  # lists are comma-separated, not JSON
+        case_sensitive=False,
+        extra="forbid",
+        frozen=True,
+        validate_default=True,  # the rules derive some defaults (database_url, gateway_url)
+    )
+
+    data_dir: Annotated[Path, BeforeValidator(_data_dir)] = Field(
+        default_factory=default_data_dir,
+        description="Where the SQLite database, the generated key and admin token live "
+        "(created mode 0700).",
+    )
+    database_url: Annotated[str, Secret(flag=True, show=redact_url)] = Field(
+        default="", repr=False,
+        description="The database: SQLite in the data directory by default; "
+        "postgresql://user:password@host:5432/db for several nodes.",
+    )
+    admin_token: Annotated[str | None, BeforeValidator(_admin_token), Secret(show=_mask)] = Field(
+        default=None, repr=False,
+        description="The root bearer token (at least 16 characters); generated into the "
+        "data directory when not set.",
+    )
+    secret_key: Annotated[str | None, BeforeValidator(_optional_text), Secret(show=_mask)] = Field(
+        default=None, repr=False,
+        description="Fernet key(s) encrypting stored credentials, comma-separated to rotate; "
+        "generated into the data directory when not set (required with PostgreSQL).",
+    )
+    api_host: Annotated[str, BeforeValidator(_host)] = Field(
+        default=LOOPBACK, description="Address of the management API and console.")
+    api_port: Annotated[int, BeforeValidator(_port)] = Field(
+        default=DEFAULT_API_PORT, description="Port of the management API and console.")
+    gateway_host: Annotated[str, BeforeValidator(_host)] = Field(
+        default=LOOPBACK, description="Address of the gateway.")
+    gateway_port: Annotated[int, BeforeValidator(_port)] = Field(
+        default=DEFAULT_GATEWAY_PORT, description="Port of the gateway.")
+    tls_cert: Annotated[str | None, BeforeValidator(_optional_path)] = Field(
+        default=None, description="PEM certificate for both listeners (with tls_key).")
+    tls_key: Annotated[str | None, BeforeValidator(_optional_path)] = Field(
+        default=None, description="PEM private key of tls_cert.")
+    tls_client_ca: Annotated[str | None, BeforeValidator(_optional_path)] = Field(
+        default=None,
+        description="PEM CA bundle: the gateway then requires client certificates it issued.")
+    gateway_url: str = Field(
+        default="",
+        description="Where the scheduler sends its calls; default the local gateway.")
+    ops_host: Annotated[str, BeforeValidator(_host)] = Field(
+        default=LOOPBACK, description="Address of the ops listener.")
+    ops_port: Annotated[int | None, BeforeValidator(_optional_port)] = Field(
+        default=None,
+        description="Port of the ops listener (/livez, /readyz, /healthz, /metrics without a "
+        "token) for scheduler and gateway nodes; off unless set.")
+    # DESIGN.md, Misfire: the grace period (default 60 s) decides what is a misfire.
+    misfire_grace: Annotated[float, BeforeValidator(_seconds(1, 86_400))] = Field(
+        default=60.0,
+        description="Seconds: an occurrence found later than this after its time is a misfire.")
+    engine_give_up: Annotated[float, BeforeValidator(_seconds(1, 86_400))] = Field(
+        default=60.0,
+        description="Seconds of failing engine passes (not a database outage) after which "
+        "the process exits 1 for its supervisor to restart it.")
+    outbound_allow: Annotated[tuple[str, ...], BeforeValidator(_networks)] = Field(
+        default=(), description="CIDR networks the gateway may reach despite the deny list.")
+    outbound_deny: Annotated[tuple[str, ...], BeforeValidator(_networks)] = Field(
+        default=(), description="CIDR networks the gateway may not reach, beyond the built-in "
+        "list.")
+    forwarded_allow_ips: Annotated[tuple[str, ...], BeforeValidator(_forwarded_allow_ips)] = Field(
+        default=DEFAULT_FORWARDED_ALLOW_IPS,
+        description="Proxies (addresses, CIDRs or *) whose X-Forwarded-Proto/-For the "
+        "management API believes.")
+    public_url: str = Field(
+        default="",
+        description="Where users reach the management API and console, for the links in "
+        "alerts; default http(s)://<api host>:<api port>.")
+    alert_timeout: Annotated[float, BeforeValidator(_seconds(1, 120))] = Field(
+        default=10.0,
+        description="Seconds: one alert delivery's bound (a webhook's answer, each of "
+        "Apprise's socket waits).")
+
+    # Users, sessions and the audit log (issue 16).
+    session_idle: Annotated[float, BeforeValidator(_seconds(1, 30 * _DAY))] = Field(
+        default=3600.0,
+        description="Seconds: a console session ends after this long without a request.")
+    session_max: Annotated[float, BeforeValidator(_seconds(1, 365 * _DAY))] = Field(
+        default=12 * 3600.0,
+        description="Seconds: a console session ends this long after its login, used or not.")
+    login_max_failures: Annotated[int, BeforeValidator(_whole(1, 1_000_000))] = Field(
+        default=10,
+        description="Failed sign-ins (console passwords, bearer tokens) for one username or "
+        "from one address within login_window that lock it out for login_lockout.")
+    login_window: Annotated[float, BeforeValidator(_seconds(1, _DAY))] = Field(
+        default=900.0, description="Seconds over which failed sign-ins are counted.")
+    login_lockout: Annotated[float, BeforeValidator(_seconds(1, _DAY))] = Field(
+        default=900.0, description="Seconds a locked-out username or address is refused.")
+    login_slowdown: Annotated[float, BeforeValidator(_seconds(0, 10))] = Field(
+        default=1.0,
+        description="Seconds: past half of the allowed failures, each failure is answered "
+        "this much later.")
+    audit_retention: Annotated[int, BeforeValidator(_whole(1, 100 * 365))] = Field(
+        default=365, description="Days audit entries are kept.")
+    admin_token_disabled: Annotated[bool, BeforeValidator(_flag)] = Field(
+        default=False,
+        description="Refuse the admin token while an enabled admin user exists (it works "
+        "again if none does, so that the instance cannot be locked out).")
+
+    log_format: Annotated[LogFormat, BeforeValidator(_choice(LogFormat))] = Field(
+        default=LogFormat.TEXT,
+        description="text, or json: one object a line with level, logger, node_id, and "
+        "task_id/execution_id where a line concerns an execution.")
+    log_level: Annotated[LogLevel, BeforeValidator(_choice(LogLevel))] = Field(
+        default=LogLevel.INFO,
+        description="debug, info, warning or error; debug adds the management API's "
+        "access log.")
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        # The values are gathered (with where each came from) by apicron.settings_sources
+        # and given to the constructor; the model validates exactly those.
+        return (init_settings,)
+
+    @field_validator("database_url", mode="before")
+    @classmethod
+    def _database_url(cls, raw: object, info: ValidationInfo) -> str:
+        """SQLite in the data directory by default; ``postgresql://`` runs on psycopg 3."""
+        text = _text(raw)
+        if not text:
+            data_dir = info.data.get("data_dir", default_data_dir())
+            return f"sqlite:///{data_dir / 'apicron.db'}"
+        scheme, _, rest = text.partition("://")
+        scheme = scheme.lower()
+        if scheme in ("sqlite", "sqlite+pysqlite"):
+            return text
+        if scheme in ("postgresql", "postgres", "postgresql+psycopg"):
+            if not rest.split("/", 1)[0]:
+                raise _refuse("must name the PostgreSQL host, as in "
+                              "postgresql://user:password@host:5432/apicron")
+            return f"postgresql+psycopg://{rest}"
+        raise _refuse(f"must start with sqlite:// or postgresql://, got scheme {scheme!r}")
+
+    @field_validator("secret_key", mode="after")
+    @classmethod
+    def _secret_key_for_postgresql(cls, key: str | None, info: ValidationInfo) -> str | None:
+        url = info.data.get("database_url", "sqlite")
+        if key is None and not url.startswith("sqlite"):
+            # A key file in one node's data directory would leave the others unable to read
+            # the app secrets they share through the database.
+            raise _refuse_line(
+                "APICRON_SECRET_KEY is required with PostgreSQL: every node of an instance "
+                "must encrypt app secrets with the same key (make one with `apicron "
+                "secret-key`; give it in APICRON_SECRET_KEY, APICRON_SECRET_KEY_FILE, the "
+                "secrets directory or the config file)"
+            )
+        return key
+
+    @field_validator("gateway_url", mode="before")
+    @classmethod
+    def _gateway_url(cls, raw: object, info: ValidationInfo) -> str:
+        text = _text(raw)
+        if not text:
+            host = info.data.get("gateway_host", LOOPBACK)
+            port = info.data.get("gateway_port", DEFAULT_GATEWAY_PORT)
+            scheme = "https" if info.data.get("tls_cert") else "http"
+            shown = f"[{host}]" if ":" in host else host
+            local = "127.0.0.1" if host in ("0.0.0.0", "::") else shown  # noqa: S104
+            return f"{scheme}://{local}:{port}"
+        parts = urlsplit(text)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise _refuse(f"must be an http:// or https:// URL with a host, got {raw!r}")
+        return text.rstrip("/")
+
+    @field_validator("public_url", mode="before")
+    @classmethod
+    def _public_url(cls, raw: object, info: ValidationInfo) -> str:
+        text = _text(raw)
+        if not text:
+            host = info.data.get("api_host", LOOPBACK)
+            port = info.data.get("api_port", DEFAULT_API_PORT)
+            scheme = "https" if info.data.get("tls_cert") else "http"
+            shown = f"[{host}]" if ":" in host else host
+            local = "127.0.0.1" if host in ("0.0.0.0", "::") else shown  # noqa: S104
+            return f"{scheme}://{local}:{port}"
+        parts = urlsplit(text)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise _refuse("must be an http:// or https:// URL with a host (where users reach "
+                          f"the console), got {raw!r}")
+        return text.rstrip("/")
+
+    @model_validator(mode="after")
+    def _tls_files(self) -> Settings:
+        if (self.tls_cert is None) != (self.tls_key is None):
+            raise _refuse_line(
+                "APICRON_TLS_CERT and APICRON_TLS_KEY go together: set both (PEM files) or "
+                "neither"
+            )
+        if self.tls_client_ca is not None and self.tls_cert is None:
+            raise _refuse_line(
+                "APICRON_TLS_CLIENT_CA needs APICRON_TLS_CERT and APICRON_TLS_KEY: client "
+                "certificates are asked for only over TLS"
+            )
+        for name in ("tls_cert", "tls_key", "tls_client_ca"):
+            named = getattr(self, name)
+            if named is None:
+                continue
+            try:
+                with Path(named).open("rb"):
+                    pass
+            except OSError as error:
+                raise _refuse(f"cannot be read: {named} ({error.strerror or error})",
+                              setting=name) from None
+        return self
 
     @property
     def tls(self) -> bool:
@@ -84,264 +481,37 @@ class Settings:
         return redact_url(self.database_url)
 
 
-def redact_url(url: str) -> str:
-    scheme, sep, rest = url.partition("://")
-    credentials, at, location = rest.rpartition("@")
-    if not at:
-        return url
-    user = credentials.split(":", 1)[0]
-    return f"{scheme}{sep}{user}:***@{location}" if ":" in credentials else url
-
-
-def _port(name: str, raw: str) -> int:
-    try:
-        port = int(raw)
-    except ValueError:
-        port = -1
-    if not 1 <= port <= 65535:
-        raise ConfigurationError(f"{name} must be a port number 1-65535, got {raw!r}")
-    return port
-
-
-def _host(name: str, raw: str) -> str:
-    host = raw.strip()
-    if not host:
-        raise ConfigurationError(f"{name} must be an IP address or host name, got an empty value")
-    try:
-        ipaddress.ip_address(host)
-    except ValueError:
-        if not all(part.isalnum() or part.replace("-", "").isalnum() for part in host.split(".")):
-            raise ConfigurationError(
-                f"{name} must be an IP address or host name, got {raw!r}"
-            ) from None
-    return host
-
-
-def _seconds(name: str, raw: str, low: float, high: float) -> float:
-    try:
-        value = float(raw)
-    except ValueError:
-        value = float("nan")
-    if not low <= value <= high:
-        raise ConfigurationError(
-            f"{name} must be a number of seconds from {low:g} to {high:g}, got {raw!r}"
-        )
-    return value
-
-
-def _whole(name: str, raw: str, low: int, high: int) -> int:
-    try:
-        value = int(raw)
-    except ValueError:
-        value = low - 1
-    if not low <= value <= high:
-        raise ConfigurationError(f"{name} must be a whole number from {low} to {high}, got {raw!r}")
-    return value
-
-
-def _flag(name: str, raw: str) -> bool:
-    value = raw.strip().lower()
-    if value in ("1", "true", "yes", "on"):
-        return True
-    if value in ("", "0", "false", "no", "off"):
-        return False
-    raise ConfigurationError(f"{name} must be true or false, got {raw!r}")
-
-
-def _networks(name: str, raw: str) -> tuple[str, ...]:
-    try:
-        return tuple(str(network) for network in parse_networks(raw))
-    except ValueError as error:
-        raise ConfigurationError(
-            f"{name} must be comma-separated CIDR networks such as 10.0.0.0/8,fd00::/8 "
-            f"({error})"
-        ) from None
-
-
-def _readable_file(name: str, raw: str) -> str:
-    path = Path(raw).expanduser()
-    try:
-        with path.open("rb"):
-            pass
-    except OSError as error:
-        raise ConfigurationError(
-            f"{name} cannot be read: {raw} ({error.strerror or error})"
-        ) from None
-    return str(path)
-
-
-def _tls_files(source: Mapping[str, str]) -> tuple[str | None, str | None, str | None]:
-    cert = source.get("APICRON_TLS_CERT") or None
-    key = source.get("APICRON_TLS_KEY") or None
-    client_ca = source.get("APICRON_TLS_CLIENT_CA") or None
-    if (cert is None) != (key is None):
-        raise ConfigurationError(
-            "APICRON_TLS_CERT and APICRON_TLS_KEY go together: set both (PEM files) or neither"
-        )
-    if client_ca is not None and cert is None:
-        raise ConfigurationError(
-            "APICRON_TLS_CLIENT_CA needs APICRON_TLS_CERT and APICRON_TLS_KEY: client "
-            "certificates are asked for only over TLS"
-        )
-    return (
-        _readable_file("APICRON_TLS_CERT", cert) if cert else None,
-        _readable_file("APICRON_TLS_KEY", key) if key else None,
-        _readable_file("APICRON_TLS_CLIENT_CA", client_ca) if client_ca else None,
-    )
-
-
-def _forwarded_allow_ips(raw: str | None) -> tuple[str, ...]:
-    if raw is None:
-        return DEFAULT_FORWARDED_ALLOW_IPS
-    entries = tuple(entry.strip() for entry in raw.split(",") if entry.strip())
-    for entry in entries:
-        if entry == "*":
-            continue
-        try:
-            ipaddress.ip_network(entry, strict=False)
-        except ValueError:
-            raise ConfigurationError(
-                "APICRON_FORWARDED_ALLOW_IPS must be comma-separated IP addresses or CIDR "
-                f"networks of trusted proxies, or *, got {entry!r}"
-            ) from None
-    return entries
-
-
-def _database_url(raw: str, data_dir: Path) -> str:
-    """The SQLAlchemy URL: SQLite by default; ``postgresql://`` runs on psycopg 3."""
-    if not raw:
-        return f"sqlite:///{data_dir / 'apicron.db'}"
-    scheme, _, rest = raw.partition("://")
-    scheme = scheme.lower()
-    if scheme in ("sqlite", "sqlite+pysqlite"):
-        return raw
-    if scheme in ("postgresql", "postgres", "postgresql+psycopg"):
-        if not rest.split("/", 1)[0]:
-            raise ConfigurationError(
-                "APICRON_DATABASE_URL must name the PostgreSQL host, as in "
-                "postgresql://user:password@host:5432/apicron"
-            )
-        return f"postgresql+psycopg://{rest}"
-    raise ConfigurationError(
-        f"APICRON_DATABASE_URL must start with sqlite:// or postgresql://, got scheme {scheme!r}"
-    )
-
-
-def _gateway_url(raw: str, host: str, port: int, scheme: str = "http") -> str:
-    if not raw:
-        shown = f"[{host}]" if ":" in host else host
-        local = "127.0.0.1" if host in ("0.0.0.0", "::") else shown  # noqa: S104
-        return f"{scheme}://{local}:{port}"
-    parts = urlsplit(raw)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise ConfigurationError(
-            f"APICRON_GATEWAY_URL must be an http:// or https:// URL with a host, got {raw!r}"
-        )
-    return raw.rstrip("/")
-
-
-def _public_url(raw: str, host: str, port: int, scheme: str) -> str:
-    if not raw:
-        shown = f"[{host}]" if ":" in host else host
-        local = "127.0.0.1" if host in ("0.0.0.0", "::") else shown  # noqa: S104
-        return f"{scheme}://{local}:{port}"
-    parts = urlsplit(raw)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise ConfigurationError(
-            f"APICRON_PUBLIC_URL must be an http:// or https:// URL with a host (where users "
-            f"reach the console), got {raw!r}"
-        )
-    return raw.rstrip("/")
+def secret_of(name: str) -> Secret | None:
+    """The :class:`Secret` mark of setting ``name``, if it is a credential."""
+    for mark in Settings.model_fields[name].metadata:
+        if isinstance(mark, Secret):
+            return mark
+    return None
 
 
 def load_settings(
-    env: Mapping[str, str] | None = None, overrides: Mapping[str, object] | None = None
+    env: Mapping[str, str] | None = None,
+    overrides: Mapping[str, object] | None = None,
+    *,
+    config_file: str | Path | None = None,
 ) -> Settings:
-    """Build settings from ``env`` (default: the process environment) and CLI ``overrides``.
+    """The settings from flags (``overrides``: setting name → value, ``None`` meaning "not
+    given"), ``env`` (default: the process environment), secret files, the config file
+    (``config_file``, else ``APICRON_CONFIG``) and defaults, in that precedence.
 
-    An override of ``None`` means "not given on the command line".
+    Raises :class:`~apicron.domain.errors.ConfigurationError`: one line naming each bad
+    setting as it was given and the rule it breaks.
     """
-    source = dict(os.environ if env is None else env)
-    for key, value in (overrides or {}).items():
-        if value is not None:
-            source[f"APICRON_{key.upper()}"] = str(value)
+    return resolve_settings(env, overrides, config_file=config_file).settings
 
-    default_dir = Path.home() / ".local" / "share" / "apicron"
-    data_dir = Path(source.get("APICRON_DATA_DIR") or default_dir).expanduser()
-    api_host = _host("APICRON_API_HOST", source.get("APICRON_API_HOST", LOOPBACK))
-    api_port = _port("APICRON_API_PORT", source.get("APICRON_API_PORT", str(DEFAULT_API_PORT)))
-    gateway_host = _host("APICRON_GATEWAY_HOST", source.get("APICRON_GATEWAY_HOST", LOOPBACK))
-    gateway_port = _port(
-        "APICRON_GATEWAY_PORT", source.get("APICRON_GATEWAY_PORT", str(DEFAULT_GATEWAY_PORT))
-    )
-    ops_port_raw = source.get("APICRON_OPS_PORT", "")
-    ops_port = _port("APICRON_OPS_PORT", ops_port_raw) if ops_port_raw else None
-    ops_host = _host("APICRON_OPS_HOST", source.get("APICRON_OPS_HOST", LOOPBACK))
-    # DESIGN.md, Misfire: the grace period (default 60 s) decides what is a misfire.
-    grace = _seconds("APICRON_MISFIRE_GRACE", source.get("APICRON_MISFIRE_GRACE", "60"),
-                     1, 86_400)
-    give_up = _seconds("APICRON_ENGINE_GIVE_UP", source.get("APICRON_ENGINE_GIVE_UP", "60"),
-                       1, 86_400)
-    admin_token = source.get("APICRON_ADMIN_TOKEN") or None
-    if admin_token is not None and len(admin_token) < 16:
-        raise ConfigurationError("APICRON_ADMIN_TOKEN must be at least 16 characters long")
-    database_url = _database_url(source.get("APICRON_DATABASE_URL", ""), data_dir)
-    if not database_url.startswith("sqlite") and not source.get("APICRON_SECRET_KEY"):
-        # A key file in one node's data directory would leave the others unable to read
-        # the app secrets they share through the database.
-        raise ConfigurationError(
-            "APICRON_SECRET_KEY is required with PostgreSQL: every node of an instance "
-            "must encrypt app secrets with the same key (make one with `apicron secret-key`)"
-        )
-    tls_cert, tls_key, tls_client_ca = _tls_files(source)
-    scheme = "https" if tls_cert else "http"
-    day = 86_400
-    alert_timeout = _seconds("APICRON_ALERT_TIMEOUT", source.get("APICRON_ALERT_TIMEOUT", "10"),
-                             1, 120)
-    return Settings(
-        data_dir=data_dir,
-        database_url=database_url,
-        admin_token=admin_token,
-        secret_key=source.get("APICRON_SECRET_KEY") or None,
-        api_host=api_host,
-        api_port=api_port,
-        gateway_host=gateway_host,
-        gateway_port=gateway_port,
-        gateway_url=_gateway_url(
-            source.get("APICRON_GATEWAY_URL", ""), gateway_host, gateway_port, scheme
-        ),
-        outbound_allow=_networks(
-            "APICRON_OUTBOUND_ALLOW", source.get("APICRON_OUTBOUND_ALLOW", "")
-        ),
-        outbound_deny=_networks("APICRON_OUTBOUND_DENY", source.get("APICRON_OUTBOUND_DENY", "")),
-        tls_cert=tls_cert,
-        tls_key=tls_key,
-        tls_client_ca=tls_client_ca,
-        forwarded_allow_ips=_forwarded_allow_ips(
-            source.get("APICRON_FORWARDED_ALLOW_IPS") or None
-        ),
-        ops_host=ops_host,
-        ops_port=ops_port,
-        misfire_grace_s=grace,
-        engine_give_up_s=give_up,
-        session_idle_s=_seconds("APICRON_SESSION_IDLE", source.get("APICRON_SESSION_IDLE", "3600"),
-                                1, 30 * day),
-        session_max_s=_seconds("APICRON_SESSION_MAX", source.get("APICRON_SESSION_MAX", "43200"),
-                               1, 365 * day),
-        login_max_failures=_whole(
-            "APICRON_LOGIN_MAX_FAILURES", source.get("APICRON_LOGIN_MAX_FAILURES", "10"),
-            1, 1_000_000),
-        login_window_s=_seconds("APICRON_LOGIN_WINDOW", source.get("APICRON_LOGIN_WINDOW", "900"),
-                                1, day),
-        login_lockout_s=_seconds(
-            "APICRON_LOGIN_LOCKOUT", source.get("APICRON_LOGIN_LOCKOUT", "900"), 1, day),
-        login_slowdown_s=_seconds(
-            "APICRON_LOGIN_SLOWDOWN", source.get("APICRON_LOGIN_SLOWDOWN", "1"), 0, 10),
-        audit_retention_days=_whole(
-            "APICRON_AUDIT_RETENTION", source.get("APICRON_AUDIT_RETENTION", "365"),
-            1, 100 * 365),
-        admin_token_disabled=_flag(
-            "APICRON_ADMIN_TOKEN_DISABLED", source.get("APICRON_ADMIN_TOKEN_DISABLED", "")),
-        public_url=_public_url(source.get("APICRON_PUBLIC_URL", ""), api_host, api_port, scheme),
-        alert_timeout_s=alert_timeout,
-    )
+
+def resolve_settings(
+    env: Mapping[str, str] | None = None,
+    overrides: Mapping[str, object] | None = None,
+    *,
+    config_file: str | Path | None = None,
+) -> ResolvedSettings:
+    """As :func:`load_settings`, with where each value came from (``apicron config show``)."""
+    from apicron.settings_sources import resolve
+
+    return resolve(env, overrides, config_file)

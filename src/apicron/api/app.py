@@ -13,6 +13,7 @@ from apicron import __version__
 from apicron.api.auth import TokenGate, require_token
 from apicron.api.errors import install_error_handlers
 from apicron.api.limits import BodyLimit
+from apicron.api.openapi_docs import API_DESCRIPTION, describe_document
 from apicron.api.openapi_links import add_links
 from apicron.api.params import storable_parameters
 from apicron.api.routes import (
@@ -56,6 +57,7 @@ def _openapi(app: FastAPI) -> dict[str, Any]:
                 operation.get("responses", {}).pop("422", None)
         for name in ("HTTPValidationError", "ValidationError"):
             schema.get("components", {}).get("schemas", {}).pop(name, None)
+        describe_document(schema)
         add_links(schema)
         app.openapi_schema = schema
     return app.openapi_schema
@@ -82,7 +84,7 @@ def create_api_app(ctx: Context, admin_token: str) -> FastAPI:
     app = FastAPI(
         title="apicron",
         version=__version__,
-        description="Management API of apicron, the self-hosted API scheduler.",
+        description=API_DESCRIPTION,
         openapi_url="/openapi.json",
         docs_url=None,
         redoc_url=None,

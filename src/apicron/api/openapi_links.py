@@ -67,7 +67,8 @@ def _links() -> list[Link]:
 
 
 def add_links(schema: dict[str, Any]) -> None:
-    """Add the links to a generated OpenAPI document, by operationId (FastAPI's own ids)."""
+    """Add the links to a generated OpenAPI document, each named by its target's
+    operationId."""
     paths: dict[str, dict[str, Any]] = schema.get("paths", {})
     for link in _links():
         method, path, status = link.source
@@ -79,5 +80,4 @@ def add_links(schema: dict[str, Any]) -> None:
         if link.request_body is not None:
             definition["requestBody"] = link.request_body
         response = paths[path][method]["responses"][status]
-        name = target["operationId"].split("_v1_")[0]
-        response.setdefault("links", {})[name] = definition
+        response.setdefault("links", {})[target["operationId"]] = definition

@@ -14,7 +14,6 @@ import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from enum import StrEnum
-from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -34,7 +33,13 @@ from apicron.cli import (
     task_commands,
 )
 from apicron.cli.connection import error_line, use_url
-from apicron.cli.output import fail, warn
+from apicron.cli.output import fail, show, table, warn
+from apicron.cli.settings_flags import (
+    DatabaseSettingsCommand,
+    SettingsCommand,
+    resolve_from_command_line,
+    use_config,
+)
 from apicron.client.environment import DEFAULT_URL
 from apicron.domain.errors import ApicronError
 
@@ -78,6 +83,15 @@ def root(
             help="The profile (url and token) of ~/.config/apicron/profiles.toml to use.",
         ),
     ] = None,
+    config: Annotated[
+        str | None,
+        typer.Option(
+            "--config", envvar="APICRON_CONFIG", metavar="FILE.toml",
+            help="A TOML file of settings for serve, config show, db and secret-key rotate: "
+            "top-level keys are the settings' names (api_port = 8080). Flags, then "
+            "APICRON_* variables, then secret files win over it.",
+        ),
+    ] = None,
     version: Annotated[
         bool,
         typer.Option("--version", callback=_print_version, is_eager=True,
@@ -88,6 +102,7 @@ def root(
     use_url(url)
     if profile:
         os.environ["APICRON_PROFILE"] = profile
+    use_config(config)
 
 
 app.add_typer(instance_commands.cli, name="instance")
@@ -108,6 +123,9 @@ app.command("apply")(apply_commands.apply)
 app.command("export")(apply_commands.export)
 
 db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
+config_app = typer.Typer(help="apicron's settings, as this command line, the environment, "
+                         "secret files and the config file make them.", no_args_is_help=True)
+app.add_typer(config_app, name="config")
 cron_app = typer.Typer(help="Cron expressions, explained locally (no server needed).",
                        no_args_is_help=True)
 app.add_typer(db_app, name="db")
@@ -138,39 +156,9 @@ def server_side(command: str) -> Iterator[None]:
         )
 
 
-def _settings(**overrides: object) -> object:
-    from apicron.settings import load_settings
-
-    return load_settings(overrides=overrides)
-
-
-@app.command()
+@app.command(cls=SettingsCommand)
 def serve(
-    data_dir: Annotated[Path | None, typer.Option(help="APICRON_DATA_DIR")] = None,
-    database_url: Annotated[str | None, typer.Option(help="APICRON_DATABASE_URL")] = None,
-    api_host: Annotated[str | None, typer.Option(help="APICRON_API_HOST")] = None,
-    api_port: Annotated[int | None, typer.Option(help="APICRON_API_PORT")] = None,
-    gateway_host: Annotated[str | None, typer.Option(help="APICRON_GATEWAY_HOST")] = None,
-    gateway_port: Annotated[int | None, typer.Option(help="APICRON_GATEWAY_PORT")] = None,
-    gateway_url: Annotated[str | None, typer.Option(help="APICRON_GATEWAY_URL")] = None,
-    tls_cert: Annotated[str | None, typer.Option(help="APICRON_TLS_CERT")] = None,
-    tls_key: Annotated[str | None, typer.Option(help="APICRON_TLS_KEY")] = None,
-    tls_client_ca: Annotated[str | None, typer.Option(help="APICRON_TLS_CLIENT_CA")] = None,
-    forwarded_allow_ips: Annotated[
-        str | None, typer.Option(help="APICRON_FORWARDED_ALLOW_IPS")
-    ] = None,
-    outbound_allow: Annotated[str | None, typer.Option(help="APICRON_OUTBOUND_ALLOW")] = None,
-    outbound_deny: Annotated[str | None, typer.Option(help="APICRON_OUTBOUND_DENY")] = None,
-    session_idle: Annotated[str | None, typer.Option(help="APICRON_SESSION_IDLE")] = None,
-    session_max: Annotated[str | None, typer.Option(help="APICRON_SESSION_MAX")] = None,
-    login_max_failures: Annotated[
-        str | None, typer.Option(help="APICRON_LOGIN_MAX_FAILURES")] = None,
-    login_window: Annotated[str | None, typer.Option(help="APICRON_LOGIN_WINDOW")] = None,
-    login_lockout: Annotated[str | None, typer.Option(help="APICRON_LOGIN_LOCKOUT")] = None,
-    login_slowdown: Annotated[str | None, typer.Option(help="APICRON_LOGIN_SLOWDOWN")] = None,
-    audit_retention: Annotated[str | None, typer.Option(help="APICRON_AUDIT_RETENTION")] = None,
-    admin_token_disabled: Annotated[
-        str | None, typer.Option(help="APICRON_ADMIN_TOKEN_DISABLED")] = None,
+    ctx: typer.Context,
     role: Annotated[
         Role,
         typer.Option(
@@ -180,41 +168,47 @@ def serve(
         ),
     ] = Role.ALL,
 ) -> None:
-    """Run apicron: management API (and console), gateway and scheduler (or one of them)."""
+    """Run apicron: management API (and console), gateway and scheduler (or one of them).
+
+    Every setting is a flag here (below), an APICRON_* variable, and a key of the --config
+    file; precedence: flag > environment > secret file > config file > default.
+    """
     with server_side("serve"):
         from apicron.server import serve as run
-        from apicron.settings import Settings
 
-    settings = _settings(
-        data_dir=data_dir, database_url=database_url, api_host=api_host, api_port=api_port,
-        gateway_host=gateway_host, gateway_port=gateway_port, gateway_url=gateway_url,
-        tls_cert=tls_cert, tls_key=tls_key, tls_client_ca=tls_client_ca,
-        forwarded_allow_ips=forwarded_allow_ips, outbound_allow=outbound_allow,
-        outbound_deny=outbound_deny, session_idle=session_idle, session_max=session_max,
-        login_max_failures=login_max_failures, login_window=login_window,
-        login_lockout=login_lockout, login_slowdown=login_slowdown,
-        audit_retention=audit_retention, admin_token_disabled=admin_token_disabled,
-    )
-    assert isinstance(settings, Settings)
-    code = run(settings, role.value)
+    code = run(resolve_from_command_line(ctx).settings, role.value)
     if code:
         raise typer.Exit(code)
 
 
-@db_app.command("upgrade")
-def db_upgrade(
-    data_dir: Annotated[Path | None, typer.Option(help="APICRON_DATA_DIR")] = None,
-    database_url: Annotated[str | None, typer.Option(help="APICRON_DATABASE_URL")] = None,
+@config_app.command("show", cls=SettingsCommand)
+def config_show(
+    ctx: typer.Context,
+    as_json: Annotated[bool, typer.Option("--json", help="JSON instead of a table.")] = False,
 ) -> None:
+    """Print the effective settings (secrets masked) and where each came from: flag, env,
+    secret file, config file or default. A bad setting fails here as it would at start."""
+    with server_side("config show"):
+        from apicron.settings_sources import shown_settings
+
+    rows = shown_settings(resolve_from_command_line(ctx))
+    if as_json:
+        show([{"name": r.name, "variable": r.variable, "value": r.value,
+               "source": str(r.origin.kind), "from": r.origin.where} for r in rows])
+        return
+    table([{"setting": r.name, "value": r.value, "from": str(r.origin)} for r in rows],
+          ["setting", "value", "from"])
+
+
+@db_app.command("upgrade", cls=DatabaseSettingsCommand)
+def db_upgrade(ctx: typer.Context) -> None:
     """Upgrade the database schema to this version of apicron (serve does it on start)."""
     with server_side("db upgrade"):
         from apicron.crypto import ensure_private_dir
-        from apicron.settings import Settings
         from apicron.store import migrate
         from apicron.store.database import make_engine
 
-    settings = _settings(data_dir=data_dir, database_url=database_url)
-    assert isinstance(settings, Settings)
+    settings = resolve_from_command_line(ctx).settings
     if settings.is_sqlite:
         ensure_private_dir(settings.data_dir)
     engine = make_engine(settings.database_url)
@@ -240,21 +234,15 @@ def secret_key(context: typer.Context) -> None:
         typer.echo(Fernet.generate_key().decode())
 
 
-@secret_key_app.command("rotate")
-def secret_key_rotate(
-    data_dir: Annotated[Path | None, typer.Option(help="APICRON_DATA_DIR")] = None,
-    database_url: Annotated[str | None, typer.Option(help="APICRON_DATABASE_URL")] = None,
-) -> None:
+@secret_key_app.command("rotate", cls=DatabaseSettingsCommand)
+def secret_key_rotate(command: typer.Context) -> None:
     """Re-encrypt every stored credential under the first key of APICRON_SECRET_KEY (one
     transaction), so that the keys after it can be retired."""
     with server_side("secret-key rotate"):
         from apicron.server import open_store
         from apicron.services.secret_rotation import rotate_stored_credentials
-        from apicron.settings import Settings
 
-    settings = _settings(data_dir=data_dir, database_url=database_url)
-    assert isinstance(settings, Settings)
-    ctx = open_store(settings)
+    ctx = open_store(resolve_from_command_line(command).settings)
     try:
         count = rotate_stored_credentials(ctx)
     finally:

@@ -11,14 +11,12 @@ from datetime import UTC, datetime
 from functools import cache
 from pathlib import Path
 from typing import Annotated, Any
-from urllib.parse import parse_qs, quote
+from urllib.parse import parse_qs
 
-from fastapi import APIRouter, Depends, FastAPI, Request
-from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
-from fastapi.staticfiles import StaticFiles
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 
-from apicron.api.params import storable_parameters
 from apicron.console.sessions import COOKIE, Session
 from apicron.domain.access import Actor, Permission
 from apicron.domain.errors import ApicronError, Unauthorized
@@ -321,33 +319,3 @@ def logout_everywhere(session: SessionDep, _form: FormDep) -> Response:
     console_sessions.end_every_session(session.ctx)
     return _logged_out()
 
-
-def install(app: FastAPI) -> None:
-    # Imported here: the page modules import this one for its helpers.
-    from apicron.console import account_pages, alert_pages, pages, task_pages
-
-    async def _login_required(request: Request, exc: Exception) -> Response:
-        assert isinstance(exc, LoginRequired)
-        if request.url.path.startswith(f"{PREFIX}/api/"):
-            return JSONResponse({"error_msg": "log in again"}, status_code=401)
-        return RedirectResponse(f"{PREFIX}/login?next={quote(exc.path)}", status_code=303)
-
-    async def _csrf(request: Request, exc: Exception) -> Response:
-        if request.url.path.startswith(f"{PREFIX}/api/"):
-            return JSONResponse({"error_msg": str(exc)}, status_code=403)
-        return HTMLResponse(
-            "<!doctype html><title>Refused</title><p>The form was refused: it did not come "
-            f"from this console session. <a href='{PREFIX}/instances'>Back</a></p>",
-            status_code=403,
-        )
-
-    app.add_exception_handler(LoginRequired, _login_required)
-    app.add_exception_handler(CsrfRejected, _csrf)
-    app.mount(f"{PREFIX}/static", StaticFiles(directory=HERE / "static"), name="console-static")
-    # Ids and filters from the address bar go to the database: no NUL in them (400).
-    storable = [Depends(storable_parameters)]
-    app.include_router(router, dependencies=storable)
-    app.include_router(pages.router, dependencies=storable)
-    app.include_router(task_pages.router, dependencies=storable)
-    app.include_router(account_pages.router, dependencies=storable)
-    app.include_router(alert_pages.router, dependencies=storable)

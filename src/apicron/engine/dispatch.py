@@ -16,6 +16,7 @@ from apicron.engine import metrics
 from apicron.engine.clock import EngineClock
 from apicron.engine.results import ResultWriter
 from apicron.engine.retry import RetryPolicy, parse_retry_after
+from apicron.logs import about_execution
 from apicron.store.records import AttemptRecord, ExecutionOutcome, ExecutionProgress
 
 log = logging.getLogger("apicron.engine")
@@ -75,7 +76,12 @@ class Dispatcher:
         """Calls sent and not yet answered (executions waiting to retry not counted)."""
 
     async def execute(self, planned: PlannedExecution) -> str:
-        """Run every attempt the policy allows; returns the final status."""
+        """Run every attempt the policy allows; returns the final status. Every line logged
+        meanwhile names the task and the execution (:mod:`apicron.logs`)."""
+        with about_execution(planned.task.id, planned.id):
+            return await self._attempts(planned)
+
+    async def _attempts(self, planned: PlannedExecution) -> str:
         task = planned.task
         attempt = planned.first_attempt
         while True:

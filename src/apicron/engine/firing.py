@@ -27,6 +27,7 @@ from apicron.engine.clock import EngineClock
 from apicron.engine.database import EngineDatabase
 from apicron.engine.dispatch import Dispatcher, PlannedExecution
 from apicron.engine.settings import EngineSettings
+from apicron.logs import execution_ids
 from apicron.services.health import describe
 from apicron.store.records import ExecutionOutcome
 from apicron.store.store import Queries
@@ -270,7 +271,7 @@ class Firing:
                 # A fault of apicron's own while making the call: the execution ends
                 # FAILED saying so (not RUNNING until its lease expires and then retried).
                 log.error("execution %s of task %s crashed", item.id, item.task.name,
-                          exc_info=error)
+                          exc_info=error, extra=execution_ids(item.task.id, item.id))
                 self._dispatcher.writer.change(ExecutionOutcome(
                     item.id, "FAILED", item.first_attempt, self._clock.now(), "INTERNAL",
                     f"apicron failed while making this call ({type(error).__name__}: "

@@ -30,6 +30,7 @@ from apicron.engine import metrics
 from apicron.engine.dispatch import PlannedExecution
 from apicron.engine.planning import plan_task
 from apicron.engine.settings import EngineSettings
+from apicron.logs import execution_ids
 from apicron.services.context import new_id
 from apicron.services.health import describe
 from apicron.store.database import is_row_error
@@ -139,7 +140,8 @@ class Planner:
     def _stop(
         task_id: str, name: str, next_fire: datetime | None, reason: str
     ) -> _TaskPlan:
-        log.error("task %s (%s) stopped: %s", name, task_id, reason)
+        log.error("task %s (%s) stopped: %s", name, task_id, reason,
+                  extra=execution_ids(task_id))
         return _TaskPlan(advance=TaskAdvance(task_id, next_fire, None, stop_reason=reason))
 
     def _write_each(

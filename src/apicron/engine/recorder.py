@@ -24,6 +24,7 @@ from apicron.alerts.outbox import Recorded, announce, record_results
 from apicron.domain.alert_decisions import AlertFact
 from apicron.engine.database import EngineDatabase
 from apicron.engine.results import ResultBatch, ResultWriter
+from apicron.logs import execution_ids
 from apicron.services.health import describe
 from apicron.store.database import is_row_error
 from apicron.store.records import ExecutionOutcome
@@ -140,7 +141,7 @@ class ResultRecorder:
             if not is_row_error(again):
                 raise
             log.warning("dropped the result of execution %s: it cannot be written (%s)",
-                        execution_id, describe(exc))
+                        execution_id, describe(exc), extra=execution_ids(None, execution_id))
             return
         log.warning("recorded execution %s FAILED: its result cannot be written (%s)",
-                    execution_id, describe(exc))
+                    execution_id, describe(exc), extra=execution_ids(None, execution_id))

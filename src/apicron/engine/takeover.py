@@ -21,6 +21,7 @@ from apicron.engine.dispatch import PlannedExecution
 from apicron.engine.firing import Firing
 from apicron.engine.results import ResultWriter
 from apicron.engine.settings import EngineSettings
+from apicron.logs import execution_ids
 from apicron.store.records import (
     AttemptRecord,
     ExecutionOutcome,
@@ -64,7 +65,7 @@ class Takeover:
                 except ValidationError:
                     # One bad task row costs its executions, not the queue.
                     log.error("execution %s failed: %s (task %s)", row.id, _UNREADABLE,
-                              row.task_id)
+                              row.task_id, extra=execution_ids(row.task_id, row.id))
                     q.update_executions([ExecutionOutcome(
                         row.id, "FAILED", row.attempts, now, "CONFIG", _UNREADABLE)])
             return taken
@@ -93,7 +94,7 @@ class Takeover:
         if number <= task.max_retries:
             self._writer.change(ExecutionProgress(row.id, number, "INTERRUPTED", message))
             log.info("resuming execution %s of task %s (attempt %d)", row.id, task.name,
-                     number + 1)
+                     number + 1, extra=execution_ids(task.id, row.id))
             self._firing.schedule(PlannedExecution(
                 row.id, task, row.scheduled_at, row.trigger, first_attempt=number + 1,
                 note=row.note,

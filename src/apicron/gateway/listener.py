@@ -235,13 +235,18 @@ class Gateway:
             seconds = time.perf_counter() - started
             api = call.api
             record_call(
-                app_id=call.app_id, api=api.name if api else None, status=call.status,
+                app_id=call.app_id, api_id=api.id if api else None, status=call.status,
                 seconds=seconds,
             )
+            # The path only: a query string may carry a signature, and no header is logged.
+            path = raw_path[:_LOGGED_PATH_MAX]
             access_log.info(
                 "%s %s %d %.1fms app=%s api=%s",
-                request.method, raw_path[:_LOGGED_PATH_MAX], call.status, seconds * 1000,
+                request.method, path, call.status, seconds * 1000,
                 call.app_id or "-", api.id if api else "-",
+                extra={"method": request.method, "path": path, "status": call.status,
+                       "duration_ms": round(seconds * 1000, 1), "app_id": call.app_id,
+                       "api_id": api.id if api else None},
             )
 
     async def _proxy(

@@ -13,13 +13,14 @@ from __future__ import annotations
 import contextlib
 import logging
 import threading
-from typing import Any
-
-import psycopg
+from typing import TYPE_CHECKING, Any
 
 from apicron.services.context import Context
 from apicron.store.database import is_unavailable
 from apicron.store.node_queries import CHANNEL
+
+if TYPE_CHECKING:
+    import psycopg
 
 log = logging.getLogger("apicron.changes")
 
@@ -38,6 +39,12 @@ class ChangeWatcher:
             if url.get_backend_name() == "postgresql"
             else None
         )
+        # psycopg (the [postgres] extra) is imported on PostgreSQL only: SQLite needs none.
+        self._driver_errors: tuple[type[Exception], ...] = ()
+        if self._dsn is not None:
+            import psycopg
+
+            self._driver_errors = (psycopg.Error,)
 
     def start(self) -> ChangeWatcher:
         self._thread.start()
@@ -53,7 +60,7 @@ class ChangeWatcher:
                 self._check()
                 self._wait()
             except Exception as exc:
-                if not (is_unavailable(exc) or isinstance(exc, psycopg.Error)):
+                if not (is_unavailable(exc) or isinstance(exc, self._driver_errors)):
                     log.exception("change watcher failed; retrying")
                 self._close_listener()
                 self._stop.wait(1.0)
@@ -75,6 +82,8 @@ class ChangeWatcher:
             self._stop.wait(self._poll)
             return
         if self._listener is None:
+            import psycopg
+
             self._listener = psycopg.connect(self._dsn, autocommit=True, connect_timeout=5)
             self._listener.execute(f"LISTEN {CHANNEL}")
             return  # counters are read again at once: nothing committed meanwhile is missed
@@ -84,6 +93,6 @@ class ChangeWatcher:
 
     def _close_listener(self) -> None:
         if self._listener is not None:
-            with contextlib.suppress(psycopg.Error):
+            with contextlib.suppress(*self._driver_errors):
                 self._listener.close()
             self._listener = None

@@ -11,6 +11,8 @@ from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import DataError, DBAPIError, DisconnectionError, IntegrityError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 
+from apicron.domain.errors import ConfigurationError
+
 WRITE_OPTION = "apicron_write"
 
 # Errors that mean "the database cannot be reached or written right now" (server down or
@@ -95,12 +97,24 @@ def _create_private_file(url: str) -> None:
             os.close(os.open(path, os.O_WRONLY | os.O_CREAT, 0o600))
 
 
+def _require_psycopg() -> None:
+    """PostgreSQL's driver is the [postgres] extra: without it, one line saying so."""
+    try:
+        import psycopg  # noqa: F401
+    except ModuleNotFoundError:
+        raise ConfigurationError(
+            "APICRON_DATABASE_URL is a PostgreSQL URL but its driver, psycopg, is not "
+            "installed: pip install 'apicron[server,postgres]'"
+        ) from None
+
+
 def make_engine(url: str) -> Engine:
     if url.startswith("sqlite"):
         _create_private_file(url)
         engine = create_engine(url, pool_size=8, max_overflow=16, pool_timeout=30)
         _configure_sqlite(engine)
         return engine
+    _require_psycopg()
     # PostgreSQL (psycopg 3): connections are checked before use, so a restarted server
     # costs one failed ping per pooled connection instead of one failed request; connects
     # and waits for a pooled connection are bounded so an outage is reported, not hung on.

@@ -14,7 +14,10 @@ from apicron.services import alerts
 router = APIRouter(prefix="/v1/alerts", tags=["alerts"], responses=ERRORS)
 
 
-@router.get("", **needs(Permission.READ))
+@router.get(
+    "", operation_id="listAlerts", summary="List alert events and their deliveries",
+    **needs(Permission.READ),
+)
 def list_alerts(
     ctx: Ctx,
     task_id: str | None = None,

@@ -45,13 +45,14 @@ ROLE_EXTENSION = "x-apicron-role"
 PERMISSION_EXTENSION = "x-apicron-permission"
 
 
-def needs(permission: Permission) -> dict[str, Any]:
+def needs(permission: Permission, extra: dict[str, Any] | None = None) -> dict[str, Any]:
     """A route's declaration of what it needs, as keyword arguments of its decorator:
     documented in the OpenAPI document (``x-apicron-role``, ``x-apicron-permission``) and
     checked before the body is read, so that a role that may not write hears 403 whatever
     it sends. The service the route calls checks the same permission again (the console
     and in-process callers reach the services without this route); the role × endpoint
-    test fails for an operation that declares nothing.
+    test fails for an operation that declares nothing. ``extra`` is the rest of the
+    route's ``openapi_extra`` (e.g. :func:`apicron.api.openapi_docs.body_example`).
     """
 
     async def check(request: Request) -> None:
@@ -59,11 +60,12 @@ def needs(permission: Permission) -> dict[str, Any]:
 
     return {
         "dependencies": [Depends(check)],
-        "openapi_extra": {ROLE_EXTENSION: permission.role,
+        "openapi_extra": {**(extra or {}), ROLE_EXTENSION: permission.role,
                           PERMISSION_EXTENSION: permission.label},
     }
 
 
-def public() -> dict[str, Any]:
-    """The declaration of a route that needs no token at all (the probes)."""
-    return {"openapi_extra": {ROLE_EXTENSION: "none"}}
+def public(extra: dict[str, Any] | None = None) -> dict[str, Any]:
+    """The declaration of a route that needs no token at all (the probes); ``extra`` as
+    for :func:`needs`."""
+    return {"openapi_extra": {**(extra or {}), ROLE_EXTENSION: "none"}}

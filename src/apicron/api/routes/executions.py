@@ -10,6 +10,11 @@ from apicron.services import executions
 router = APIRouter(prefix="/v1/executions", tags=["executions"], responses=ERRORS)
 
 
-@router.get("/{execution_id}", **needs(Permission.READ))
+@router.get(
+    "/{execution_id}", operation_id="getExecution", summary="Read an execution",
+    **needs(Permission.READ),
+)
 def get_execution(ctx: Ctx, execution_id: str) -> Execution:
+    """The execution with every attempt: times, HTTP status, error kind and a redacted
+    excerpt of the answer."""
     return executions.get_execution(ctx, execution_id)

@@ -53,21 +53,24 @@ def _answer(probe: probes.Probe) -> JSONResponse:
 _UNHEALTHY: dict[int | str, dict[str, Any]] = {503: {"description": "Unhealthy; the body says why"}}
 
 
-@router.get("/livez", response_model=Liveness, responses=_UNHEALTHY, **public())
+@router.get("/livez", response_model=Liveness, responses=_UNHEALTHY,
+            operation_id="getLiveness", summary="Liveness probe", **public())
 def livez(ctx: Ctx) -> JSONResponse:
     """200 while this process and, where it runs one, its engine loop are alive (the
     loop completed a pass within 30 s and has not given up); 503 otherwise."""
     return _answer(probes.liveness(ctx))
 
 
-@router.get("/readyz", response_model=Readiness, responses=_UNHEALTHY, **public())
+@router.get("/readyz", response_model=Readiness, responses=_UNHEALTHY,
+            operation_id="getReadiness", summary="Readiness probe", **public())
 def readyz(ctx: Ctx) -> JSONResponse:
     """200 when the database answers, its schema is at this version's head and writes
     are not failing; 503 with the failing check otherwise."""
     return _answer(probes.readiness(ctx))
 
 
-@router.get("/healthz", response_model=Health, responses=_UNHEALTHY, **public())
+@router.get("/healthz", response_model=Health, responses=_UNHEALTHY,
+            operation_id="getHealth", summary="Health: ready and live", **public())
 def healthz(ctx: Ctx) -> JSONResponse:
     """Ready and live, with this process's role, node id and version (503 otherwise)."""
     return _answer(probes.health(ctx))

@@ -11,7 +11,7 @@ router = APIRouter(tags=["health"], responses={401: ERRORS[401], 403: ERRORS[403
 
 
 @router.get(
-    "/metrics",
+    "/metrics", operation_id="getMetrics", summary="Prometheus metrics",
     response_class=Response,
     responses={200: {"content": {CONTENT_TYPE_LATEST: {}}, "description": "Prometheus text"}},
     **needs(Permission.READ),

@@ -10,7 +10,10 @@ from apicron.services import nodes
 router = APIRouter(prefix="/v1/nodes", tags=["nodes"], responses=ERRORS)
 
 
-@router.get("", **needs(Permission.READ))
+@router.get(
+    "", operation_id="listNodes", summary="List apicron processes",
+    **needs(Permission.READ),
+)
 def list_nodes(ctx: Ctx) -> list[Node]:
     """Every apicron process registered on this database: its role, host, pid, last
     heartbeat, and whether it is alive (heartbeat within the last 10 s)."""

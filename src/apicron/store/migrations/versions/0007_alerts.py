@@ -1,5 +1,8 @@
-"""alerts: success conditions and alert rules on tasks, default rules on the instance,
-channels, alert states and the alert outbox (issue 14)
+"""alerts (issue 14)
+
+Success conditions and alert rules on tasks, default rules on the instance, channels, alert
+states and the alert outbox. (The first paragraph is one line: Alembic logs it at upgrade,
+and a log line must stay one line.)
 
 Revision ID: 0007
 Revises: 0006

@@ -1,0 +1,312 @@
+"""What the OpenAPI document says about each field and parameter, in one place.
+
+Most field names mean the same thing wherever they appear (``id``, ``app_id``,
+``created_at``, a task's trigger fields in create, update, answer and preview), so a field is
+described once by its name; ``"Schema.field"`` says it differently for one schema. A
+description given in the model itself (``Field(description=...)``) wins. A test checks that
+every property and parameter of the document has a description, so a new field needs its
+line here (or in its model).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+API_DESCRIPTION = """\
+Management API of apicron, the self-hosted API scheduler with its own API gateway.
+
+**Auth.** Every operation but the probes (`/livez`, `/readyz`, `/healthz`) needs
+`Authorization: Bearer <token>`: the admin token (`APICRON_ADMIN_TOKEN`, or generated at
+first start into the data directory).
+
+**Errors.** `{"error_code", "error_msg", "field", "errors"}` with 400 invalid input (the
+message names the field and the rule; nothing changed), 401 no or bad token, 404 unknown id,
+409 state or name conflict, 413 too large, 415 not JSON.
+
+**Lists.** `{"total": n, "items": [...]}` with `offset`, `limit` (1-500, default 20) and
+filters.
+
+**PUT changes only the fields given.** A field left out keeps its value; a field given as
+`null` clears an optional field (e.g. a task's `end_time`). There is no PATCH.
+
+**Times** are RFC 3339 text (`2026-01-01T09:00:00Z`); a time without an offset is a wall
+time in the task's time zone. Answers are in UTC.
+"""
+
+_RESOURCE_ID = "Its id (32 hexadecimal characters, generated)."
+_TASK_TRIGGER = "CRON (cron_expression) or CALENDAR (interval_unit + interval_value)."
+
+FIELDS: dict[str, str] = {
+    # identity and bookkeeping
+    "id": _RESOURCE_ID,
+    "name": "Its name: 3-64 characters, a letter first, then letters, digits, '_' and '-'; "
+            "unique among its kind.",
+    "description": "Free text, at most 255 characters.",
+    "created_at": "When it was created (UTC).",
+    "updated_at": "When it last changed (UTC).",
+    "total": "How many items match the filters (all pages).",
+    "items": "This page of items.",
+    # instance
+    "Instance.name": "The instance's name.",
+    "InstanceUpdate.name": "The instance's name.",
+    "params": "The instance parameters; on update, only the parameters given change.",
+    "app_route": "Route calls at the gateway's address (on) or only by the API group's "
+                 "domain as Host (off). Off refuses creating and starting tasks.",
+    "app_secret": "Accept X-HW-ID / X-HW-AppKey credentials at the gateway (on). Off "
+                  "refuses creating and starting tasks, which call with them.",
+    "replay_guard": "Refuse a signed request whose signature the gateway has seen in the "
+                    "last 15 minutes, on every node.",
+    "unsigned_payload": "Accept X-Sdk-Content-Sha256: UNSIGNED-PAYLOAD (a body left "
+                        "unsigned).",
+    "timezone": "IANA time zone (e.g. Europe/Berlin) in which the schedule is evaluated; "
+                "default the instance's.",
+    "Instance.timezone": "The default time zone of new tasks (IANA name).",
+    "InstanceUpdate.timezone": "The default time zone of new tasks (IANA name).",
+    "gateway_url": "Where the gateway is reached (APICRON_GATEWAY_URL).",
+    # apps, groups, APIs, grants
+    "key": "The app's key: X-HW-ID, or Access= of a signature.",
+    "secret": "The app's secret, shown only in this answer: X-HW-AppKey, or the signing "
+              "key. Stored encrypted; reset it if lost.",
+    "app_id": "The integration app it belongs to.",
+    "Task.app_id": "The integration app whose credentials the task calls with.",
+    "TaskCreate.app_id": "The integration app whose credentials the task calls with.",
+    "TaskUpdate.app_id": "The integration app whose credentials the task calls with.",
+    "Grant.app_id": "The app allowed to call the API.",
+    "GrantCreate.app_id": "The app allowed to call the APIs.",
+    "Api.app_id": "The app of the API's group (read-only).",
+    "domain": "The group's generated domain: the Host to call its APIs by when app_route "
+              "is off.",
+    "group_id": "The API group it belongs to.",
+    "method": "The HTTP method the gateway routes.",
+    "path": "The path the gateway routes; {name} marks a parameter.",
+    "auth_type": "NONE: anyone may call; APP: a signature or X-HW-ID/X-HW-AppKey of an app "
+                 "that owns the API or holds a grant for it.",
+    "backend_url": "Where the gateway forwards calls; may use the path's {parameters}.",
+    "backend_timeout_ms": "How long the gateway waits for the backend, 1-60000 ms.",
+    "published": "Whether the gateway serves it (the snapshot of its last publish).",
+    "published_at": "When it was last published (UTC), or null.",
+    "publish": "Publish it in the same transaction: both happen or neither.",
+    "api_id": "The API it calls (published, NONE or APP auth).",
+    "Grant.api_id": "The API the app may call.",
+    "api_ids": "The APIs the app may call (1-100); all granted or none.",
+    # tasks
+    "effective_time": "Nothing fires before it (default: creation time); a CALENDAR "
+                      "schedule counts its intervals from it.",
+    "end_time": "Nothing fires after it; null: no end.",
+    "trigger_type": _TASK_TRIGGER,
+    "cron_expression": "Quartz (6-7 fields: sec min hour day-of-month month day-of-week "
+                       "[year]) or Unix (5 fields); CRON only.",
+    "interval_unit": "MINUTE, HOUR, DAY, WEEK or MONTH; CALENDAR only.",
+    "interval_value": "Every how many units, 1-59 (default 1); CALENDAR only.",
+    "max_retries": "Retries after a failed attempt (connect errors, timeouts, 408, 429, "
+                   "5xx), 0-3.",
+    "request": "What the task sends: headers, query parameters and body.",
+    "headers": "Headers to send (reserved: Host, Content-Length, Authorization, X-HW-ID, "
+               "X-HW-AppKey, X-Apicron-*).",
+    "query": "Query parameters to send; a name may repeat.",
+    "body": "The body (POST, PUT and PATCH only), or null.",
+    "content_type": "application/json (must parse), application/xml (well-formed) or "
+                    "application/text.",
+    "content": "The body's text, at most 1 MiB.",
+    "value": "Its value.",
+    "NameValue.name": "The header or query parameter name.",
+    "StoredNameValue.name": "The header or query parameter name.",
+    "misfire_policy": "For occurrences found later than the grace period: RUN_ONCE runs "
+                      "the latest (the rest MISSED), SKIP records them all MISSED.",
+    "overlap_policy": "When the previous execution is still running: SKIP (recorded "
+                      "SKIPPED) or ALLOW.",
+    "status": "INITIALIZED (created), STARTED (fires on schedule) or STOPPED.",
+    "next_fire_time": "When it fires next (UTC), or null.",
+    "stop_reason": "Why apicron stopped the task by itself, or null.",
+    "effective_wall": "A CALENDAR task's effective time as typed without an offset (a wall "
+                      "time in its zone), or null.",
+    "schedule_description": "The schedule in words.",
+    "schedule_warnings": "What could be misread in the trigger (e.g. Quartz day-of-week "
+                         "numbers).",
+    "last_execution": "The task's latest execution, or null.",
+    # executions
+    "task_id": "The task it belongs to.",
+    "scheduled_at": "The occurrence it runs (UTC); unique per task for SCHEDULE.",
+    "trigger": "SCHEDULE (an occurrence) or MANUAL (a run).",
+    "ExecutionSummary.status": "PENDING, RUNNING, SUCCEEDED, FAILED, SKIPPED or MISSED.",
+    "Execution.status": "PENDING, RUNNING, SUCCEEDED, FAILED, SKIPPED or MISSED.",
+    "started_at": "When it started (UTC), or null.",
+    "finished_at": "When it finished (UTC), or null.",
+    "error_kind": "DNS, CONNECT, TLS, TIMEOUT, HTTP, AUTH, CONFIG, INTERRUPTED, INTERNAL or "
+                  "ASSERTION (a success condition on the body did not hold); null on success.",
+    "error_msg": "What went wrong, or null.",
+    "note": "How the occurrence came to run as it did (e.g. late after downtime), or null.",
+    "attempts": "Every attempt, first to last.",
+    "number": "The attempt's number, from 1.",
+    "duration_ms": "How long the attempt took.",
+    "http_status": "The backend's status, or null without an answer.",
+    "response_excerpt": "The start of the answer (at most 4 KiB), credentials redacted.",
+    "Attempt.node_id": "The apicron node that made the attempt.",
+    # cron preview
+    "count": "How many fire times to list, 1-100.",
+    "Preview.description": "The trigger in words.",
+    "next_fire_times": "The next fire times (UTC), at or after max(now, effective_time).",
+    "fire_times": "The same fire times, with local time and DST notes.",
+    "at": "The fire time (UTC).",
+    "local": "The fire time in the task's zone.",
+    "dst_shifted": "A DST change moved this fire.",
+    "dst_note": "What a DST change did to or around this fire, or null.",
+    "warnings": "What could be misread in the trigger.",
+    # nodes and probes
+    "Node.id": "The node's id (host-pid-random).",
+    "role": "What the process runs: all, api, gateway or scheduler.",
+    "host": "The host it runs on.",
+    "pid": "Its process id.",
+    "version": "apicron's version.",
+    "Node.started_at": "When the process started (UTC).",
+    "heartbeat_at": "Its last heartbeat (UTC).",
+    "alive": "Heartbeat within the last 10 s.",
+    "node_id": "This process's node id.",
+    "Liveness.status": "ok or unhealthy.",
+    "Readiness.status": "ok or unhealthy.",
+    "Health.status": "ok or unhealthy.",
+    "database": "ok, or why the database cannot be used.",
+    "schema": "ok, or how the schema differs from this version's.",
+    "writes": "ok, or why writes fail (e.g. a full disk).",
+    "checks": "Each check (database, schema, writes) and its state.",
+    "engine": "The engine's state on this node.",
+    "state": "off (no engine here), running, failing, stopped, or failed (gave up).",
+    "last_pass_at": "When the engine last completed a pass, or null.",
+    "seconds_since_pass": "Seconds since that pass, or null.",
+    "failing_for_s": "Seconds passes have been failing, or null.",
+    "last_error": "The last pass error, or null.",
+    "live": "Whether the engine counts as alive.",
+    # success conditions and alert rules (issue 14; their own fields carry descriptions)
+    "success": "When an answer counts as a success (status codes, a JMESPath condition, a "
+               "body regex); null: any 2xx.",
+    "alerts": "Who is notified of failures, recoveries and misses, and when; null: the "
+              "instance's default_alerts, if any.",
+    "Instance.default_alerts": "The alert rules of every task that has none of its own "
+                               "(alerts null), or null.",
+    "InstanceUpdate.default_alerts": "The alert rules of every task that has none of its "
+                                     "own; null clears them.",
+    # channels
+    "kind": "webhook (apicron's signed event JSON POSTed to a URL) or apprise (any Apprise "
+            "URL: Slack, Teams, email, ntfy…).",
+    "url": "Where the channel sends, shown masked: it carries credentials (stored "
+           "encrypted).",
+    "ChannelUpdate.url": "A new URL (webhook: http(s); apprise: any Apprise URL), replacing "
+                         "the old one; stored encrypted, shown masked.",
+    "ChannelUpdate.secret": "webhook only: a new signing secret (16-256 characters), "
+                            "replacing the old one; never answered.",
+    "ChannelWithSecret.secret": "webhook only: the signing secret of X-Apicron-Signature, "
+                                "shown only in this answer; null for apprise.",
+    "ok": "Whether the test message was delivered.",
+    "ChannelTestResult.error": "Why it was not delivered, or null.",
+    "ChannelTestResult.duration_ms": "How long the delivery took.",
+    # alert events
+    "task_name": "The task's name when the event was written.",
+    "channel_id": "The channel it goes to.",
+    "channel_kind": "The channel's kind: webhook or apprise.",
+    "event": "FAILURE, RECOVERY, MISSED, NO_SUCCESS (dead-man) or AUTO_STOPPED.",
+    "execution_id": "The execution that caused it, or null (e.g. NO_SUCCESS).",
+    "AlertEvent.status": "PENDING (to be delivered or retried), SENT, or FAILED (given up; "
+                         "see last_error).",
+    "AlertEvent.attempts": "How many deliveries were tried.",
+    "AlertEvent.last_error": "Why the last delivery failed, or null.",
+    "message": "The alert's text as sent.",
+    "sent_at": "When it was delivered (UTC), or null.",
+    "next_attempt_at": "When delivery is tried again (UTC), or null.",
+    # errors
+    "error_code": "What kind of error (INVALID_INPUT, NOT_FOUND, CONFLICT, …).",
+}
+
+SCHEMAS: dict[str, str] = {
+    "Instance": "The instance: its name, parameters, default time zone and gateway URL.",
+    "InstanceParams": "The instance parameters.",
+    "InstanceUpdate": "Changes to the instance: only the fields given change.",
+    "InstanceParamsUpdate": "Changes to the parameters: only those given change.",
+    "App": "An integration app: the credentials tasks and callers use.",
+    "AppCreate": "A new integration app.",
+    "AppUpdate": "Changes to an app: only the fields given change.",
+    "AppWithSecret": "An integration app with its secret (create and reset answers only).",
+    "Group": "An API group, owned by one app.",
+    "GroupCreate": "A new API group.",
+    "GroupUpdate": "Changes to a group: only the fields given change.",
+    "Api": "An API: a route of the gateway to a backend (the draft; see published).",
+    "ApiCreate": "A new API.",
+    "ApiUpdate": "Changes to an API's draft: only the fields given change.",
+    "Grant": "A grant: an app may call an APP-auth API it does not own.",
+    "GrantCreate": "Grants of several APIs to one app, all or none.",
+    "GrantItems": "The grants made.",
+    "NameValue": "A header or query parameter.",
+    "StoredNameValue": "A header or query parameter.",
+    "Body": "A request body.",
+    "StoredBody": "A request body.",
+    "TaskRequest": "What a task sends.",
+    "StoredRequest": "What a task sends.",
+    "TaskCreate": "A new scheduled task, created INITIALIZED.",
+    "Execution": "One occurrence (or manual run) of a task, with its attempts.",
+    "ExecutionSummary": "One occurrence (or manual run) of a task.",
+    "Attempt": "One call of an execution.",
+    "PreviewRequest": "A trigger to explain, as a task would have it.",
+    "Preview": "A trigger in words and its next fire times.",
+    "PreviewFireTime": "One fire time.",
+    "Node": "One apicron process serving this instance.",
+    "Liveness": "Whether this process and its engine loop are alive.",
+    "Readiness": "Whether the database is reachable, migrated and writable.",
+    "Health": "Readiness and liveness, with this process's identity.",
+    "EngineState": "The engine loop of this process.",
+    "ChannelCreate": "A new notification channel.",
+    "ChannelTestResult": "How a test message through the channel went.",
+    "JsonValue": "Any JSON value.",
+    "ErrorBody": "Every error answer.",
+    "FieldError": "One wrong field and its rule.",
+}
+
+PARAMETERS: dict[str, str] = {
+    "app_id": "The integration app's id.",
+    "group_id": "The API group's id.",
+    "api_id": "The API's id.",
+    "grant_id": "The grant's id.",
+    "task_id": "The task's id.",
+    "execution_id": "The execution's id.",
+    "published": "Only published (true) or unpublished (false) APIs.",
+    "status": "Only those in this status.",
+    "channel_id": "The notification channel's id.",
+    "kind": "Only channels of this kind (webhook or apprise).",
+    "event": "Only events of this kind.",
+}
+_PARAMETERS_IN_LISTS = {
+    "app_id": "Only those of this app.",
+    "group_id": "Only those of this group.",
+    "api_id": "Only those of this API.",
+    "task_id": "Only those of this task.",
+    "channel_id": "Only those for this channel.",
+}
+
+
+def describe_document(schema: dict[str, Any]) -> None:
+    """Give every component schema, component property and parameter of ``schema`` its
+    description, unless it has one already."""
+    for name, component in schema.get("components", {}).get("schemas", {}).items():
+        if "description" not in component:
+            page = name.startswith("Page_") and name[len("Page_"):].rstrip("_")
+            text = f"A page of {page} items: total and items." if page else SCHEMAS.get(name)
+            if text is not None:
+                component["description"] = text
+        for field, prop in component.get("properties", {}).items():
+            if "description" not in prop:
+                text = FIELDS.get(f"{name}.{field}") or FIELDS.get(field)
+                if text is not None:
+                    prop["description"] = text
+    for item in schema.get("paths", {}).values():
+        for operation in item.values():
+            for parameter in operation.get("parameters", []):
+                if "description" in parameter:
+                    continue
+                name = parameter["name"]
+                text = (_PARAMETERS_IN_LISTS.get(name) if parameter["in"] == "query"
+                        else None) or PARAMETERS.get(name)
+                if text is not None:
+                    parameter["description"] = text
+
+
+def body_example(example: dict[str, Any]) -> dict[str, Any]:
+    """``openapi_extra`` of a route: ``example`` as its request body's example."""
+    return {"requestBody": {"content": {"application/json": {"example": example}}}}
