@@ -200,7 +200,7 @@ class TestCommandLine:
         expected = {"--" + name.replace("_", "-") for name in Settings.model_fields
                     if not (secret_of(name) and not secret_of(name).flag)}  # type: ignore[union-attr]
         assert flags == expected | {"--role", "--help"}
-        assert "--admin-token" not in shown and "--secret-key" not in shown
+        assert "--admin-token" not in flags and "--secret-key" not in flags
 
     def test_config_show_masks_secrets_and_says_where_each_value_came_from(
         self, tmp_path: Path

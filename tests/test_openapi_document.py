@@ -20,6 +20,7 @@ import httpx
 import pytest
 from pydantic import BaseModel
 
+from apicron.domain.accounts import MeUpdate, TokenCreate, UserCreate, UserUpdate
 from apicron.domain.alerting import ChannelCreate, ChannelUpdate
 from apicron.domain.models import (
     ApiCreate,
@@ -87,6 +88,17 @@ OPERATIONS = {
     ("delete", "/v1/channels/{channel_id}"): "deleteChannel",
     ("post", "/v1/channels/{channel_id}/test"): "testChannel",
     ("get", "/v1/alerts"): "listAlerts",
+    ("post", "/v1/users"): "createUser",
+    ("get", "/v1/users"): "listUsers",
+    ("get", "/v1/users/{user_id}"): "getUser",
+    ("put", "/v1/users/{user_id}"): "updateUser",
+    ("delete", "/v1/users/{user_id}"): "deleteUser",
+    ("post", "/v1/users/{user_id}/tokens"): "createToken",
+    ("get", "/v1/users/{user_id}/tokens"): "listTokens",
+    ("delete", "/v1/tokens/{token_id}"): "revokeToken",
+    ("get", "/v1/me"): "getMe",
+    ("put", "/v1/me"): "updateMe",
+    ("get", "/v1/audit"): "listAudit",
 }
 
 # The model each request body is read into: its example must be one (rules included).
@@ -95,7 +107,8 @@ BODIES: dict[str, type[BaseModel]] = {
     "createApiGroup": GroupCreate, "updateApiGroup": GroupUpdate, "createApi": ApiCreate,
     "updateApi": ApiUpdate, "createAppAuths": GrantCreate, "createTask": TaskCreate,
     "updateTask": TaskUpdate, "previewCron": PreviewRequest, "createChannel": ChannelCreate,
-    "updateChannel": ChannelUpdate,
+    "updateChannel": ChannelUpdate, "createUser": UserCreate, "updateUser": UserUpdate,
+    "createToken": TokenCreate, "updateMe": MeUpdate,
 }
 
 
@@ -145,13 +158,13 @@ def test_every_schema_field_and_parameter_is_described(document: dict[str, Any])
         missing += [f"{method} {path} {parameter['name']}"
                     for parameter in operation.get("parameters", [])
                     if not parameter.get("description")]
-    assert missing == []
+    assert missing == [], "\n".join(missing)
 
 
 def test_put_says_it_changes_only_the_fields_given(document: dict[str, Any]) -> None:
     assert "PUT changes only the fields given" in document["info"]["description"]
     puts = [op for method, _, op in operations(document) if method == "put"]
-    assert len(puts) == 6
+    assert len(puts) == 8
     for operation in puts:
         assert operation["summary"].endswith("(only the fields given)"), operation["summary"]
 

@@ -16,8 +16,10 @@ API_DESCRIPTION = """\
 Management API of apicron, the self-hosted API scheduler with its own API gateway.
 
 **Auth.** Every operation but the probes (`/livez`, `/readyz`, `/healthz`) needs
-`Authorization: Bearer <token>`: the admin token (`APICRON_ADMIN_TOKEN`, or generated at
-first start into the data directory).
+`Authorization: Bearer <token>`: the admin token (root: `APICRON_ADMIN_TOKEN`, or generated
+at first start into the data directory), or a user's API token (`POST
+/v1/users/{user_id}/tokens`). Each operation names the role it needs (`x-apicron-role`:
+viewer, operator or admin); a role below it is answered 403.
 
 **Errors.** `{"error_code", "error_msg", "field", "errors"}` with 400 invalid input (the
 message names the field and the rule; nothing changed), 401 no or bad token, 404 unknown id,
@@ -46,6 +48,37 @@ FIELDS: dict[str, str] = {
     "updated_at": "When it last changed (UTC).",
     "total": "How many items match the filters (all pages).",
     "items": "This page of items.",
+    # users, tokens, the audit log (issue 16)
+    "username": "The user's sign-in name: 3-64 characters, letters, digits, '.', '_' and "
+                "'-'; unique.",
+    "display_name": "How the console shows the user (at most 128 characters).",
+    "disabled": "A disabled user cannot sign in; their tokens and sessions stop working.",
+    "has_password": "Whether the user can sign in to the console with a password.",
+    "UserUpdate.password": "A new password (at least 12 characters); ends the user's "
+                           "console sessions.",
+    "MeUpdate.password": "A new password (at least 12 characters); needs current_password.",
+    "current_password": "The user's password now, to change it (not through an API token).",
+    "user_id": "The user's id.",
+    "Token.name": "What the token is for (a name, unique among the user's tokens).",
+    "TokenWithSecret.name": "What the token is for (a name, unique among the user's tokens).",
+    "expires_at": "When it stops working (UTC).",
+    "last_used_at": "When it last authenticated a request (UTC), or null if never.",
+    "token": "The bearer token: shown in this answer only, stored hashed.",
+    "actor_kind": "root (the admin token), user (a console session), token (a user's API "
+                  "token) or system.",
+    "token_name": "The name of the API token the request came with, if any.",
+    "token_expires_at": "When that token stops working (UTC).",
+    "actor": "Who made the change: a username, or root.",
+    "address": "The client address the change came from.",
+    "action": "What was done: create, update, delete, start, stop, run, publish, "
+              "unpublish, grant, revoke, reset-secret, test, login, login-failed, logout, "
+              "logout-all, lockout.",
+    "resource_type": "What kind of resource changed: app, group, api, grant, task, "
+                     "instance, channel, user, token, session or sign-in.",
+    "resource_id": "The id of the resource changed.",
+    "resource_name": "Its name when the change was made.",
+    "changes": "Each changed field as {before, after}; secrets as [redacted]; null when "
+               "the event itself is all there is (a login).",
     # instance
     "Instance.name": "The instance's name.",
     "InstanceUpdate.name": "The instance's name.",
@@ -254,6 +287,10 @@ SCHEMAS: dict[str, str] = {
     "EngineState": "The engine loop of this process.",
     "ChannelCreate": "A new notification channel.",
     "ChannelTestResult": "How a test message through the channel went.",
+    "User": "A user of the console and the API, with a role.",
+    "UserCreate": "A new user; without password they use API tokens only.",
+    "Token": "One of a user's API tokens (never the token itself).",
+    "TokenCreate": "A new API token, for the user or a lower role.",
     "JsonValue": "Any JSON value.",
     "ErrorBody": "Every error answer.",
     "FieldError": "One wrong field and its rule.",
@@ -271,6 +308,9 @@ PARAMETERS: dict[str, str] = {
     "channel_id": "The notification channel's id.",
     "kind": "Only channels of this kind (webhook or apprise).",
     "event": "Only events of this kind.",
+    "user_id": "The user's id.",
+    "token_id": "The API token's id.",
+    "resource_id": "Only entries about this resource id.",
 }
 _PARAMETERS_IN_LISTS = {
     "app_id": "Only those of this app.",
