@@ -176,11 +176,11 @@ def test_a_hanging_channel_does_not_hold_up_an_every_second_task(
     while_hanging = [r for r in runs if parse(r["scheduled_at"]) >= hung_at]
     assert len(while_hanging) >= 6
     assert {r["status"] for r in while_hanging} == {"FAILED"}  # run, none MISSED or SKIPPED
-    # Each ran within a few seconds of its time while the channels held their deliveries
-    # for 30 s: a bound taken from the fault, not a speed target.
+    # Each ran well before the channels' 30 s hang ended: a bound taken from the fault (a run
+    # waiting on a delivery would be 30 s late), not a speed target.
     late = [(parse(r["started_at"]) - parse(r["scheduled_at"])).total_seconds()
             for r in while_hanging]
-    assert max(late) < 5, late
+    assert max(late) < 15, late
     assert {a["status"] for a in pending["items"]} == {"PENDING"}
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -113,15 +112,11 @@ def test_minutes_step_in_absolute_time_across_fall_back() -> None:
         ("MONTH", 1, at(2900, 5, 31, 9, 0)),
     ],
 )
-def test_a_far_future_fire_is_computed_without_stepping(
-    unit: str, value: int, expected: datetime
-) -> None:
+def test_a_far_future_fire_is_computed(unit: str, value: int, expected: datetime) -> None:
+    """874 years on; that it is computed, not stepped, is measured by
+    ``python -m bench.trigger_speed`` (a time bound here would measure the machine)."""
     schedule = every(value, unit, at(2026, 1, 31, 9))
-    far = at(2900, 5, 5, 10, 7, 3)
-    began = time.perf_counter()
-    for _ in range(100):
-        fire = schedule.next_after(far)
-    assert time.perf_counter() - began < 0.5
+    fire = schedule.next_after(at(2900, 5, 5, 10, 7, 3))
     assert fire == expected
     assert schedule.next_after(fire - timedelta(microseconds=1)) == fire
 

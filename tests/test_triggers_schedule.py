@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import time
-import timeit
 from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
@@ -289,24 +287,12 @@ class TestLoadZone:
         assert str(caught.value).startswith("timezone: is required")
 
 
-class TestPerformance:
-    @pytest.mark.parametrize(
-        "expression", ["0 0/15 * * * ?", "* * * * * ?", "0 0 9 ? * MON-FRI", "0 9 * * 1-5"]
-    )
-    def test_next_after_takes_microseconds(self, expression: str) -> None:
-        schedule = cron(expression, "Europe/Berlin")
-        moment = at(2026, 5, 5, 10, 7, 3)
-        seconds = min(timeit.repeat(lambda: schedule.next_after(moment), number=2000, repeat=3))
-        # A few microseconds in practice; the bound only guards against a search gone linear.
-        assert seconds / 2000 < 100e-6
-
-    def test_an_every_second_cron_yields_a_whole_day_cheaply(self) -> None:
-        schedule = cron("* * * * * ?", "Europe/Berlin")
-        began = time.perf_counter()
-        fires = times(schedule, at(2026, 6, 1), 86_400)
-        assert time.perf_counter() - began < 5
-        assert fires[-1] == at(2026, 6, 1, 23, 59, 59)
-        assert len(set(fires)) == 86_400
+def test_an_every_second_cron_yields_a_whole_day() -> None:
+    """Its speed is measured by ``python -m bench.trigger_speed``, not asserted here."""
+    schedule = cron("* * * * * ?", "Europe/Berlin")
+    fires = times(schedule, at(2026, 6, 1), 86_400)
+    assert fires[-1] == at(2026, 6, 1, 23, 59, 59)
+    assert len(set(fires)) == 86_400
 
 
 def test_an_effective_time_at_the_start_of_time_is_answered_not_crashed() -> None:
