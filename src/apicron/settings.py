@@ -127,6 +127,11 @@ def _host(raw: object) -> str:
     return host
 
 
+def _figure(value: float) -> str:
+    """``2592000``, not ``2.592e+06``: a bound as a user would type it."""
+    return str(int(value)) if value == int(value) else f"{value:g}"
+
+
 def _seconds(low: float, high: float) -> Callable[[object], float]:
     def parse(raw: object) -> float:
         value = float("nan")
@@ -136,7 +141,8 @@ def _seconds(low: float, high: float) -> Callable[[object], float]:
             with contextlib.suppress(ValueError):
                 value = float(raw)
         if not low <= value <= high:
-            raise _refuse(f"must be a number of seconds from {low:g} to {high:g}, got {raw!r}")
+            raise _refuse(f"must be a number of seconds from {_figure(low)} to "
+                          f"{_figure(high)}, got {raw!r}")
         return value
 
     return parse
