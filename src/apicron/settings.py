@@ -242,6 +242,26 @@ def _mask(value: str) -> str:
     return "********"
 
 
+def _listener_url(
+    raw: object, info: ValidationInfo, host_field: str, port_field: str, default_port: int,
+    purpose: str,
+) -> str:
+    """An http(s) URL as given, or by default the one of a listener of this process (its
+    host and port fields, https with TLS; a wildcard host is reached on 127.0.0.1)."""
+    text = _text(raw)
+    if not text:
+        host = info.data.get(host_field, LOOPBACK)
+        port = info.data.get(port_field, default_port)
+        scheme = "https" if info.data.get("tls_cert") else "http"
+        shown = f"[{host}]" if ":" in host else host
+        local = "127.0.0.1" if host in ("0.0.0.0", "::") else shown  # noqa: S104
+        return f"{scheme}://{local}:{port}"
+    parts = urlsplit(text)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise _refuse(f"must be an http:// or https:// URL with a host{purpose}, got {raw!r}")
+    return text.rstrip("/")
+
+
 class Settings(BaseSettings):
     """apicron's settings, validated; build them with :func:`load_settings`.
 
@@ -414,35 +434,14 @@ class Settings(BaseSettings):
     @field_validator("gateway_url", mode="before")
     @classmethod
     def _gateway_url(cls, raw: object, info: ValidationInfo) -> str:
-        text = _text(raw)
-        if not text:
-            host = info.data.get("gateway_host", LOOPBACK)
-            port = info.data.get("gateway_port", DEFAULT_GATEWAY_PORT)
-            scheme = "https" if info.data.get("tls_cert") else "http"
-            shown = f"[{host}]" if ":" in host else host
-            local = "127.0.0.1" if host in ("0.0.0.0", "::") else shown  # noqa: S104
-            return f"{scheme}://{local}:{port}"
-        parts = urlsplit(text)
-        if parts.scheme not in ("http", "https") or not parts.hostname:
-            raise _refuse(f"must be an http:// or https:// URL with a host, got {raw!r}")
-        return text.rstrip("/")
+        return _listener_url(raw, info, "gateway_host", "gateway_port", DEFAULT_GATEWAY_PORT,
+                             "")
 
     @field_validator("public_url", mode="before")
     @classmethod
     def _public_url(cls, raw: object, info: ValidationInfo) -> str:
-        text = _text(raw)
-        if not text:
-            host = info.data.get("api_host", LOOPBACK)
-            port = info.data.get("api_port", DEFAULT_API_PORT)
-            scheme = "https" if info.data.get("tls_cert") else "http"
-            shown = f"[{host}]" if ":" in host else host
-            local = "127.0.0.1" if host in ("0.0.0.0", "::") else shown  # noqa: S104
-            return f"{scheme}://{local}:{port}"
-        parts = urlsplit(text)
-        if parts.scheme not in ("http", "https") or not parts.hostname:
-            raise _refuse("must be an http:// or https:// URL with a host (where users reach "
-                          f"the console), got {raw!r}")
-        return text.rstrip("/")
+        return _listener_url(raw, info, "api_host", "api_port", DEFAULT_API_PORT,
+                             " (where users reach the console)")
 
     @model_validator(mode="after")
     def _tls_files(self) -> Settings:
