@@ -16,7 +16,7 @@ import pytest
 
 from apicron.domain.errors import ConfigurationError
 from apicron.settings import Settings, load_settings, resolve_settings, secret_of
-from apicron.settings_sources import SourceKind
+from apicron.settings.sources import SourceKind
 from tests.servers import ADMIN_TOKEN, ApicronProcess
 
 README = Path(__file__).resolve().parent.parent / "README.md"

@@ -20,7 +20,7 @@ import httpx
 import pytest
 
 from apicron.settings import load_settings, secret_of
-from apicron.settings_sources import env_name
+from apicron.settings.sources import env_name
 from tests.servers import ADMIN_TOKEN, ApicronProcess, free_port
 
 DEPLOY = Path(__file__).resolve().parent.parent / "deploy"

@@ -189,7 +189,7 @@ def config_show(
     """Print the effective settings (secrets masked) and where each came from: flag, env,
     secret file, config file or default. A bad setting fails here as it would at start."""
     with server_side("config show"):
-        from apicron.settings_sources import shown_settings
+        from apicron.settings.sources import shown_settings
 
     rows = shown_settings(resolve_from_command_line(ctx))
     if as_json:

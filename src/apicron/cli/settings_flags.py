@@ -20,7 +20,7 @@ import typer.main
 from typer.core import TyperCommand
 
 if TYPE_CHECKING:
-    from apicron.settings_sources import ResolvedSettings
+    from apicron.settings.sources import ResolvedSettings
 
 _FLAGS = "apicron.settings_flags"
 
@@ -42,7 +42,7 @@ def _setting_options() -> tuple[Any, ...]:
     this Typer is built on)."""
     try:
         from apicron.settings import Settings, secret_of
-        from apicron.settings_sources import env_name, flag_name
+        from apicron.settings.sources import env_name, flag_name
     except ModuleNotFoundError:
         # Without the server extra: the command itself says what to install.
         return ()

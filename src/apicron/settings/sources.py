@@ -40,7 +40,7 @@ from pydantic_settings import (
 )
 
 from apicron.domain.errors import ConfigurationError
-from apicron.settings import ENV_PREFIX, LINE, RULE, Settings, secret_of
+from apicron.settings.model import ENV_PREFIX, LINE, RULE, Settings, secret_of
 
 CONFIG_VARIABLE = "APICRON_CONFIG"
 SECRETS_DIR_VARIABLE = "APICRON_SECRETS_DIR"
@@ -307,3 +307,29 @@ def shown_settings(resolved: ResolvedSettings) -> list[ShownSetting]:
             shown = str(value)
         rows.append(ShownSetting(name, env_name(name), shown, resolved.origins[name]))
     return rows
+
+
+def load_settings(
+    env: Mapping[str, str] | None = None,
+    overrides: Mapping[str, object] | None = None,
+    *,
+    config_file: str | Path | None = None,
+) -> Settings:
+    """The settings from flags (``overrides``: setting name → value, ``None`` meaning "not
+    given"), ``env`` (default: the process environment), secret files, the config file
+    (``config_file``, else ``APICRON_CONFIG``) and defaults, in that precedence.
+
+    Raises :class:`~apicron.domain.errors.ConfigurationError`: one line naming each bad
+    setting as it was given and the rule it breaks.
+    """
+    return resolve(env, overrides, config_file).settings
+
+
+def resolve_settings(
+    env: Mapping[str, str] | None = None,
+    overrides: Mapping[str, object] | None = None,
+    *,
+    config_file: str | Path | None = None,
+) -> ResolvedSettings:
+    """As :func:`load_settings`, with where each value came from (``apicron config show``)."""
+    return resolve(env, overrides, config_file)

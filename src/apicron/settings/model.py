@@ -6,11 +6,12 @@ file, and a row of ``apicron config show``. A field marked :class:`Secret` is al
 a file (``APICRON_<NAME>_FILE``, or the secrets directory) and is shown masked. So adding a
 setting is adding a field here, with its ``description`` (the flag's help) and its rule; the
 README's table lists it too (a test checks that). Where values come from and which one wins:
-:mod:`apicron.settings_sources` (flag > environment > secret file > config file > default).
+:mod:`apicron.settings.sources` (flag > environment > secret file > config file > default).
 
-Each rule refuses a value with :func:`_refuse`: :func:`load_settings` turns that into one
-:class:`~apicron.domain.errors.ConfigurationError` line naming the setting as it was given
-(``APICRON_API_PORT``, ``--api-port``, ``api_port in /etc/apicron/apicron.toml``) and the
+Each rule refuses a value with :func:`_refuse`: :func:`~apicron.settings.load_settings`
+turns that into one :class:`~apicron.domain.errors.ConfigurationError` line naming the
+setting as it was given (``APICRON_API_PORT``, ``--api-port``,
+``api_port in /etc/apicron/apicron.toml``) and the
 rule, so a bad setting fails at start in one line.
 """
 
@@ -18,11 +19,11 @@ from __future__ import annotations
 
 import contextlib
 import ipaddress
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import Annotated, Any
 from urllib.parse import urlsplit
 
 from pydantic import BeforeValidator, Field, ValidationInfo, field_validator, model_validator
@@ -32,16 +33,13 @@ from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, Settings
 from apicron.logs import LogFormat, LogLevel
 from apicron.outbound import OutboundPolicy, parse_networks
 
-if TYPE_CHECKING:
-    from apicron.settings_sources import ResolvedSettings
-
 DEFAULT_API_PORT = 8080
 DEFAULT_GATEWAY_PORT = 8081
 LOOPBACK = "127.0.0.1"
 DEFAULT_FORWARDED_ALLOW_IPS = ("127.0.0.1", "::1")
 ENV_PREFIX = "APICRON_"
 
-# The pydantic error types :mod:`apicron.settings_sources` reads: a rule broken by the value
+# The pydantic error types :mod:`apicron.settings.sources` reads: a rule broken by the value
 # of one setting (the message is prefixed with the setting's name as given), or a whole line.
 RULE = "apicron_setting"
 LINE = "apicron_settings"
@@ -393,7 +391,7 @@ class Settings(BaseSettings):
         dotenv_settings: PydanticBaseSettingsSource,
         file_secret_settings: PydanticBaseSettingsSource,
     ) -> tuple[PydanticBaseSettingsSource, ...]:
-        # The values are gathered (with where each came from) by apicron.settings_sources
+        # The values are gathered (with where each came from) by apicron.settings.sources
         # and given to the constructor; the model validates exactly those.
         return (init_settings,)
 
@@ -492,31 +490,3 @@ def secret_of(name: str) -> Secret | None:
         if isinstance(mark, Secret):
             return mark
     return None
-
-
-def load_settings(
-    env: Mapping[str, str] | None = None,
-    overrides: Mapping[str, object] | None = None,
-    *,
-    config_file: str | Path | None = None,
-) -> Settings:
-    """The settings from flags (``overrides``: setting name → value, ``None`` meaning "not
-    given"), ``env`` (default: the process environment), secret files, the config file
-    (``config_file``, else ``APICRON_CONFIG``) and defaults, in that precedence.
-
-    Raises :class:`~apicron.domain.errors.ConfigurationError`: one line naming each bad
-    setting as it was given and the rule it breaks.
-    """
-    return resolve_settings(env, overrides, config_file=config_file).settings
-
-
-def resolve_settings(
-    env: Mapping[str, str] | None = None,
-    overrides: Mapping[str, object] | None = None,
-    *,
-    config_file: str | Path | None = None,
-) -> ResolvedSettings:
-    """As :func:`load_settings`, with where each value came from (``apicron config show``)."""
-    from apicron.settings_sources import resolve
-
-    return resolve(env, overrides, config_file)
