@@ -81,7 +81,10 @@ class ApicronProcess:
             ):
                 return self
             time.sleep(0.05)
-        raise RuntimeError(f"apicron did not become healthy:\n{self.log()}")
+        # Not left running (nor unreaped: a ResourceWarning would hide this message).
+        self.process.kill()
+        self.process.wait()
+        raise RuntimeError(f"apicron did not become healthy in {timeout:g} s:\n{self.log()}")
 
     def log(self) -> str:
         return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""

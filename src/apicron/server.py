@@ -20,6 +20,7 @@ from apicron.alerts.sender import AlertSender, SenderSettings
 from apicron.api.app import create_api_app
 from apicron.crypto import TOKEN_FILE, ensure_private_dir, load_admin_token, load_secret_box
 from apicron.domain.errors import ConfigurationError
+from apicron.domain.vocabulary import NodeRole, choices
 from apicron.engine.clock import SystemClock
 from apicron.engine.dispatch import Dispatcher
 from apicron.engine.gateway_call import GatewayCaller
@@ -110,7 +111,7 @@ def _announce_token(token: str, path: Path) -> None:
                     "is printed only on a terminal)", path)
 
 
-ROLES = ("all", "api", "gateway", "scheduler")
+ROLES = choices(NodeRole)
 
 
 class _ApiServer(uvicorn.Server):

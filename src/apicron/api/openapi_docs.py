@@ -12,6 +12,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from apicron.triggers.schedule import MAX_INTERVAL
+
 API_DESCRIPTION = """\
 Management API of apicron, the self-hosted API scheduler with its own API gateway.
 
@@ -130,7 +132,7 @@ FIELDS: dict[str, str] = {
     "cron_expression": "Quartz (6-7 fields: sec min hour day-of-month month day-of-week "
                        "[year]) or Unix (5 fields); CRON only.",
     "interval_unit": "MINUTE, HOUR, DAY, WEEK or MONTH; CALENDAR only.",
-    "interval_value": "Every how many units, 1-59 (default 1); CALENDAR only.",
+    "interval_value": f"Every how many units, 1-{MAX_INTERVAL} (default 1); CALENDAR only.",
     "max_retries": "Retries after a failed attempt (connect errors, timeouts, 408, 429, "
                    "5xx), 0-3.",
     "request": "What the task sends: headers, query parameters and body.",

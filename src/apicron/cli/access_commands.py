@@ -23,6 +23,7 @@ from apicron.cli.inputs import (
 )
 from apicron.cli.lookup import ID_PATTERN
 from apicron.cli.output import fail, note, page_footer, show, table, usage
+from apicron.domain.vocabulary import Role, choices
 
 if TYPE_CHECKING:
     from apicron.client import Client, User
@@ -44,7 +45,7 @@ PasswordStdinOpt = Annotated[
     bool, typer.Option("--password-stdin", help="Read the password from standard input "
                        "(one line) instead of asking for it.")
 ]
-ROLES = ("admin", "operator", "viewer")
+ROLES = choices(Role)
 ONCE_NOTE = ("note: the token is shown only now and stored as a hash; keep it safe "
              "(e.g. APICRON_TOKEN, or `apicron profile set NAME --token-stdin`)")
 

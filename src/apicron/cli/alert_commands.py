@@ -10,12 +10,13 @@ from apicron.cli.connection import connect
 from apicron.cli.inputs import DEFAULT_LIMIT, JsonOpt, LimitOpt, OffsetOpt, choice
 from apicron.cli.lookup import CHANNELS, TASKS, resolve_id
 from apicron.cli.output import page_footer, show, table
+from apicron.domain.vocabulary import AlertEventKind, AlertStatus, choices
 
 cli = typer.Typer(help="Alerts: events sent to channels, with their delivery.",
                   no_args_is_help=True)
 
-EVENTS = ("FAILURE", "RECOVERY", "MISSED", "NO_SUCCESS", "AUTO_STOPPED")
-STATUSES = ("PENDING", "SENT", "FAILED")
+EVENTS = choices(AlertEventKind)
+STATUSES = choices(AlertStatus)
 
 
 @cli.command("list")

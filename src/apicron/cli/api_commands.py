@@ -21,11 +21,12 @@ from apicron.cli.inputs import (
 )
 from apicron.cli.lookup import APIS, APPS, GROUPS, names_by_id, resolve, resolve_id
 from apicron.cli.output import note, page_footer, show, table
+from apicron.domain.vocabulary import AuthType, Method, choices
 
 cli = typer.Typer(help="APIs: routes the gateway serves once published.", no_args_is_help=True)
 
-METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS")
-AUTH_TYPES = ("APP", "NONE")
+METHODS = choices(Method)
+AUTH_TYPES = choices(AuthType)
 
 ApiArg = Annotated[str, typer.Argument(metavar="API", help="The API's id or name.")]
 MethodOpt = Annotated[

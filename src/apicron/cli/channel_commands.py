@@ -20,10 +20,11 @@ from apicron.cli.inputs import (
 )
 from apicron.cli.lookup import CHANNELS, resolve
 from apicron.cli.output import fail, note, page_footer, show, table, usage
+from apicron.domain.vocabulary import ChannelKind, choices
 
 cli = typer.Typer(help="Notification channels: where alerts are sent.", no_args_is_help=True)
 
-KINDS = ("webhook", "apprise")
+KINDS = choices(ChannelKind)
 ChannelArg = Annotated[str, typer.Argument(metavar="CHANNEL", help="The channel's id or name.")]
 UrlOpt = Annotated[
     str | None,

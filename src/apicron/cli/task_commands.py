@@ -36,6 +36,8 @@ from apicron.cli.task_inputs import (
     success_conditions,
     trigger,
 )
+from apicron.domain.vocabulary import ExecutionStatus, TaskStatus, choices
+from apicron.triggers.schedule import MAX_INTERVAL
 
 if TYPE_CHECKING:
     from apicron.client import Client, Execution, Task
@@ -43,8 +45,8 @@ if TYPE_CHECKING:
 cli = typer.Typer(help="Scheduled tasks: call a published API on a schedule.",
                   no_args_is_help=True)
 
-STATUSES = ("INITIALIZED", "STARTED", "STOPPED")
-EXECUTION_STATUSES = ("PENDING", "RUNNING", "SUCCEEDED", "FAILED", "SKIPPED", "MISSED")
+STATUSES = choices(TaskStatus)
+EXECUTION_STATUSES = choices(ExecutionStatus)
 
 TaskArg = Annotated[str, typer.Argument(metavar="TASK", help="The task's id or name.")]
 CronOpt = Annotated[
@@ -59,7 +61,8 @@ EveryOpt = Annotated[
 ]
 IntervalOpt = Annotated[
     int | None,
-    typer.Option("--interval", metavar="N", help="With --every: every N units (1-59, default 1)."),
+    typer.Option("--interval", metavar="N",
+                 help=f"With --every: every N units (1-{MAX_INTERVAL}, default 1)."),
 ]
 DescriptionOpt = Annotated[str | None, typer.Option("--description", help="Up to 255 characters.")]
 EffectiveOpt = Annotated[

@@ -7,11 +7,18 @@ from pathlib import Path
 
 from apicron.cli.inputs import Json, choice, given
 from apicron.cli.output import usage
+from apicron.domain.vocabulary import (
+    ContentType,
+    IntervalUnit,
+    MisfirePolicy,
+    OverlapPolicy,
+    choices,
+)
 
-INTERVAL_UNITS = ("MINUTE", "HOUR", "DAY", "WEEK", "MONTH")
-MISFIRE_POLICIES = ("RUN_ONCE", "SKIP")
-OVERLAP_POLICIES = ("SKIP", "ALLOW")
-CONTENT_TYPES = ("application/json", "application/xml", "application/text")
+INTERVAL_UNITS = choices(IntervalUnit)
+MISFIRE_POLICIES = choices(MisfirePolicy)
+OVERLAP_POLICIES = choices(OverlapPolicy)
+CONTENT_TYPES = choices(ContentType)
 
 
 def parse_headers(values: list[str]) -> list[Json]:

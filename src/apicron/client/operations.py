@@ -33,12 +33,10 @@ from apicron.domain.accounts import (
     UserCreate,
     UserUpdate,
 )
-from apicron.domain.alert_rules import AlertEventKind, AlertStatus
 from apicron.domain.alerting import (
     AlertEvent,
     Channel,
     ChannelCreate,
-    ChannelKind,
     ChannelTestResult,
     ChannelUpdate,
     ChannelWithSecret,
@@ -52,7 +50,6 @@ from apicron.domain.models import (
     AppUpdate,
     AppWithSecret,
     Execution,
-    ExecutionStatus,
     Grant,
     GrantCreate,
     GrantItems,
@@ -68,8 +65,14 @@ from apicron.domain.models import (
     Record,
     Task,
     TaskCreate,
-    TaskStatus,
     TaskUpdate,
+)
+from apicron.domain.vocabulary import (
+    AlertEventKind,
+    AlertStatus,
+    ChannelKind,
+    ExecutionStatus,
+    TaskStatus,
 )
 
 R = TypeVar("R")

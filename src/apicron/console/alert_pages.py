@@ -16,16 +16,16 @@ from apicron.console.web import (
     refused,
     render,
 )
-from apicron.domain.alert_rules import AlertEventKind, AlertStatus
 from apicron.domain.alerting import ChannelCreate
 from apicron.domain.errors import ApicronError
 from apicron.domain.validation import validate
+from apicron.domain.vocabulary import AlertEventKind, AlertStatus, choices
 from apicron.services import alerts, channels, tasks
 
 router = APIRouter(prefix=PREFIX, include_in_schema=False)
 ALL = 500
-EVENTS = ("FAILURE", "RECOVERY", "MISSED", "NO_SUCCESS", "AUTO_STOPPED")
-STATUSES = ("PENDING", "SENT", "FAILED")
+EVENTS = choices(AlertEventKind)
+STATUSES = choices(AlertStatus)
 
 
 def _channels_page(request: Request, session: SessionDep, ctx: Ctx, *, values: dict[str, str],

@@ -23,8 +23,9 @@ from apicron.console.web import (
     timezones,
 )
 from apicron.domain.errors import ApicronError
-from apicron.domain.models import PreviewRequest, TaskCreate, TaskStatus, TaskUpdate
+from apicron.domain.models import PreviewRequest, TaskCreate, TaskUpdate
 from apicron.domain.validation import validate
+from apicron.domain.vocabulary import TaskStatus, choices
 from apicron.services import apis as apis_service
 from apicron.services import apps, channels, executions, grants, instance, preview, tasks
 from apicron.services.context import Context
@@ -32,7 +33,7 @@ from apicron.services.context import Context
 router = APIRouter(prefix=PREFIX, include_in_schema=False)
 PAGE_SIZE = 10
 ALL = 500
-STATUSES: tuple[TaskStatus, ...] = ("INITIALIZED", "STARTED", "STOPPED")
+STATUSES: tuple[TaskStatus, ...] = choices(TaskStatus)
 
 
 def _app_names(ctx: Context) -> dict[str, str]:

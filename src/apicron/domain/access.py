@@ -11,13 +11,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 from enum import Enum
-from typing import Literal
 
 from apicron.domain.errors import Forbidden
+from apicron.domain.vocabulary import ActorKind as ActorKind
+from apicron.domain.vocabulary import Role as Role
+from apicron.domain.vocabulary import choices
 
-Role = Literal["admin", "operator", "viewer"]
-ActorKind = Literal["root", "user", "token", "system", "anonymous"]
-ROLES: tuple[Role, ...] = ("viewer", "operator", "admin")
+# Lowest first: a role may do what every role before it may.
+ROLES: tuple[Role, ...] = tuple(reversed(choices(Role)))
 _RANK = {role: rank for rank, role in enumerate(ROLES)}
 
 

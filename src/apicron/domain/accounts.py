@@ -9,15 +9,15 @@ from __future__ import annotations
 
 import re
 from datetime import datetime
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 
 from pydantic import AfterValidator, Field, StrictBool, StrictStr, model_validator
 
 from apicron.domain import rules
-from apicron.domain.access import ActorKind, Role
 from apicron.domain.errors import InvalidInput
 from apicron.domain.models import AwareTextDatetime, Input, Name, Record
 from apicron.domain.validation import reported_to_pydantic
+from apicron.domain.vocabulary import ActorKind, AuditActorKind, Role
 
 USERNAME_PATTERN = re.compile(r"[a-z][a-z0-9._-]{1,63}")
 # Names the console's login and the audit log give a meaning of their own.
@@ -173,7 +173,6 @@ class Me(Record):
     token_expires_at: datetime | None = None
 
 
-AuditActorKind = Literal["root", "user", "token", "system"]
 
 
 class AuditEntry(Record):

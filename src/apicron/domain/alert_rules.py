@@ -11,7 +11,7 @@ by the server (:mod:`apicron.alerts.success`: their libraries are server-side), 
 from __future__ import annotations
 
 import functools
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 
 from pydantic import (
     BaseModel,
@@ -143,8 +143,7 @@ class SuccessConditions(_Input):
 
 # --- alert rules --------------------------------------------------------------------------
 
-AlertEventKind = Literal["FAILURE", "RECOVERY", "MISSED", "NO_SUCCESS", "AUTO_STOPPED"]
-AlertStatus = Literal["PENDING", "SENT", "FAILED"]
+# The event kinds and delivery states: apicron.domain.vocabulary.
 MAX_CHANNELS_PER_RULE = 10
 REPEAT_MIN_S = 60
 DAY_S = 86_400

@@ -6,20 +6,19 @@ DESIGN.md, "Contract additions (second round)"). The task fields ``success`` and
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Literal
+from typing import Annotated
 from urllib.parse import urlsplit
 
 from pydantic import Field, StrictStr, model_validator
 
 from apicron.domain import rules
-from apicron.domain.alert_rules import AlertEventKind, AlertStatus
 from apicron.domain.errors import InvalidInput
 from apicron.domain.models import Description, Input, Name, Record
 from apicron.domain.validation import reported_to_pydantic
+from apicron.domain.vocabulary import AlertEventKind, AlertStatus, ChannelKind
 
 # --- channels -----------------------------------------------------------------------------
 
-ChannelKind = Literal["webhook", "apprise"]
 URL_MAX = 2048
 SECRET_MIN, SECRET_MAX = 16, 256
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 from datetime import datetime
-from typing import Annotated, Any, Generic, Literal, TypeVar
+from typing import Annotated, Any, Generic, TypeVar
 
 from pydantic import (
     AfterValidator,
@@ -32,18 +32,25 @@ from apicron.domain import rules
 from apicron.domain.alert_rules import AlertRules, SuccessConditions
 from apicron.domain.errors import InvalidInput
 from apicron.domain.validation import DATETIME_RULE, reported_to_pydantic
+from apicron.domain.vocabulary import (
+    FINAL_STATUSES as FINAL_STATUSES,
+)
+from apicron.domain.vocabulary import (
+    AuthType,
+    ContentType,
+    ErrorKind,
+    ExecutionStatus,
+    ExecutionTrigger,
+    IntervalUnit,
+    Method,
+    MisfirePolicy,
+    OverlapPolicy,
+    TaskStatus,
+    TriggerType,
+)
 from apicron.triggers.cron_parse import parse_cron
+from apicron.triggers.schedule import MAX_INTERVAL
 from apicron.triggers.zones import load_zone
-
-Method = Literal["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"]
-AuthType = Literal["NONE", "APP"]
-TriggerType = Literal["CRON", "CALENDAR"]
-IntervalUnit = Literal["MINUTE", "HOUR", "DAY", "WEEK", "MONTH"]
-TaskStatus = Literal["INITIALIZED", "STARTED", "STOPPED"]
-MisfirePolicy = Literal["RUN_ONCE", "SKIP"]
-OverlapPolicy = Literal["SKIP", "ALLOW"]
-ContentType = Literal["application/json", "application/xml", "application/text"]
-
 
 # The times apicron accepts. Python's datetime ends at the years 1 and 9999, and a time near
 # either end overflows when a zone's offset is applied (9999-12-31T23:59:59-14:00 in UTC,
@@ -383,7 +390,7 @@ class TaskRequest(Input):
 
 
 RETRIES = Annotated[StrictInt, Field(ge=0, le=3)]
-INTERVAL = Annotated[StrictInt, Field(ge=1, le=59)]
+INTERVAL = Annotated[StrictInt, Field(ge=1, le=MAX_INTERVAL)]
 
 
 class TaskFields(Input):
@@ -517,19 +524,7 @@ class Preview(Record):
 
 # --- executions ---------------------------------------------------------------------------
 
-ExecutionTrigger = Literal["SCHEDULE", "MANUAL"]
-ExecutionStatus = Literal["PENDING", "RUNNING", "SUCCEEDED", "FAILED", "SKIPPED", "MISSED"]
-# DNS, CONNECT, TLS and TIMEOUT are network failures before or during the call; HTTP a
-# non-2xx answer; AUTH a refusal by the gateway's auth pipeline (revoked grant, unpublished
-# API); CONFIG a task that cannot be turned into a request; INTERRUPTED a process that died;
-# INTERNAL a fault of apicron's own while making the call (its log has the details).
-# ASSERTION: the answer's status was accepted but a body assertion of the task's success
-# conditions did not hold (issue 14).
-ErrorKind = Literal[
-    "DNS", "CONNECT", "TLS", "TIMEOUT", "HTTP", "AUTH", "CONFIG", "INTERRUPTED", "INTERNAL",
-    "ASSERTION",
-]
-FINAL_STATUSES = frozenset({"SUCCEEDED", "FAILED", "SKIPPED", "MISSED"})
+# The execution states, trigger kinds and error kinds: apicron.domain.vocabulary.
 
 
 class Attempt(Record):

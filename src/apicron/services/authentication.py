@@ -14,9 +14,10 @@ import hmac
 from dataclasses import replace
 from datetime import datetime, timedelta
 
-from apicron.domain.access import Actor, Role, lower_role, root
+from apicron.domain.access import Actor, lower_role, root
 from apicron.domain.accounts import USERNAME_PATTERN
 from apicron.domain.errors import ApicronError, Unauthorized
+from apicron.domain.vocabulary import Role
 from apicron.services.audit import entry_for
 from apicron.services.context import Context
 from apicron.services.credentials import (

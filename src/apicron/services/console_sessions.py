@@ -16,7 +16,8 @@ from datetime import timedelta
 from typing import Any
 
 from apicron.crypto import SecretUnreadable
-from apicron.domain.access import Actor, Role, root
+from apicron.domain.access import Actor, root
+from apicron.domain.vocabulary import Role
 from apicron.services.audit import audit
 from apicron.services.context import Context
 from apicron.store.records import StoredSession

@@ -23,6 +23,7 @@ from sqlalchemy.engine import Connection
 from apicron.domain.alert_decisions import AlertState
 from apicron.domain.alert_rules import AlertRules
 from apicron.domain.alerting import AlertEvent, Channel
+from apicron.domain.vocabulary import UNFINISHED
 from apicron.store.records import (
     AlertDeliveryResult,
     ClaimedAlertEvent,
@@ -217,7 +218,7 @@ class AlertQueries:
             found.update(self.connection.execute(
                 select(executions.c.id, executions.c.task_id).where(
                     executions.c.id.in_(chunk),
-                    executions.c.status.in_(("PENDING", "RUNNING")),
+                    executions.c.status.in_(UNFINISHED),
                     or_(executions.c.claimed_by == node, executions.c.claimed_by.is_(None)),
                 )
             ).all())

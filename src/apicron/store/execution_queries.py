@@ -20,6 +20,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 
 from apicron.domain.models import Attempt, Execution, ExecutionSummary, StoredTask
+from apicron.domain.vocabulary import UNFINISHED
 from apicron.store.records import (
     AttemptRecord,
     ExecutionChange,
@@ -32,7 +33,6 @@ from apicron.store.records import (
 )
 from apicron.store.tables import attempts, executions, tasks
 
-UNFINISHED = ("PENDING", "RUNNING")
 _INSERT_EXECUTIONS: dict[str, Any] = {
     "sqlite": sqlite.insert(executions).on_conflict_do_nothing().returning(executions.c.id),
     "postgresql": postgresql.insert(executions)

@@ -10,11 +10,12 @@ from sqlalchemy import delete, insert, select, text, update
 from sqlalchemy.engine import Connection
 
 from apicron.domain.models import Node
+from apicron.domain.vocabulary import UNFINISHED
 from apicron.store.tables import change_counters, executions, nodes
 
 CHANNEL = "apicron_changes"
 COUNTERS = ("config", "schedule")
-_UNFINISHED = ("PENDING", "RUNNING")
+_UNFINISHED = UNFINISHED
 
 
 class NodeQueries:

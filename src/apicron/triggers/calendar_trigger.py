@@ -16,11 +16,12 @@ from datetime import UTC, datetime, timedelta
 from typing import Final
 from zoneinfo import ZoneInfo
 
+from apicron.domain.vocabulary import IntervalUnit, choices
 from apicron.triggers.describe import describe_calendar
 from apicron.triggers.model import Fire, FireSearch
 from apicron.triggers.zones import wall_instants, wall_to_utc
 
-UNITS: Final = ("MINUTE", "HOUR", "DAY", "WEEK", "MONTH")
+UNITS: Final = choices(IntervalUnit)
 _ABSOLUTE = {"MINUTE": timedelta(minutes=1), "HOUR": timedelta(hours=1)}
 _WALL_DAYS = {"DAY": 1, "WEEK": 7}
 

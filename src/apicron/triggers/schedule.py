@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from apicron.domain.errors import InvalidInput
+from apicron.domain.vocabulary import TriggerType, choices
 from apicron.triggers.calendar_trigger import UNITS, CalendarTrigger
 from apicron.triggers.cron_parse import parse_cron
 from apicron.triggers.cron_trigger import CronTrigger
@@ -14,7 +15,7 @@ from apicron.triggers.describe import format_clock, format_wall
 from apicron.triggers.model import Fire, FireSource, FireTime
 from apicron.triggers.zones import load_zone, repeat_pass
 
-TRIGGER_TYPES = ("CRON", "CALENDAR")
+TRIGGER_TYPES = choices(TriggerType)
 MAX_INTERVAL = 59
 _MICROSECOND = timedelta(microseconds=1)
 

@@ -6,9 +6,9 @@ from fastapi import APIRouter, Query
 
 from apicron.api.routes.common import ERRORS, Ctx, Limit, Offset, needs
 from apicron.domain.access import Permission
-from apicron.domain.alert_rules import AlertEventKind, AlertStatus
 from apicron.domain.alerting import AlertEvent
 from apicron.domain.models import Page
+from apicron.domain.vocabulary import AlertEventKind, AlertStatus
 from apicron.services import alerts
 
 router = APIRouter(prefix="/v1/alerts", tags=["alerts"], responses=ERRORS)

@@ -10,12 +10,12 @@ from apicron.domain.access import Permission
 from apicron.domain.alerting import (
     Channel,
     ChannelCreate,
-    ChannelKind,
     ChannelTestResult,
     ChannelUpdate,
     ChannelWithSecret,
 )
 from apicron.domain.models import Page
+from apicron.domain.vocabulary import ChannelKind
 from apicron.services import channels
 
 router = APIRouter(prefix="/v1/channels", tags=["alerts"], responses=ERRORS)

@@ -7,16 +7,8 @@ from fastapi import APIRouter, Query, Response
 from apicron.api.openapi_docs import body_example
 from apicron.api.routes.common import ERRORS, Ctx, Limit, NameFilter, Offset, needs
 from apicron.domain.access import Permission
-from apicron.domain.models import (
-    AwareTextDatetime,
-    Execution,
-    ExecutionStatus,
-    Page,
-    Task,
-    TaskCreate,
-    TaskStatus,
-    TaskUpdate,
-)
+from apicron.domain.models import AwareTextDatetime, Execution, Page, Task, TaskCreate, TaskUpdate
+from apicron.domain.vocabulary import ExecutionStatus, TaskStatus
 from apicron.services import executions, tasks
 
 router = APIRouter(prefix="/v1/tasks", tags=["scheduled tasks"], responses=ERRORS)

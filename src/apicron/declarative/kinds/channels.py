@@ -28,11 +28,11 @@ from apicron.declarative.kinds.base import (
     differences,
     split_document,
 )
-from apicron.domain.alerting import ChannelKind as ChannelKindName
 from apicron.domain.alerting import mask_url
 from apicron.domain.errors import InvalidInput
 from apicron.domain.models import Description, Input, Name
 from apicron.domain.validation import validate
+from apicron.domain.vocabulary import ChannelKind as ChannelKindName
 
 _ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
