@@ -32,7 +32,7 @@ from apicron.services.context import Context
 router = APIRouter(prefix=PREFIX, include_in_schema=False)
 PAGE_SIZE = 10
 ALL = 500
-STATUSES: tuple[TaskStatus, ...] = ("INITIALIZED", "STARTED", "STOPPED")
+STATUSES: tuple[TaskStatus, ...] = ("INITIALIZED", "STARTED", "STOPPED", "COMPLETED")
 
 
 def _app_names(ctx: Context) -> dict[str, str]:
