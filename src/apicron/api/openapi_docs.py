@@ -38,7 +38,8 @@ time in the task's time zone. Answers are in UTC.
 """
 
 _RESOURCE_ID = "Its id (32 hexadecimal characters, generated)."
-_TASK_TRIGGER = "CRON (cron_expression) or CALENDAR (interval_unit + interval_value)."
+_TASK_TRIGGER = ("CRON (cron_expression), CALENDAR (interval_unit + interval_value) or AT "
+                 "(run_at: once).")
 
 FIELDS: dict[str, str] = {
     # identity and bookkeeping
@@ -150,7 +151,8 @@ FIELDS: dict[str, str] = {
                       "the latest (the rest MISSED), SKIP records them all MISSED.",
     "overlap_policy": "When the previous execution is still running: SKIP (recorded "
                       "SKIPPED) or ALLOW.",
-    "status": "INITIALIZED (created), STARTED (fires on schedule) or STOPPED.",
+    "status": "INITIALIZED (created), STARTED (fires on schedule), STOPPED, or COMPLETED "
+              "(a one-off task after its run).",
     "next_fire_time": "When it fires next (UTC), or null.",
     "stop_reason": "Why apicron stopped the task by itself, or null.",
     "effective_wall": "A CALENDAR task's effective time as typed without an offset (a wall "
@@ -171,6 +173,21 @@ FIELDS: dict[str, str] = {
                   "ASSERTION (a success condition on the body did not hold); null on success.",
     "error_msg": "What went wrong, or null.",
     "note": "How the occurrence came to run as it did (e.g. late after downtime), or null.",
+    "planned_at": "When apicron planned to fire it (UTC): scheduled_at plus the task's "
+                  "jitter; null for manual runs and occurrences missed before planning.",
+    # one-off runs, jitter, call policy (issue 18)
+    "run_at": "AT only: the instant it fires, once (without an offset: a wall time in the "
+              "task's timezone); null for other triggers.",
+    "after_completion": "AT only: after its run the task is kept COMPLETED (KEEP) or deleted "
+                        "with its history kept (DELETE).",
+    "jitter_s": "Each fire moves up to this many seconds later, 0-43200 (0: none).",
+    "jitter_mode": "RANDOM (a new offset per occurrence) or STABLE (one per task, from its "
+                   "id, the same on every node and restart).",
+    "timeout_ms": "The call's timeout, 1-60000 ms; null: the API's backend_timeout_ms.",
+    "retry_backoff_base_ms": "The first retry waits up to this long, doubling each retry "
+                             "(1-3600000 ms; null: 1000).",
+    "retry_backoff_cap_ms": "No retry waits longer, Retry-After included (1-3600000 ms, at "
+                            "least the base; null: 60000).",
     "attempts": "Every attempt, first to last.",
     "number": "The attempt's number, from 1.",
     "duration_ms": "How long the attempt took.",

@@ -23,6 +23,7 @@ from apicron.cli.inputs import (
     require_changes,
 )
 from apicron.cli.lookup import APIS, APPS, CHANNELS, TASKS, names_by_id, resolve
+from apicron.cli.one_off_inputs import one_off_trigger, scheduling_fields
 from apicron.cli.output import note, page_footer, show, table, usage, warn
 from apicron.cli.task_inputs import (
     INTERVAL_UNITS,
@@ -150,6 +151,24 @@ RepeatOpt = Annotated[
     int | None, typer.Option("--alert-repeat-every", metavar="SECONDS",
                              help="While still failing, alert again at most this often "
                                   "(default 3600, at least 60).")]
+# Issue 18: one-off runs, jitter, the task's own call policy (apicron.cli.one_off_inputs).
+AtOpt = Annotated[str | None, typer.Option(
+    "--at", metavar="WHEN",
+    help="A one-off run (trigger AT): RFC 3339, a wall time in the task's zone, or "
+         "'in 10 minutes' / 'in 2h'.")]
+AfterCompletionOpt = Annotated[str | None, typer.Option(
+    "--after-completion", help="After a one-off run: KEEP the task COMPLETED (default) or "
+                               "DELETE it (its history is kept).")]
+JitterOpt = Annotated[int | None, typer.Option(
+    "--jitter", metavar="SECONDS", help="Fire up to SECONDS later than scheduled (0-43200).")]
+JitterModeOpt = Annotated[str | None, typer.Option(
+    "--jitter-mode", help="RANDOM per occurrence (default) or STABLE per task.")]
+TimeoutMsOpt = Annotated[int | None, typer.Option(
+    "--timeout-ms", metavar="MS", help="The call's timeout (1-60000; default: the API's).")]
+BackoffBaseOpt = Annotated[int | None, typer.Option(
+    "--retry-backoff-base-ms", metavar="MS", help="First retry waits up to MS (default 1000).")]
+BackoffCapOpt = Annotated[int | None, typer.Option(
+    "--retry-backoff-cap-ms", metavar="MS", help="No retry waits longer (default 60000).")]
 
 
 def _channel_ids(client: Client, values: list[str] | None) -> list[str] | None:
@@ -234,6 +253,13 @@ def task_create(
     alert_no_success_within: NoSuccessOpt = None,
     auto_stop_after: AutoStopOpt = None,
     alert_repeat_every: RepeatOpt = None,
+    at: AtOpt = None,
+    after_completion: AfterCompletionOpt = None,
+    jitter: JitterOpt = None,
+    jitter_mode: JitterModeOpt = None,
+    timeout_ms: TimeoutMsOpt = None,
+    retry_backoff_base_ms: BackoffBaseOpt = None,
+    retry_backoff_cap_ms: BackoffCapOpt = None,
 ) -> None:
     """Create a task (INITIALIZED: `apicron task start` makes it fire)."""
     from apicron.client import TaskCreate
@@ -242,7 +268,10 @@ def task_create(
         usage("--content-type", "needs --body")
     fields: Json = {
         "name": name,
-        **trigger(cron, every, interval, creating=True),
+        **(one_off_trigger(at, cron, every, interval) if at is not None
+           else trigger(cron, every, interval, creating=True)),
+        **scheduling_fields(after_completion, jitter, jitter_mode, timeout_ms,
+                            retry_backoff_base_ms, retry_backoff_cap_ms),
         **common_fields(description, effective_time, end_time, timezone, max_retries,
                         misfire, overlap),
         "request": {
@@ -380,6 +409,16 @@ def task_update(
         bool, typer.Option("--no-alerts", help="Clear the task's alert rules (the "
                                                "instance's default rules apply).")
     ] = False,
+    at: AtOpt = None,
+    after_completion: AfterCompletionOpt = None,
+    jitter: JitterOpt = None,
+    jitter_mode: JitterModeOpt = None,
+    timeout_ms: TimeoutMsOpt = None,
+    no_timeout: Annotated[
+        bool, typer.Option("--no-timeout", help="Clear the task's timeout (the API's applies).")
+    ] = False,
+    retry_backoff_base_ms: BackoffBaseOpt = None,
+    retry_backoff_cap_ms: BackoffCapOpt = None,
 ) -> None:
     """Change the given fields of a task (refused while STARTED: stop it first)."""
     from apicron.client import TaskUpdate
@@ -390,17 +429,25 @@ def task_update(
         ("--query", query, no_query, "--no-query"),
         ("--body", body, no_body, "--no-body"),
         ("--content-type", content_type_, no_body, "--no-body"),
+        ("--timeout-ms", timeout_ms, no_timeout, "--no-timeout"),
     ):
         if value is not None and clear:
             usage(flag, f"cannot be given with {clear_flag}")
     fields: Json = {
         **given(name=name),
-        **trigger(cron, every, interval, creating=False),
+        **(one_off_trigger(at, cron, every, interval) if at is not None
+           else trigger(cron, every, interval, creating=False)),
+        **scheduling_fields(after_completion, jitter, jitter_mode, timeout_ms,
+                            retry_backoff_base_ms, retry_backoff_cap_ms),
         **common_fields(description, effective_time, end_time, timezone, max_retries,
                         misfire, overlap),
     }
     if no_end_time:
         fields["end_time"] = None
+    if no_timeout:
+        fields["timeout_ms"] = None
+    if cron is not None or every is not None:
+        fields["run_at"] = None  # leaving a one-off trigger (issue 18)
     headers = parse_headers(header) if header is not None else None
     params = parse_query(query) if query is not None else None
     new_body = read_body(body) if body is not None else None

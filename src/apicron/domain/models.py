@@ -30,18 +30,21 @@ from pydantic import (
 
 from apicron.domain import rules
 from apicron.domain.alert_rules import AlertRules, SuccessConditions
+from apicron.domain.call_policy import check_backoff
 from apicron.domain.errors import InvalidInput
 from apicron.domain.validation import DATETIME_RULE, reported_to_pydantic
 from apicron.domain.vocabulary import (
     FINAL_STATUSES as FINAL_STATUSES,
 )
 from apicron.domain.vocabulary import (
+    AfterCompletion,
     AuthType,
     ContentType,
     ErrorKind,
     ExecutionStatus,
     ExecutionTrigger,
     IntervalUnit,
+    JitterMode,
     Method,
     MisfirePolicy,
     OverlapPolicy,
@@ -391,6 +394,10 @@ class TaskRequest(Input):
 
 RETRIES = Annotated[StrictInt, Field(ge=0, le=3)]
 INTERVAL = Annotated[StrictInt, Field(ge=1, le=MAX_INTERVAL)]
+# Issue 18: jitter up to 12 hours; a task's own call timeout within the API's bounds;
+# retry backoff from 1 ms to 1 hour (apicron.domain.call_policy).
+JITTER_S = Annotated[StrictInt, Field(ge=0, le=43200)]
+BACKOFF_MS = Annotated[StrictInt, Field(ge=1, le=3_600_000)]
 
 
 class TaskFields(Input):
@@ -415,6 +422,37 @@ class TaskFields(Input):
     # (null: the instance's default_alerts, if any).
     success: SuccessConditions | None = None
     alerts: AlertRules | None = None
+    # Issue 18: one-off runs, jitter, the task's own call policy.
+    run_at: TextDatetime | None = Field(
+        default=None,
+        description="trigger AT: the instant it fires, once (without an offset: a wall time "
+        "in the task's timezone)", examples=["2027-03-01T09:30:00Z"])
+    after_completion: AfterCompletion = Field(
+        default="KEEP",
+        description="trigger AT: after its run the task is kept COMPLETED, or deleted (its "
+        "execution history is kept for the retention period)")
+    jitter_s: JITTER_S = Field(
+        default=0, description="each fire is moved up to this many seconds later (0: none)",
+        examples=[300])
+    jitter_mode: JitterMode = Field(
+        default="RANDOM",
+        description="RANDOM: a new offset per occurrence; STABLE: one offset per task, derived "
+        "from its id (the same on every node and after restarts)")
+    timeout_ms: TIMEOUT_MS | None = Field(
+        default=None, description="the call's timeout (null: the API's backend_timeout_ms)",
+        examples=[10000])
+    retry_backoff_base_ms: BACKOFF_MS | None = Field(
+        default=None, description="the first retry waits up to this long, doubling each "
+        "retry (null: 1000)", examples=[500])
+    retry_backoff_cap_ms: BACKOFF_MS | None = Field(
+        default=None, description="no retry waits longer (Retry-After included; null: 60000)",
+        examples=[30000])
+
+    @model_validator(mode="after")
+    def _call_policy(self) -> TaskFields:
+        with reported_to_pydantic():
+            check_backoff(self.retry_backoff_base_ms, self.retry_backoff_cap_ms)
+        return self
 
 
 class TaskCreate(TaskFields):
@@ -441,6 +479,13 @@ class TaskUpdate(Input):
     overlap_policy: OverlapPolicy | None = None
     success: SuccessConditions | None = None
     alerts: AlertRules | None = None
+    run_at: TextDatetime | None = None
+    after_completion: AfterCompletion | None = None
+    jitter_s: JITTER_S | None = None
+    jitter_mode: JitterMode | None = None
+    timeout_ms: TIMEOUT_MS | None = None
+    retry_backoff_base_ms: BACKOFF_MS | None = None
+    retry_backoff_cap_ms: BACKOFF_MS | None = None
 
 
 class StoredNameValue(Record):
@@ -489,6 +534,13 @@ class StoredTask(Record):
     effective_wall: datetime | None = None
     success: SuccessConditions | None = None
     alerts: AlertRules | None = None
+    run_at: datetime | None = None
+    after_completion: AfterCompletion = "KEEP"
+    jitter_s: int = 0
+    jitter_mode: JitterMode = "RANDOM"
+    timeout_ms: int | None = None
+    retry_backoff_base_ms: int | None = None
+    retry_backoff_cap_ms: int | None = None
 
 
 # --- cron preview -------------------------------------------------------------------------
@@ -503,6 +555,7 @@ class PreviewRequest(Input):
     end_time: TextDatetime | None = None
     timezone: ZoneName | None = None
     count: Annotated[StrictInt, Field(ge=1, le=100)] = 5
+    run_at: TextDatetime | None = None
 
 
 class PreviewFireTime(Record):
@@ -552,6 +605,9 @@ class ExecutionSummary(Record):
     error_msg: str | None = None
     # How the occurrence came to run as it did (e.g. run late after downtime), or null.
     note: str | None = None
+    # When apicron planned to fire it: scheduled_at plus the task's jitter (issue 18); null
+    # for manual runs and occurrences recorded MISSED without being planned.
+    planned_at: datetime | None = None
 
 
 class Execution(ExecutionSummary):

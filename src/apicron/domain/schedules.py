@@ -30,6 +30,7 @@ def schedule_of(
         timezone=task.timezone,
         end_time=task.end_time,
         effective_wall=effective_wall,
+        run_at=task.run_at,
     )
 
 

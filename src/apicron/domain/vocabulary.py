@@ -18,11 +18,15 @@ AuthType = Literal["NONE", "APP"]
 ContentType = Literal["application/json", "application/xml", "application/text"]
 
 # --- tasks --------------------------------------------------------------------------------
-TriggerType = Literal["CRON", "CALENDAR"]
+TriggerType = Literal["CRON", "CALENDAR", "AT"]
 IntervalUnit = Literal["MINUTE", "HOUR", "DAY", "WEEK", "MONTH"]
-TaskStatus = Literal["INITIALIZED", "STARTED", "STOPPED"]
+TaskStatus = Literal["INITIALIZED", "STARTED", "STOPPED", "COMPLETED"]
 MisfirePolicy = Literal["RUN_ONCE", "SKIP"]
 OverlapPolicy = Literal["SKIP", "ALLOW"]
+# Issue 18: what becomes of a one-off (AT) task after its run (EventBridge Scheduler's
+# ActionAfterCompletion): kept COMPLETED, or deleted with its history kept.
+AfterCompletion = Literal["KEEP", "DELETE"]
+JitterMode = Literal["RANDOM", "STABLE"]
 
 # --- executions ---------------------------------------------------------------------------
 ExecutionTrigger = Literal["SCHEDULE", "MANUAL"]

@@ -13,6 +13,7 @@ from typing import Protocol
 
 from apicron.domain.models import StoredTask
 from apicron.engine import metrics
+from apicron.engine.call_policy import task_retry_policy
 from apicron.engine.clock import EngineClock
 from apicron.engine.results import ResultWriter
 from apicron.engine.retry import RetryPolicy, parse_retry_after
@@ -33,6 +34,13 @@ class PlannedExecution:
     first_attempt: int = 1
     note: str | None = None
     """How it came to run as it did (e.g. late after downtime), already in its row."""
+    planned_at: datetime | None = None
+    """When to fire it, if not at ``scheduled_at`` (the task's jitter, issue 18)."""
+
+    @property
+    def fire_at(self) -> datetime:
+        """When the engine fires it; lateness is measured from here."""
+        return self.planned_at or self.scheduled_at
 
 
 @dataclass(frozen=True)
@@ -87,7 +95,7 @@ class Dispatcher:
         while True:
             started = self.clock.now()
             if attempt == 1 and planned.trigger == "SCHEDULE":
-                metrics.LATENESS.observe(max((started - planned.scheduled_at).total_seconds(), 0))
+                metrics.LATENESS.observe(max((started - planned.fire_at).total_seconds(), 0))
             self.calls_in_flight += 1
             try:
                 outcome = await self.caller.call(task, planned.id, planned.scheduled_at, attempt)
@@ -129,7 +137,8 @@ class Dispatcher:
             self.writer.change(ExecutionProgress(
                 planned.id, attempt, outcome.error_kind, outcome.error_msg
             ))
-            delay = self.policy.delay(attempt, parse_retry_after(outcome.retry_after, finished))
+            policy = task_retry_policy(self.policy, task)
+            delay = policy.delay(attempt, parse_retry_after(outcome.retry_after, finished))
             metrics.RETRIES.inc()
             await self.clock.sleep_until(finished + timedelta(seconds=delay), None)
             attempt += 1

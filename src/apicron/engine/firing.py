@@ -26,6 +26,7 @@ from apicron.engine import metrics
 from apicron.engine.clock import EngineClock
 from apicron.engine.database import EngineDatabase
 from apicron.engine.dispatch import Dispatcher, PlannedExecution
+from apicron.engine.one_off import end_one_off_tasks
 from apicron.engine.settings import EngineSettings
 from apicron.logs import execution_ids
 from apicron.services.health import describe
@@ -68,7 +69,7 @@ class Firing:
         if item.id in self._known:
             return
         self._known.add(item.id)
-        heapq.heappush(self._planned, (item.scheduled_at, next(self._sequence), item))
+        heapq.heappush(self._planned, (item.fire_at, next(self._sequence), item))
 
     def holds(self, execution_id: str) -> bool:
         return execution_id in self._known
@@ -133,7 +134,7 @@ class Firing:
             # Not fenced (a fence that did not commit, a stop): nothing of it was
             # launched; keep it for the next pass.
             for item in due[fenced:]:
-                heapq.heappush(self._planned, (item.scheduled_at, next(self._sequence), item))
+                heapq.heappush(self._planned, (item.fire_at, next(self._sequence), item))
 
     async def _wait_for_slot(self, maintain: Callable[[datetime], Awaitable[None]]) -> None:
         """Until a call slot is free (or the engine stops). The loop that renews this
@@ -151,7 +152,8 @@ class Firing:
         grace_line = now - self._s.grace
 
         def overdue(p: PlannedExecution) -> bool:
-            return p.trigger == "SCHEDULE" and p.first_attempt == 1 and p.scheduled_at < grace_line
+            # Against the planned time: jitter alone never makes an occurrence a misfire.
+            return p.trigger == "SCHEDULE" and p.first_attempt == 1 and p.fire_at < grace_line
 
         # The misfire rule before the overlap rule: of several overdue occurrences of one
         # task only the latest may run; the others are MISSED (not SKIPPED: nothing of
@@ -202,8 +204,10 @@ class Firing:
             ], now)
             fresh = [p.id for p in go if p.first_attempt == 1]
             started = q.mark_running(fresh, node, now, lease)
-            q.set_notes({p.id: circumstances.late(p.scheduled_at, now) for p in stale
+            q.set_notes({p.id: circumstances.late(p.fire_at, now) for p in stale
                          if p.id in started and p.note is None})
+            if skip or missed:
+                end_one_off_tasks(q, now)
             # Resumed executions (retries after a crash) are RUNNING already.
             return started | {p.id for p in go if p.first_attempt > 1}, missed, recorded
 

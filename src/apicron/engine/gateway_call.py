@@ -29,6 +29,7 @@ from apicron.domain.alert_rules import ASSERTION_BODY_MAX, SuccessConditions
 from apicron.domain.errors import ApicronError
 from apicron.domain.models import StoredTask
 from apicron.domain.rules import PATH_PARAM, split_path_params
+from apicron.engine.call_policy import with_task_timeout
 from apicron.engine.clock import EngineClock
 from apicron.engine.dispatch import EXCERPT_BYTES, CallOutcome
 from apicron.gateway.auth import authorize
@@ -167,6 +168,7 @@ class GatewayCaller:
                 body=body,
                 now=self.clock.now(),
             )
+            authorized = with_task_timeout(authorized, task.timeout_ms)
             response = await call_backend(
                 self.session,
                 authorized,
@@ -182,6 +184,10 @@ class GatewayCaller:
                 added_headers=signed,
             )
         except GatewayError as error:
+            if error.kind == "TIMEOUT" and task.timeout_ms is not None:
+                return CallOutcome(error_kind="TIMEOUT", error_msg=(
+                    f"the backend of API {api.name!r} did not answer within "
+                    f"{task.timeout_ms} ms (the task's timeout_ms)"))
             return _refused(error)
         excerpt = redacted_excerpt(response.body[: EXCERPT_BYTES + longest], credentials)
         retry_after = response.headers.get("Retry-After")

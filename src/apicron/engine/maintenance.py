@@ -7,6 +7,7 @@ from datetime import datetime, timedelta
 
 from apicron.engine.database import EngineDatabase
 from apicron.engine.firing import Firing
+from apicron.engine.one_off import end_one_off_tasks
 from apicron.engine.settings import EngineSettings
 
 log = logging.getLogger("apicron.engine")
@@ -38,3 +39,6 @@ class Maintenance:
             )
             if removed:
                 log.info("pruned %d old executions", removed)
+            # A one-off task's run that ended by a path that does not end the task itself
+            # (e.g. a row taken over unreadable) is found here (issue 18).
+            await self._db.write(lambda q: end_one_off_tasks(q, now))

@@ -27,7 +27,7 @@ MISSED = Counter(
 )
 LATENESS = Histogram(
     "apicron_fire_lateness_seconds",
-    "First attempt sent minus scheduled time",
+    "First attempt sent minus planned time (scheduled time plus the task's jitter)",
     buckets=(0.001, 0.0025, 0.005, 0.01, 0.015, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 60),
     registry=REGISTRY,
 )

@@ -23,11 +23,13 @@ from datetime import datetime
 from apicron.alerts.outbox import Recorded, record_results
 from apicron.domain.alert_decisions import AlertFact
 from apicron.domain.errors import ApicronError
+from apicron.domain.jitter import planned_time
 from apicron.domain.misfire import Circumstances
 from apicron.domain.models import StoredTask
 from apicron.domain.schedules import schedule_of
 from apicron.engine import metrics
 from apicron.engine.dispatch import PlannedExecution
+from apicron.engine.one_off import end_one_off_tasks
 from apicron.engine.planning import plan_task
 from apicron.engine.settings import EngineSettings
 from apicron.logs import execution_ids
@@ -47,6 +49,11 @@ class _TaskPlan:
     rows: list[NewExecution] = field(default_factory=list)
     advance: TaskAdvance | None = None
     planned: list[PlannedExecution] = field(default_factory=list)
+
+    @property
+    def awaiting_run(self) -> bool:
+        """A one-off task whose run is now written down (it may be over already: MISSED)."""
+        return self.advance is not None and self.advance.awaiting_run
 
 
 @dataclass(frozen=True)
@@ -73,6 +80,8 @@ class Planner:
             with q.connection.begin_nested():
                 inserted = q.insert_executions([r for p in plans for r in p.rows])
                 q.advance_tasks([p.advance for p in plans if p.advance is not None])
+                if any(p.awaiting_run for p in plans):
+                    end_one_off_tasks(q, now)
         except Exception as exc:
             if not is_row_error(exc):
                 raise
@@ -114,10 +123,14 @@ class Planner:
             return self._stop(task.id, task.name, task.next_fire_time,
                               f"its schedule could not be computed (internal error "
                               f"{type(exc).__name__}: {exc}; please report it)")
-        # A task with no fire time left (past its end time) stops itself.
+        # A task with no fire time left (past its end time) stops itself; a one-off task
+        # stays STARTED until its run is over, then ends (apicron.engine.one_off).
+        one_off = task.trigger_type == "AT"
         result = _TaskPlan(advance=TaskAdvance(
             task.id, task.next_fire_time, plan.next_fire,
-            stop_reason=None if plan.next_fire else "no fire time left (past its end time)",
+            stop_reason=None if plan.next_fire or one_off
+            else "no fire time left (past its end time)",
+            awaiting_run=one_off and plan.next_fire is None,
         ))
         for at in plan.missed:
             result.rows.append(NewExecution(
@@ -127,10 +140,14 @@ class Planner:
             ))
         for at in plan.run:
             note = circumstances.late(at, now) if at == plan.late else None
-            execution = PlannedExecution(new_id(), task, at, "SCHEDULE", note=note)
+            # Issue 18: fired at the planned time; the scheduled time stays its identity.
+            planned_at = planned_time(at, task.id, task.jitter_s, task.jitter_mode)
+            execution = PlannedExecution(new_id(), task, at, "SCHEDULE", note=note,
+                                         planned_at=planned_at)
             result.rows.append(NewExecution(
                 id=execution.id, task_id=task.id, scheduled_at=at, status="PENDING",
                 created_at=now, claimed_by=s.node_id, lease_until=now + s.lease, note=note,
+                planned_at=planned_at,
             ))
             result.planned.append(execution)
         metrics.MISSED.inc(len(plan.missed))

@@ -23,6 +23,7 @@ from datetime import datetime
 from apicron.alerts.outbox import Recorded, announce, record_results
 from apicron.domain.alert_decisions import AlertFact
 from apicron.engine.database import EngineDatabase
+from apicron.engine.one_off import end_one_off_tasks
 from apicron.engine.results import ResultBatch, ResultWriter
 from apicron.logs import execution_ids
 from apicron.services.health import describe
@@ -56,7 +57,7 @@ class ResultRecorder:
 
     async def _flush(self, batch: ResultBatch, now: datetime) -> None:
         try:
-            announce(await self._db.write(lambda q: self._write(q, batch)))
+            announce(await self._db.write(lambda q: self._write(q, batch, now)))
         except Exception as exc:
             if not is_row_error(exc):
                 self._writer.restore(batch)  # not written: nothing of it may be lost
@@ -72,7 +73,7 @@ class ResultRecorder:
             self._writer.restore(batch)
             raise
 
-    def _write(self, q: Queries, batch: ResultBatch) -> Recorded:
+    def _write(self, q: Queries, batch: ResultBatch, now: datetime) -> Recorded:
         live = q.lock_executions(batch.execution_ids())
         gone = batch.execution_ids() - live
         if gone:
@@ -85,6 +86,8 @@ class ResultRecorder:
         # Only while this node still holds the execution: if its lease lapsed and another
         # node took it over, that node's outcome is the one recorded.
         q.update_executions(batch.changes, held_by=self._node)
+        if outcomes:
+            end_one_off_tasks(q, now)
         facts = [
             AlertFact(o.execution_id, applied[o.execution_id], o.status, o.finished_at,
                       o.error_kind, o.error_msg)
@@ -106,7 +109,7 @@ class ResultRecorder:
             part = batch.only({execution_id})
             try:
                 with self._db.store.write() as q:
-                    recorded = self._write(q, part)
+                    recorded = self._write(q, part, now)
                 announce(recorded)
                 continue
             except Exception as exc:

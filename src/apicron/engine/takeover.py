@@ -80,7 +80,7 @@ class Takeover:
             # Held until its time; if that is long past, the fence applies the misfire
             # policy (RUN_ONCE: it runs late unless a later occurrence supersedes it).
             self._firing.schedule(PlannedExecution(row.id, task, row.scheduled_at, row.trigger,
-                                                   note=row.note))
+                                                   note=row.note, planned_at=row.planned_at))
             return
         # RUNNING: its engine died during an attempt whose outcome nobody recorded.
         number = row.attempts + 1
@@ -97,7 +97,7 @@ class Takeover:
                      number + 1, extra=execution_ids(task.id, row.id))
             self._firing.schedule(PlannedExecution(
                 row.id, task, row.scheduled_at, row.trigger, first_attempt=number + 1,
-                note=row.note,
+                note=row.note, planned_at=row.planned_at,
             ))
         else:
             self._writer.change(ExecutionOutcome(

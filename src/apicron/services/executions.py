@@ -40,7 +40,9 @@ def list_executions(
     if start is not None and end is not None and end <= start:
         raise InvalidInput("must be after 'from'", field="to")
     with ctx.store.read() as q:
-        load_task(q, task_id)
+        # Issue 18: a one-off task deleted after its run keeps its history (retention).
+        if q.get_task(task_id) is None and not q.executions_exist(task_id):
+            load_task(q, task_id)
         total, items = q.list_executions(
             task_id, status=status, start=start, end=end, offset=offset, limit=limit
         )

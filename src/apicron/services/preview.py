@@ -32,6 +32,7 @@ def preview(ctx: Context, request: PreviewRequest) -> Preview:
         timezone=zone,
         end_time=to_utc_in_zone(request.end_time, zone),
         effective_wall=wall,
+        run_at=to_utc_in_zone(request.run_at, zone),
     )
     times = schedule.preview(now, request.count)
     return Preview(

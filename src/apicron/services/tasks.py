@@ -3,6 +3,11 @@
 INITIALIZED --start--> STARTED --stop--> STOPPED --start--> STARTED …
 A STARTED task cannot be edited or deleted (stop it first); ``next_fire_time`` is set on
 start and cleared on stop, so the engine only ever sees started tasks.
+
+A one-off task (trigger AT, issue 18) stays STARTED, its next fire time cleared once its
+occurrence is planned, until that execution ends; then it is COMPLETED, or deleted with
+its history kept (``after_completion``; :mod:`apicron.store.one_off_queries`). A COMPLETED task
+starts again only once its run_at is changed to a future time.
 """
 
 from __future__ import annotations
@@ -102,6 +107,7 @@ def _normalise(fields: TaskFields, instance: Instance, now: datetime) -> TaskFie
     load_zone(zone)
     effective = to_utc_in_zone(fields.effective_time, zone) or rules.whole_seconds(now)
     end = to_utc_in_zone(fields.end_time, zone)
+    run_at = to_utc_in_zone(fields.run_at, zone)
     if end is not None and end <= effective:
         raise InvalidInput(
             f"must be after effective_time ({effective.isoformat()})", field="end_time"
@@ -115,6 +121,7 @@ def _normalise(fields: TaskFields, instance: Instance, now: datetime) -> TaskFie
             "effective_time": effective,
             "end_time": end,
             "interval_value": interval_value,
+            "run_at": run_at,
         }
     )
 
@@ -123,8 +130,11 @@ def _check_fires_again(fields: TaskFields, now: datetime, wall: datetime | None)
     """A task must have a fire time left, or it is refused here rather than at Start.
 
     Issue 13 §4: a task whose end_time had passed was accepted and shown a Start button,
-    and only ``start`` said it had nothing left to fire.
+    and only ``start`` said it had nothing left to fire. Issue 18: a one-off task whose
+    run_at has passed is refused the same way, naming run_at (not recorded MISSED: nothing
+    was ever scheduled).
     """
+    check_run_at_ahead(fields.trigger_type, fields.run_at, now)
     schedule = schedule_of(fields, effective_wall=wall)
     end = fields.end_time
     if end is not None and end <= now:
@@ -147,6 +157,17 @@ def _check_fires_again(fields: TaskFields, now: datetime, wall: datetime | None)
         f"never fires again after now ({_rfc3339(now)}); check the year, day and month fields",
         field=field,
     )
+
+
+def check_run_at_ahead(trigger_type: str, run_at: datetime | None, now: datetime) -> None:
+    """Issue 18: a one-off task saved or started with ``run_at`` in the past is refused
+    (InvalidInput naming ``run_at``); ``run_at`` in whole seconds, ``now`` the clock."""
+    if trigger_type == "AT" and run_at is not None and run_at < rules.whole_seconds(now):
+        raise InvalidInput(
+            f"is in the past ({_rfc3339(run_at)}, now {_rfc3339(now)}); a one-off task fires "
+            "once, at run_at: set a later time",
+            field="run_at",
+        )
 
 
 def _rfc3339(moment: datetime) -> str:
@@ -317,6 +338,15 @@ def start_task(ctx: Context, task_id: str) -> Task:
         _check_api(q, validate(TaskFields, _fields_of(task)))
         # Resuming never back-fills the stopped period: the first fire is from now on.
         next_fire = schedule_of(task).first_at_or_after(now)
+        if next_fire is None and task.trigger_type == "AT":
+            # Issue 18: a one-off task (COMPLETED, or never started in time) starts again
+            # only with a run_at ahead: its one occurrence is never made up for late.
+            raise Conflict(
+                f"the one-off task's run_at ({_rfc3339(task.run_at or now)}) has passed; "
+                "change run_at to a future time first",
+                field="run_at",
+                code="TASK_EXPIRED",
+            )
         if next_fire is None:
             raise Conflict(
                 "the task has no fire time left (its end_time has passed or its trigger "

@@ -320,7 +320,7 @@ class ExecutionQueries:
             .returning(
                 executions.c.id, executions.c.task_id, executions.c.scheduled_at,
                 executions.c.trigger, executions.c.status, executions.c.attempts,
-                executions.c.started_at, executions.c.note,
+                executions.c.started_at, executions.c.note, executions.c.planned_at,
             )
         ).mappings()
         return [QueuedExecution(**r) for r in rows]

@@ -27,6 +27,8 @@ class NewExecution:
     claimed_by: str | None = None
     lease_until: datetime | None = None
     note: str | None = None
+    planned_at: datetime | None = None
+    """When the engine fires it: ``scheduled_at`` plus the task's jitter (issue 18)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,17 +37,20 @@ class TaskAdvance:
 
     ``previous`` is the next fire time the task was claimed with: the advance applies only
     if it is unchanged, so a stop or start that came in between wins. ``next_fire_time``
-    None stops the task, with ``stop_reason`` saying why.
+    None stops the task, with ``stop_reason`` saying why; unless ``awaiting_run``: a
+    one-off task whose occurrence is planned stays STARTED until that run is over (issue 18).
     """
 
     task_id: str
     previous: datetime | None
     next_fire_time: datetime | None
     stop_reason: str | None = None
+    awaiting_run: bool = False
 
     @property
     def status(self) -> str:
-        return "STARTED" if self.next_fire_time is not None else "STOPPED"
+        started = self.next_fire_time is not None or self.awaiting_run
+        return "STARTED" if started else "STOPPED"
 
 
 @dataclass(frozen=True, slots=True)
@@ -103,6 +108,7 @@ class QueuedExecution:
     attempts: int
     started_at: datetime | None
     note: str | None = None
+    planned_at: datetime | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -36,12 +36,14 @@ from apicron.store.audit_queries import AuditQueries
 from apicron.store.database import WRITE_OPTION
 from apicron.store.execution_queries import ExecutionQueries
 from apicron.store.node_queries import NodeQueries
+from apicron.store.one_off_queries import OneOffQueries
 from apicron.store.tables import (
     api_groups,
     apis,
     app_auths,
     apps,
     channels,
+    executions,
     instance,
     seen_signatures,
     tasks,
@@ -80,7 +82,9 @@ def _like(text: str) -> str:
 _API_COLUMNS = (*apis.c, api_groups.c.app_id)
 
 
-class Queries(ExecutionQueries, NodeQueries, AlertQueries, AccountQueries, AuditQueries):
+class Queries(
+    ExecutionQueries, NodeQueries, AlertQueries, AccountQueries, AuditQueries, OneOffQueries
+):
     def __init__(self, connection: Connection):
         self.connection = connection
 
@@ -395,7 +399,11 @@ class Queries(ExecutionQueries, NodeQueries, AlertQueries, AccountQueries, Audit
             tasks, task_id, values, f"a task named {values.get('name')!r} already exists"
         )
 
-    def delete_task(self, task_id: str) -> None:
+    def delete_task(self, task_id: str, *, keep_history: bool = False) -> None:
+        """Delete the task and (unless ``keep_history``: a one-off task deleted after its
+        run keeps its history for the retention period) its executions and attempts."""
+        if not keep_history:
+            self.connection.execute(delete(executions).where(executions.c.task_id == task_id))
         self.connection.execute(delete(tasks).where(tasks.c.id == task_id))
 
     # -- gateway ---------------------------------------------------------------------------

@@ -140,6 +140,16 @@ tasks = Table(
     # Issue 14: success conditions (NULL: any 2xx) and alert rules (NULL: the instance's).
     Column("success", JSON(none_as_null=True), nullable=True),
     Column("alerts", JSON(none_as_null=True), nullable=True),
+    # Issue 18 (migration 0009): a one-off task's instant (trigger AT) and what becomes of
+    # the task after its run; jitter; the task's own call timeout and retry backoff (NULL:
+    # the API's timeout, the engine's backoff).
+    Column("run_at", UTCDateTime, nullable=True),
+    Column("after_completion", String(16), nullable=False, server_default="KEEP"),
+    Column("jitter_s", Integer, nullable=False, server_default="0"),
+    Column("jitter_mode", String(16), nullable=False, server_default="RANDOM"),
+    Column("timeout_ms", Integer, nullable=True),
+    Column("retry_backoff_base_ms", Integer, nullable=True),
+    Column("retry_backoff_cap_ms", Integer, nullable=True),
     # The claim (status = 'STARTED' AND next_fire_time <= horizon ORDER BY next_fire_time)
     # reads this index alone, however many tasks are stored.
     Index(None, "status", "next_fire_time"),
@@ -150,7 +160,9 @@ executions = Table(
     "executions",
     metadata,
     Column("id", String(ID), primary_key=True),
-    Column("task_id", String(ID), ForeignKey("tasks.id", ondelete="CASCADE"), nullable=False),
+    # No foreign key (migration 0009): the history of a task deleted after its one-off run
+    # outlives it for the retention period; deleting a task deletes its executions itself.
+    Column("task_id", String(ID), nullable=False),
     Column("scheduled_at", UTCDateTime, nullable=False),
     Column("trigger", String(16), nullable=False),
     Column("status", String(16), nullable=False),
@@ -165,6 +177,8 @@ executions = Table(
     Column("created_at", UTCDateTime, nullable=False),
     # How the occurrence came to run as it did, e.g. late after downtime (misfire RUN_ONCE).
     Column("note", Text, nullable=True),
+    # When the engine planned to fire it: the scheduled time plus the task's jitter.
+    Column("planned_at", UTCDateTime, nullable=True),
     Index(None, "task_id", "scheduled_at"),
     Index(None, "status", "lease_until"),
     # The last guard against a double fire: one scheduled execution per occurrence.

@@ -8,6 +8,7 @@ from zoneinfo import ZoneInfo
 
 from apicron.domain.errors import InvalidInput
 from apicron.domain.vocabulary import TriggerType, choices
+from apicron.triggers.at_trigger import AtTrigger
 from apicron.triggers.calendar_trigger import UNITS, CalendarTrigger
 from apicron.triggers.cron_parse import parse_cron
 from apicron.triggers.cron_trigger import CronTrigger
@@ -127,12 +128,14 @@ def build_trigger(
     timezone: str,
     end_time: datetime | None = None,
     effective_wall: datetime | None = None,
+    run_at: datetime | None = None,
 ) -> Schedule:
     """Validate a task's trigger settings; ``InvalidInput`` names the first bad field.
 
     ``effective_wall`` is the naive wall time the user gave for ``effective_time`` when they
     gave it without an offset (``effective_time`` is then its instant by ``wall_to_utc``):
     a CALENDAR DAY/WEEK/MONTH trigger keeps that wall time even when a DST gap skipped it.
+    ``run_at`` is an AT trigger's one instant (issue 18).
     """
     if trigger_type not in TRIGGER_TYPES:
         raise InvalidInput(
@@ -144,8 +147,13 @@ def build_trigger(
     end = None if end_time is None else _utc(end_time, "end_time")
     if end is not None and end < start:
         raise InvalidInput("must not be before effective_time", field="end_time")
-    trigger: CronTrigger | CalendarTrigger
-    if trigger_type == "CRON":
+    trigger: CronTrigger | CalendarTrigger | AtTrigger
+    if trigger_type != "AT" and run_at is not None:
+        raise InvalidInput(f"must be absent when trigger_type is {trigger_type}", field="run_at")
+    if trigger_type == "AT":
+        trigger = _at_trigger(cron_expression, interval_unit, interval_value, start, end,
+                              run_at, zone)
+    elif trigger_type == "CRON":
         for name, value in (("interval_unit", interval_unit), ("interval_value", interval_value)):
             if value is not None:
                 raise InvalidInput("must be absent when trigger_type is CRON", field=name)
@@ -169,6 +177,34 @@ def build_trigger(
     schedule = Schedule(trigger, start, end, zone)
     _require_a_fire(schedule)
     return schedule
+
+
+def _at_trigger(
+    cron_expression: str | None,
+    interval_unit: str | None,
+    interval_value: int | None,
+    start: datetime,
+    end: datetime | None,
+    run_at: datetime | None,
+    zone: ZoneInfo,
+) -> AtTrigger:
+    """Issue 18: an AT task has ``run_at`` and none of the other triggers' fields; it fires
+    once, so an end time would say nothing (refused rather than ignored)."""
+    for name, value in (("cron_expression", cron_expression), ("interval_unit", interval_unit),
+                        ("interval_value", interval_value), ("end_time", end)):
+        if value is not None:
+            raise InvalidInput("must be absent when trigger_type is AT (it fires once, at "
+                               "run_at)", field=name)
+    if run_at is None:
+        raise InvalidInput("is required when trigger_type is AT", field="run_at")
+    at = _utc(run_at, "run_at").replace(microsecond=0)
+    if at < start:
+        raise InvalidInput(
+            f"must not be before effective_time ({start:%Y-%m-%dT%H:%M:%SZ}), got "
+            f"{at:%Y-%m-%dT%H:%M:%SZ}",
+            field="run_at",
+        )
+    return AtTrigger(at, zone)
 
 
 def _require_a_fire(schedule: Schedule) -> None:

@@ -44,7 +44,7 @@ from apicron.triggers.zones import wall_to_utc
 PENDING_ID = "-"
 # Defaults the server computes (the clock, the instance's zone): compared only when given.
 SERVER_DEFAULTED = ("effective_time", "timezone")
-TIMES = ("effective_time", "end_time")
+TIMES = ("effective_time", "end_time", "run_at")
 # The task's fields a document may give: every field of POST /v1/tasks but the ids, which
 # a document gives as the app's and the API's names.
 FIELDS = tuple(f for f in TaskCreate.model_fields if f not in ("name", "app_id", "api_id"))
@@ -92,6 +92,7 @@ def _check_trigger(spec: TaskSpec, zone: str) -> None:
         interval_unit=spec.interval_unit, interval_value=interval,
         effective_time=_utc(spec.effective_time, zone) or whole_seconds(datetime.now(UTC)),
         timezone=zone, end_time=_utc(spec.end_time, zone),
+        run_at=_utc(spec.run_at, zone),
     )
 
 
