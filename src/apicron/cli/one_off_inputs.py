@@ -8,9 +8,10 @@ from datetime import UTC, datetime, timedelta
 
 from apicron.cli.inputs import Json, choice, given
 from apicron.cli.output import usage
+from apicron.domain.vocabulary import AfterCompletion, JitterMode, choices
 
-AFTER_COMPLETION = ("KEEP", "DELETE")
-JITTER_MODES = ("RANDOM", "STABLE")
+AFTER_COMPLETION = choices(AfterCompletion)
+JITTER_MODES = choices(JitterMode)
 _UNITS = {
     "s": 1, "sec": 1, "secs": 1, "second": 1, "seconds": 1,
     "m": 60, "min": 60, "mins": 60, "minute": 60, "minutes": 60,
