@@ -42,6 +42,8 @@ IntervalUnit = Literal["MINUTE", "HOUR", "DAY", "WEEK", "MONTH"]
 TaskStatus = Literal["INITIALIZED", "STARTED", "STOPPED"]
 MisfirePolicy = Literal["RUN_ONCE", "SKIP"]
 OverlapPolicy = Literal["SKIP", "ALLOW"]
+# Issue 18: what an occurrence on a day a task's calendars exclude does (apicron.calendars).
+CalendarPolicy = Literal["SKIP", "NEXT", "PREVIOUS"]
 ContentType = Literal["application/json", "application/xml", "application/text"]
 
 
@@ -132,6 +134,24 @@ Reference = Annotated[StrictStr, AfterValidator(_reference)]
 CronText = Annotated[StrictStr, AfterValidator(_cron)]
 ZoneName = Annotated[StrictStr, AfterValidator(_zone)]
 T = TypeVar("T")
+MAX_TASK_CALENDARS = 10
+
+
+def _distinct(values: list[str]) -> list[str]:
+    for index, value in enumerate(values):
+        if value in values[:index]:
+            raise ValueError(f"names calendar {value!r} twice (calendar_ids[{index}])")
+    return values
+
+
+CalendarIds = Annotated[
+    list[Reference],
+    AfterValidator(_distinct),
+    Field(max_length=MAX_TASK_CALENDARS,
+          description="ids of business calendars (GET /v1/calendars) the task follows; "
+                      "a day any of them excludes is handled by calendar_policy",
+          examples=[["0f1e2d3c4b5a69788796a5b4c3d2e1f0"]]),
+]
 
 
 class Record(BaseModel):
@@ -408,6 +428,10 @@ class TaskFields(Input):
     # (null: the instance's default_alerts, if any).
     success: SuccessConditions | None = None
     alerts: AlertRules | None = None
+    # Issue 18: business calendars (ids, at most MAX_TASK_CALENDARS, no repeats) and what
+    # an occurrence on a day they exclude does.
+    calendar_ids: CalendarIds = []
+    calendar_policy: CalendarPolicy = "SKIP"
 
 
 class TaskCreate(TaskFields):
@@ -434,6 +458,8 @@ class TaskUpdate(Input):
     overlap_policy: OverlapPolicy | None = None
     success: SuccessConditions | None = None
     alerts: AlertRules | None = None
+    calendar_ids: CalendarIds | None = None
+    calendar_policy: CalendarPolicy | None = None
 
 
 class StoredNameValue(Record):
@@ -482,6 +508,8 @@ class StoredTask(Record):
     effective_wall: datetime | None = None
     success: SuccessConditions | None = None
     alerts: AlertRules | None = None
+    calendar_ids: list[str] = []
+    calendar_policy: CalendarPolicy = "SKIP"
 
 
 # --- cron preview -------------------------------------------------------------------------
@@ -496,6 +524,8 @@ class PreviewRequest(Input):
     end_time: TextDatetime | None = None
     timezone: ZoneName | None = None
     count: Annotated[StrictInt, Field(ge=1, le=100)] = 5
+    calendar_ids: CalendarIds = []
+    calendar_policy: CalendarPolicy = "SKIP"
 
 
 class PreviewFireTime(Record):
@@ -505,6 +535,18 @@ class PreviewFireTime(Record):
     # What a DST change did to or around this fire (a skipped wall time fired at the jump,
     # a pass of a repeated hour, a gap with nothing to catch up); null when nothing.
     dst_note: str | None = None
+    calendar_note: str | None = None
+
+
+class PreviewCalendarChange(Record):
+    """An occurrence of the trigger a calendar removed or moved (issue 18)."""
+
+    occurrence: datetime
+    action: Literal["SKIPPED", "MOVED"]
+    moved_to: datetime | None
+    calendar: str
+    entry: str
+    text: str
 
 
 class Preview(Record):
@@ -513,6 +555,7 @@ class Preview(Record):
     fire_times: list[PreviewFireTime]
     # What the user may have misread in the trigger (e.g. Quartz day-of-week numbers).
     warnings: list[str] = []
+    calendar_changes: list[PreviewCalendarChange] = []
 
 
 # --- executions ---------------------------------------------------------------------------
