@@ -280,7 +280,7 @@ def test_the_permission_table_is_what_the_issue_says() -> None:
                                                            Permission.OWN_TOKENS}
     assert {p for p in Permission if operator.holds(p)} == {
         Permission.READ, Permission.OWN_TOKENS, Permission.TASKS, Permission.APIS,
-        Permission.GRANTS, Permission.AUDIT}
+        Permission.GRANTS, Permission.AUDIT, Permission.CALENDARS}
     assert all(Actor(kind="root", name="root", role="admin").holds(p) for p in Permission)
 
 

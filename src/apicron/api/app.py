@@ -20,6 +20,7 @@ from apicron.api.routes import (
     alerts,
     apis,
     apps,
+    calendars,
     channels,
     cron,
     executions,
@@ -41,7 +42,7 @@ PROTECTED = (
     instance.router, apps.router, groups.router, apis.router, grants.router, tasks.router,
     executions.router, cron.router, metrics.router, nodes.router, users.router,
     users.tokens_router, users.me_router, users.audit_router,
-    channels.router, alerts.router,
+    channels.router, alerts.router, calendars.router,
 )
 
 

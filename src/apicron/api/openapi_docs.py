@@ -77,7 +77,7 @@ FIELDS: dict[str, str] = {
               "unpublish, grant, revoke, reset-secret, test, login, login-failed, logout, "
               "logout-all, lockout.",
     "resource_type": "What kind of resource changed: app, group, api, grant, task, "
-                     "instance, channel, user, token, session or sign-in.",
+                     "instance, channel, calendar, user, token, session or sign-in.",
     "resource_id": "The id of the resource changed.",
     "resource_name": "Its name when the change was made.",
     "changes": "Each changed field as {before, after}; secrets as [redacted]; null when "
@@ -264,6 +264,29 @@ FIELDS: dict[str, str] = {
     "message": "The alert's text as sent.",
     "sent_at": "When it was delivered (UTC), or null.",
     "next_attempt_at": "When delivery is tried again (UTC), or null.",
+    # business calendars (issue 18)
+    "exclude_dates": 'Days excluded: dates "YYYY-MM-DD" and inclusive ranges '
+                     '"YYYY-MM-DD..YYYY-MM-DD", as days of each task\'s zone.',
+    "exclude_weekdays": "Weekdays excluded: MON, TUE, WED, THU, FRI, SAT, SUN.",
+    "holidays": "Public holidays excluded (and make-up working days included) from the "
+                "holidays library: {country, subdivision}, or null.",
+    "include_dates": "Working days whatever else excludes them (dates and ranges, as in "
+                     "exclude_dates).",
+    "calendar_ids": "Ids of business calendars the task follows (GET /v1/calendars); a day "
+                    "any of them excludes is handled by calendar_policy.",
+    "calendar_policy": "What an occurrence on an excluded day does: SKIP (recorded SKIPPED, "
+                       "naming the calendar entry), NEXT or PREVIOUS (runs at the same wall "
+                       "time on the next / previous included day).",
+    "calendar_changes": "Each occurrence on the way that a calendar removed or moved, and "
+                        "which entry did it.",
+    "occurrence": "The trigger's own fire time (UTC).",
+    "PreviewCalendarChange.action": "SKIPPED or MOVED.",
+    "moved_to": "Where it runs instead (UTC), or null when skipped.",
+    "calendar": "The calendar's name.",
+    "entry": "The calendar entry: a holiday's name and country, or the exclude_dates or "
+             "exclude_weekdays entry.",
+    "text": "The change in words, e.g. 2027-12-25 skipped: Christmas Day (DE).",
+    "calendar_note": "How a calendar moved this fire, or null.",
     # errors
     "error_code": "What kind of error (INVALID_INPUT, NOT_FOUND, CONFLICT, …).",
 }
@@ -311,6 +334,11 @@ SCHEMAS: dict[str, str] = {
     "Token": "One of a user's API tokens (never the token itself).",
     "TokenCreate": "A new API token, for the user or a lower role.",
     "JsonValue": "Any JSON value.",
+    "Calendar": "A business calendar: the days tasks that follow it do not fire on.",
+    "CalendarCreate": "A new business calendar.",
+    "CalendarUpdate": "Changes to a calendar: only the fields given change.",
+    "HolidaySource": "Public holidays of a country and optionally one of its subdivisions.",
+    "PreviewCalendarChange": "An occurrence a calendar removed or moved.",
     "ErrorBody": "Every error answer.",
     "FieldError": "One wrong field and its rule.",
 }
@@ -330,6 +358,7 @@ PARAMETERS: dict[str, str] = {
     "user_id": "The user's id.",
     "token_id": "The API token's id.",
     "resource_id": "Only entries about this resource id.",
+    "calendar_id": "The business calendar's id.",
 }
 _PARAMETERS_IN_LISTS = {
     "app_id": "Only those of this app.",

@@ -49,6 +49,7 @@ class Permission(Enum):
     INSTANCE = ("instance", "admin", "change the instance's parameters")
     USERS = ("users", "admin", "manage users and every user's tokens")
     CHANNELS = ("channels", "admin", "manage alert channels")
+    CALENDARS = ("calendars", "operator", "create, edit and delete business calendars")
 
     def __init__(self, label: str, role: Role, covers: str):
         self.label = label

@@ -39,6 +39,7 @@ from apicron.domain.vocabulary import (
 from apicron.domain.vocabulary import (
     AfterCompletion,
     AuthType,
+    CalendarChange,
     ContentType,
     ErrorKind,
     ExecutionStatus,
@@ -50,6 +51,9 @@ from apicron.domain.vocabulary import (
     OverlapPolicy,
     TaskStatus,
     TriggerType,
+)
+from apicron.domain.vocabulary import (
+    CalendarPolicy as CalendarPolicy,
 )
 from apicron.triggers.cron_parse import parse_cron
 from apicron.triggers.schedule import MAX_INTERVAL
@@ -142,6 +146,24 @@ Reference = Annotated[StrictStr, AfterValidator(_reference)]
 CronText = Annotated[StrictStr, AfterValidator(_cron)]
 ZoneName = Annotated[StrictStr, AfterValidator(_zone)]
 T = TypeVar("T")
+MAX_TASK_CALENDARS = 10
+
+
+def _distinct(values: list[str]) -> list[str]:
+    for index, value in enumerate(values):
+        if value in values[:index]:
+            raise ValueError(f"names calendar {value!r} twice (calendar_ids[{index}])")
+    return values
+
+
+CalendarIds = Annotated[
+    list[Reference],
+    AfterValidator(_distinct),
+    Field(max_length=MAX_TASK_CALENDARS,
+          description="ids of business calendars (GET /v1/calendars) the task follows; "
+                      "a day any of them excludes is handled by calendar_policy",
+          examples=[["0f1e2d3c4b5a69788796a5b4c3d2e1f0"]]),
+]
 
 
 class Record(BaseModel):
@@ -454,6 +476,11 @@ class TaskFields(Input):
             check_backoff(self.retry_backoff_base_ms, self.retry_backoff_cap_ms)
         return self
 
+    # Issue 18: business calendars (ids, at most MAX_TASK_CALENDARS, no repeats) and what
+    # an occurrence on a day they exclude does.
+    calendar_ids: CalendarIds = []
+    calendar_policy: CalendarPolicy = "SKIP"
+
 
 class TaskCreate(TaskFields):
     pass
@@ -486,6 +513,8 @@ class TaskUpdate(Input):
     timeout_ms: TIMEOUT_MS | None = None
     retry_backoff_base_ms: BACKOFF_MS | None = None
     retry_backoff_cap_ms: BACKOFF_MS | None = None
+    calendar_ids: CalendarIds | None = None
+    calendar_policy: CalendarPolicy | None = None
 
 
 class StoredNameValue(Record):
@@ -541,6 +570,8 @@ class StoredTask(Record):
     timeout_ms: int | None = None
     retry_backoff_base_ms: int | None = None
     retry_backoff_cap_ms: int | None = None
+    calendar_ids: list[str] = []
+    calendar_policy: CalendarPolicy = "SKIP"
 
 
 # --- cron preview -------------------------------------------------------------------------
@@ -556,6 +587,8 @@ class PreviewRequest(Input):
     timezone: ZoneName | None = None
     count: Annotated[StrictInt, Field(ge=1, le=100)] = 5
     run_at: TextDatetime | None = None
+    calendar_ids: CalendarIds = []
+    calendar_policy: CalendarPolicy = "SKIP"
 
 
 class PreviewFireTime(Record):
@@ -565,6 +598,18 @@ class PreviewFireTime(Record):
     # What a DST change did to or around this fire (a skipped wall time fired at the jump,
     # a pass of a repeated hour, a gap with nothing to catch up); null when nothing.
     dst_note: str | None = None
+    calendar_note: str | None = None
+
+
+class PreviewCalendarChange(Record):
+    """An occurrence of the trigger a calendar removed or moved (issue 18)."""
+
+    occurrence: datetime
+    action: CalendarChange
+    moved_to: datetime | None
+    calendar: str
+    entry: str
+    text: str
 
 
 class Preview(Record):
@@ -573,6 +618,7 @@ class Preview(Record):
     fire_times: list[PreviewFireTime]
     # What the user may have misread in the trigger (e.g. Quartz day-of-week numbers).
     warnings: list[str] = []
+    calendar_changes: list[PreviewCalendarChange] = []
 
 
 # --- executions ---------------------------------------------------------------------------

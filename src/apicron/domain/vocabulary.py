@@ -27,6 +27,11 @@ OverlapPolicy = Literal["SKIP", "ALLOW"]
 # ActionAfterCompletion): kept COMPLETED, or deleted with its history kept.
 AfterCompletion = Literal["KEEP", "DELETE"]
 JitterMode = Literal["RANDOM", "STABLE"]
+# Issue 18: what an occurrence on a day a task's calendars exclude does (apicron.calendars).
+CalendarPolicy = Literal["SKIP", "NEXT", "PREVIOUS"]
+# What a calendar did to one occurrence of a trigger (the preview says which entry did it).
+CalendarChange = Literal["SKIPPED", "MOVED"]
+Weekday = Literal["MON", "TUE", "WED", "THU", "FRI", "SAT", "SUN"]
 
 # --- executions ---------------------------------------------------------------------------
 ExecutionTrigger = Literal["SCHEDULE", "MANUAL"]

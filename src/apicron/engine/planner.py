@@ -17,17 +17,21 @@ loop to report: it is never blamed on, and never stops, a task.
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 
 from apicron.alerts.outbox import Recorded, record_results
+from apicron.calendars.schedule import apply_calendars
 from apicron.domain.alert_decisions import AlertFact
+from apicron.domain.calendars import Calendar
 from apicron.domain.errors import ApicronError
 from apicron.domain.jitter import planned_time
 from apicron.domain.misfire import Circumstances
 from apicron.domain.models import StoredTask
 from apicron.domain.schedules import schedule_of
 from apicron.engine import metrics
+from apicron.engine.calendar_outcomes import calendar_note, calendar_skips, join_notes
 from apicron.engine.dispatch import PlannedExecution
 from apicron.engine.one_off import end_one_off_tasks
 from apicron.engine.planning import plan_task
@@ -75,7 +79,11 @@ class Planner:
         """Claim, plan and write in the transaction of ``q`` (the engine's DB thread)."""
         s = self._s
         claimed = q.claim_due_tasks(now, now + s.lookahead, now + s.lease, s.batch_size)
-        plans = [self._plan_one(task, now, circumstances) for task in claimed]
+        # Issue 18: the calendars the claimed tasks follow, read once for the batch.
+        calendars = q.calendars_by_id(sorted({i for t in claimed
+                                              if isinstance(t, StoredTask)
+                                              for i in t.calendar_ids}))
+        plans = [self._plan_one(task, now, circumstances, calendars) for task in claimed]
         try:
             with q.connection.begin_nested():
                 inserted = q.insert_executions([r for p in plans for r in p.rows])
@@ -96,7 +104,8 @@ class Planner:
                               alerts)
 
     def _plan_one(
-        self, task: StoredTask | UnreadableTask, now: datetime, circumstances: Circumstances
+        self, task: StoredTask | UnreadableTask, now: datetime, circumstances: Circumstances,
+        calendars: Mapping[str, Calendar],
     ) -> _TaskPlan:
         s = self._s
         if isinstance(task, UnreadableTask):
@@ -104,8 +113,11 @@ class Planner:
                               f"its stored configuration cannot be read ({task.error})")
         assert task.next_fire_time is not None
         try:
+            schedule = apply_calendars(
+                schedule_of(task), [calendars[i] for i in task.calendar_ids if i in calendars],
+                task.calendar_policy)
             plan = plan_task(
-                schedule_of(task),
+                schedule,
                 task.next_fire_time,
                 now=now,
                 horizon=now + s.lookahead,
@@ -132,14 +144,22 @@ class Planner:
             else "no fire time left (past its end time)",
             awaiting_run=one_off and plan.next_fire is None,
         ))
+        skipped = calendar_skips(schedule, plan.run + plan.missed)
         for at in plan.missed:
+            if at in skipped:
+                result.rows.append(skipped[at].row(task.id, now))
+                continue
             result.rows.append(NewExecution(
                 id=new_id(), task_id=task.id, scheduled_at=at, status="MISSED",
                 created_at=now, finished_at=now,
                 error_msg=circumstances.missed(at, now, task.misfire_policy),
             ))
         for at in plan.run:
-            note = circumstances.late(at, now) if at == plan.late else None
+            if at in skipped:
+                result.rows.append(skipped[at].row(task.id, now))
+                continue
+            note = join_notes(circumstances.late(at, now) if at == plan.late else None,
+                              calendar_note(schedule, at))
             # Issue 18: fired at the planned time; the scheduled time stays its identity.
             planned_at = planned_time(at, task.id, task.jitter_s, task.jitter_mode)
             execution = PlannedExecution(new_id(), task, at, "SCHEDULE", note=note,

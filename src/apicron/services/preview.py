@@ -2,9 +2,16 @@
 
 from __future__ import annotations
 
+from apicron.calendars.schedule import CalendarChange, CalendarSchedule, apply_calendars
 from apicron.domain.access import Permission
-from apicron.domain.models import Preview, PreviewFireTime, PreviewRequest
+from apicron.domain.models import (
+    Preview,
+    PreviewCalendarChange,
+    PreviewFireTime,
+    PreviewRequest,
+)
 from apicron.domain.rules import whole_seconds
+from apicron.services.calendars import calendars_of, check_calendars_exist
 from apicron.services.context import Context
 from apicron.services.tasks import to_utc_in_zone
 from apicron.triggers import build_trigger, load_zone
@@ -34,15 +41,31 @@ def preview(ctx: Context, request: PreviewRequest) -> Preview:
         effective_wall=wall,
         run_at=to_utc_in_zone(request.run_at, zone),
     )
-    times = schedule.preview(now, request.count)
+    changes: list[CalendarChange] = []
+    if request.calendar_ids:
+        with ctx.store.read() as q:
+            check_calendars_exist(q, request.calendar_ids)
+            schedule = apply_calendars(schedule, calendars_of(q, request.calendar_ids),
+                                       request.calendar_policy)
+    if isinstance(schedule, CalendarSchedule):
+        times, changes = schedule.explain(now, request.count)
+    else:
+        times = schedule.preview(now, request.count)
+    notes = {c.moved_to: c.text for c in changes if c.moved_to is not None}
     return Preview(
         description=schedule.description,
         next_fire_times=[t.at for t in times],
         fire_times=[
             PreviewFireTime(
-                at=t.at, local=t.local.isoformat(), dst_shifted=t.dst_shifted, dst_note=t.dst_note
+                at=t.at, local=t.local.isoformat(), dst_shifted=t.dst_shifted, dst_note=t.dst_note,
+                calendar_note=notes.get(t.at),
             )
             for t in times
         ],
         warnings=list(schedule.warnings),
+        calendar_changes=[
+            PreviewCalendarChange(occurrence=c.occurrence, action=c.action, moved_to=c.moved_to,
+                                  calendar=c.calendar, entry=c.entry, text=c.text)
+            for c in changes
+        ],
     )

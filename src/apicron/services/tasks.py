@@ -36,6 +36,7 @@ from apicron.domain.models import (
 from apicron.domain.schedules import latest_occurrences, schedule_of
 from apicron.domain.validation import check_all, validate
 from apicron.services.audit import audit
+from apicron.services.calendars import check_calendars_exist, task_schedule
 from apicron.services.channels import check_channels_exist
 from apicron.services.context import Context, new_id
 from apicron.services.instance import require_task_params
@@ -69,7 +70,7 @@ def present(q: Queries, task: StoredTask) -> Task:
 
 def present_many(q: Queries, tasks: list[StoredTask]) -> list[Task]:
     last = q.last_executions([t.id for t in tasks])
-    schedules = [schedule_of(t) for t in tasks]
+    schedules = [task_schedule(q, t) if t.calendar_ids else schedule_of(t) for t in tasks]
     return [
         Task(
             **t.model_dump(),
@@ -244,7 +245,8 @@ def create_task(ctx: Context, spec: TaskCreate) -> Task:
         wall = typed_wall(spec)
         fields = _normalise(spec, instance, now)
         check_all(lambda: _check_fires_again(fields, now, wall), lambda: _check_api(q, fields),
-                  lambda: check_alerting(q, fields))
+                  lambda: check_alerting(q, fields),
+                  lambda: check_calendars_exist(q, fields.calendar_ids))
         q.insert_task(
             {
                 "id": task_id,
@@ -310,7 +312,8 @@ def update_task(ctx: Context, task_id: str, patch: TaskUpdate) -> Task:
         now = ctx.now()
         fields = _normalise(fields, q.get_instance(ctx.gateway_url), now)
         check_all(lambda: _check_fires_again(fields, now, wall), lambda: _check_api(q, fields),
-                  lambda: check_alerting(q, fields))
+                  lambda: check_alerting(q, fields),
+                  lambda: check_calendars_exist(q, fields.calendar_ids))
         q.update_task(task_id, {**_row(fields), "effective_wall": wall,
                                 "updated_at": ctx.now()})
         after = load_task(q, task_id)
@@ -337,7 +340,7 @@ def start_task(ctx: Context, task_id: str) -> Task:
         require_task_params(q.get_instance(ctx.gateway_url))
         _check_api(q, validate(TaskFields, _fields_of(task)))
         # Resuming never back-fills the stopped period: the first fire is from now on.
-        next_fire = schedule_of(task).first_at_or_after(now)
+        next_fire = task_schedule(q, task).first_at_or_after(now)
         if next_fire is None and task.trigger_type == "AT":
             # Issue 18: a one-off task (COMPLETED, or never started in time) starts again
             # only with a run_at ahead: its one occurrence is never made up for late.
@@ -390,7 +393,7 @@ def stop_task(ctx: Context, task_id: str) -> Task:
             # Occurrences planned ahead but not yet fired must not fire after this returns.
             missed = q.due_pending(task_id, now)
             q.discard_pending(task_id, now, lambda at: stopped_before_fired(at, now))
-            unplanned = _unplanned_due(task, now)
+            unplanned = _unplanned_due(q, task, now)
             missed += sorted(q.insert_executions(unplanned))
             after = load_task(q, task_id)
             audit(q, ctx, "stop", "task", task_id, name=after.name, before=task, after=after)
@@ -410,12 +413,12 @@ def stop_task(ctx: Context, task_id: str) -> Task:
 _MAX_UNPLANNED = 1000
 
 
-def _unplanned_due(task: StoredTask, now: datetime) -> list[NewExecution]:
+def _unplanned_due(q: Queries, task: StoredTask, now: datetime) -> list[NewExecution]:
     """MISSED rows for the occurrences from the task's next fire time up to ``now`` that
     no engine planned before the stop (the latest ``_MAX_UNPLANNED`` of them)."""
     if task.next_fire_time is None or task.next_fire_time > now:
         return []
-    due = latest_occurrences(schedule_of(task), task.next_fire_time, now, _MAX_UNPLANNED)
+    due = latest_occurrences(task_schedule(q, task), task.next_fire_time, now, _MAX_UNPLANNED)
     return [
         NewExecution(id=new_id(), task_id=task.id, scheduled_at=t, status="MISSED",
                      created_at=now, finished_at=now, error_msg=stopped_before_fired(t, now))

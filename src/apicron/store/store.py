@@ -33,6 +33,7 @@ from apicron.domain.models import (
 from apicron.store.account_queries import AccountQueries
 from apicron.store.alert_queries import AlertQueries, _rules
 from apicron.store.audit_queries import AuditQueries
+from apicron.store.calendar_queries import CalendarQueries
 from apicron.store.database import WRITE_OPTION
 from apicron.store.execution_queries import ExecutionQueries
 from apicron.store.node_queries import NodeQueries
@@ -83,7 +84,8 @@ _API_COLUMNS = (*apis.c, api_groups.c.app_id)
 
 
 class Queries(
-    ExecutionQueries, NodeQueries, AlertQueries, AccountQueries, AuditQueries, OneOffQueries
+    ExecutionQueries, NodeQueries, AlertQueries, AccountQueries, AuditQueries, OneOffQueries,
+    CalendarQueries,
 ):
     def __init__(self, connection: Connection):
         self.connection = connection

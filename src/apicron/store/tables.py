@@ -150,6 +150,10 @@ tasks = Table(
     Column("timeout_ms", Integer, nullable=True),
     Column("retry_backoff_base_ms", Integer, nullable=True),
     Column("retry_backoff_cap_ms", Integer, nullable=True),
+    # Issue 18: the business calendars the task follows (ids, in order) and what an
+    # occurrence on an excluded day does (SKIP, NEXT, PREVIOUS).
+    Column("calendar_ids", JSON, nullable=False, server_default=text("'[]'")),
+    Column("calendar_policy", String(16), nullable=False, server_default=text("'SKIP'")),
     # The claim (status = 'STARTED' AND next_fire_time <= horizon ORDER BY next_fire_time)
     # reads this index alone, however many tasks are stored.
     Index(None, "status", "next_fire_time"),
@@ -254,6 +258,20 @@ seen_signatures = Table(
 # Notification channels. The URL (webhook or Apprise) and the webhook's signing secret are
 # credentials: encrypted with APICRON_SECRET_KEY (store._ENCRYPTED), never shown; url_shown
 # is the masked form the API answers with.
+# Issue 18: business calendars (apicron.calendars); dates as ISO text, ranges as "a..b".
+calendars = Table(
+    "calendars",
+    metadata,
+    Column("id", String(ID), primary_key=True),
+    Column("name", String(64), nullable=False, unique=True),
+    Column("description", String(255), nullable=False),
+    Column("exclude_dates", JSON, nullable=False),
+    Column("exclude_weekdays", JSON, nullable=False),
+    Column("holidays", JSON(none_as_null=True), nullable=True),
+    Column("include_dates", JSON, nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
+)
 channels = Table(
     "channels",
     metadata,

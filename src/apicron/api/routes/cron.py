@@ -19,5 +19,9 @@ router = APIRouter(prefix="/v1/cron", tags=["cron"], responses=ERRORS)
 )
 def cron_preview(ctx: Ctx, request: PreviewRequest) -> Preview:
     """Explains a trigger (CRON or CALENDAR) in words and lists its next fire times, at or
-    after max(now, effective_time), marking those a DST change moved."""
+    after max(now, effective_time), marking those a DST change moved. With
+    ``calendar_ids`` (and ``calendar_policy``, default SKIP) the fire times are the task's
+    with those business calendars applied, and ``calendar_changes`` says, for each
+    occurrence on the way a calendar removed or moved, which entry did it
+    ("2027-12-25 skipped: Christmas Day (DE)")."""
     return preview(ctx, request)
