@@ -28,7 +28,7 @@ from pydantic import (
     model_validator,
 )
 
-from apicron.domain import rules
+from apicron.domain import request_variables, rules
 from apicron.domain.alert_rules import AlertRules, SuccessConditions
 from apicron.domain.errors import InvalidInput
 from apicron.domain.validation import DATETIME_RULE, reported_to_pydantic
@@ -377,8 +377,15 @@ class TaskRequest(Input):
                         field="request.headers",
                     )
                 rules.check_body_content(
-                    "request.body.content", self.body.content_type, self.body.content
+                    "request.body.content", self.body.content_type,
+                    # Issue 18: placeholders stand for values of their type while the
+                    # syntax is checked, so a JSON body stays JSON once they are filled.
+                    request_variables.sample(
+                        self.body.content, "request.body.content", self.body.content_type
+                    ),
                 )
+            request_variables.check_values("request.headers", self.headers)
+            request_variables.check_values("request.query", self.query)
         return self
 
 
@@ -517,7 +524,7 @@ class Preview(Record):
 
 # --- executions ---------------------------------------------------------------------------
 
-ExecutionTrigger = Literal["SCHEDULE", "MANUAL"]
+ExecutionTrigger = Literal["SCHEDULE", "MANUAL", "BACKFILL", "REPLAY"]
 ExecutionStatus = Literal["PENDING", "RUNNING", "SUCCEEDED", "FAILED", "SKIPPED", "MISSED"]
 # DNS, CONNECT, TLS and TIMEOUT are network failures before or during the call; HTTP a
 # non-2xx answer; AUTH a refusal by the gateway's auth pipeline (revoked grant, unpublished
@@ -557,6 +564,10 @@ class ExecutionSummary(Record):
     error_msg: str | None = None
     # How the occurrence came to run as it did (e.g. run late after downtime), or null.
     note: str | None = None
+    # Issue 18: the execution this one re-runs (trigger REPLAY), or null.
+    replay_of: str | None = None
+    # Issue 18: the executions of one SEQUENTIAL backfill share it (run one at a time).
+    sequence_id: str | None = None
 
 
 class Execution(ExecutionSummary):

@@ -33,6 +33,8 @@ class PlannedExecution:
     first_attempt: int = 1
     note: str | None = None
     """How it came to run as it did (e.g. late after downtime), already in its row."""
+    sequence_id: str | None = None
+    """Issue 18: a SEQUENTIAL backfill's id; its executions run one at a time."""
 
 
 @dataclass(frozen=True)

@@ -166,6 +166,8 @@ class ExecutionQueries:
                         executions.c.task_id.in_(chunk),
                         executions.c.status == "RUNNING",
                         executions.c.claimed_by != exclude_node,
+                        # Issue 18: a backfill runs beside the schedule (no overlap rule).
+                        executions.c.trigger != "BACKFILL",
                     )
                     .distinct()
                 ).scalars()
@@ -320,7 +322,7 @@ class ExecutionQueries:
             .returning(
                 executions.c.id, executions.c.task_id, executions.c.scheduled_at,
                 executions.c.trigger, executions.c.status, executions.c.attempts,
-                executions.c.started_at, executions.c.note,
+                executions.c.started_at, executions.c.note, executions.c.sequence_id,
             )
         ).mappings()
         return [QueuedExecution(**r) for r in rows]

@@ -27,6 +27,9 @@ class NewExecution:
     claimed_by: str | None = None
     lease_until: datetime | None = None
     note: str | None = None
+    # Issue 18: the execution a REPLAY re-runs; a SEQUENTIAL backfill's shared id.
+    replay_of: str | None = None
+    sequence_id: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -103,6 +106,7 @@ class QueuedExecution:
     attempts: int
     started_at: datetime | None
     note: str | None = None
+    sequence_id: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -33,6 +33,7 @@ from apicron.domain.models import (
 from apicron.store.account_queries import AccountQueries
 from apicron.store.alert_queries import AlertQueries, _rules
 from apicron.store.audit_queries import AuditQueries
+from apicron.store.backfill_queries import BackfillQueries
 from apicron.store.database import WRITE_OPTION
 from apicron.store.execution_queries import ExecutionQueries
 from apicron.store.node_queries import NodeQueries
@@ -80,7 +81,9 @@ def _like(text: str) -> str:
 _API_COLUMNS = (*apis.c, api_groups.c.app_id)
 
 
-class Queries(ExecutionQueries, NodeQueries, AlertQueries, AccountQueries, AuditQueries):
+class Queries(
+    ExecutionQueries, NodeQueries, AlertQueries, AccountQueries, AuditQueries, BackfillQueries
+):
     def __init__(self, connection: Connection):
         self.connection = connection
 

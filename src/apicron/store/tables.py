@@ -146,6 +146,8 @@ tasks = Table(
     Index(None, "status", "created_at"),
 )
 
+_BACKFILL_UNFINISHED = "\"trigger\" = 'BACKFILL' AND status IN ('PENDING', 'RUNNING')"
+
 executions = Table(
     "executions",
     metadata,
@@ -165,6 +167,10 @@ executions = Table(
     Column("created_at", UTCDateTime, nullable=False),
     # How the occurrence came to run as it did, e.g. late after downtime (misfire RUN_ONCE).
     Column("note", Text, nullable=True),
+    # Issue 18: the execution a REPLAY re-runs; the executions of one SEQUENTIAL backfill
+    # share a sequence id (the engine runs them one at a time, in scheduled order).
+    Column("replay_of", String(ID), nullable=True),
+    Column("sequence_id", String(ID), nullable=True),
     Index(None, "task_id", "scheduled_at"),
     Index(None, "status", "lease_until"),
     # The last guard against a double fire: one scheduled execution per occurrence.
@@ -175,6 +181,16 @@ executions = Table(
         unique=True,
         sqlite_where=text("\"trigger\" = 'SCHEDULE'"),
         postgresql_where=text("\"trigger\" = 'SCHEDULE'"),
+    ),
+    # Issue 18: a backfill never queues an occurrence twice while one is still to run (two
+    # backfills over the same range at once queue it once).
+    Index(
+        "uq_executions_backfill_unfinished",
+        "task_id",
+        "scheduled_at",
+        unique=True,
+        sqlite_where=text(_BACKFILL_UNFINISHED),
+        postgresql_where=text(_BACKFILL_UNFINISHED),
     ),
 )
 
