@@ -39,9 +39,9 @@ class BackfillRequest(Input):
 
 
 class BackfillResult(Record):
-    task_id: str
-    mode: BackfillMode
-    dry_run: bool
+    task_id: str = Field(description="The task backfilled.")
+    mode: BackfillMode = Field(description="SEQUENTIAL or PARALLEL, as asked.")
+    dry_run: bool = Field(description="True: nothing was queued, this is what would be.")
     queued: int = Field(description="executions queued (or, on a dry run, that would be)")
     first: datetime | None = Field(description="the earliest occurrence queued")
     last: datetime | None = Field(description="the latest occurrence queued")
