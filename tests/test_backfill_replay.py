@@ -224,3 +224,23 @@ def test_a_replay_is_a_new_execution_of_the_same_occurrence(
             assert (kept.status, len(kept.attempts)) == ("FAILED", 1)
 
     asyncio.run(main())
+
+
+def test_an_old_occurrence_backfilled_is_not_pruned_as_soon_as_it_ran(
+    tmp_path: Path, database_url: str | None
+) -> None:
+    async def main() -> None:
+        async with Harness(tmp_path, database_url) as h:
+            day = timedelta(days=1)
+            task_id = _hourly_task(h, cron_expression="0 0 * * * ?",
+                                   effective_time=START - 50 * day)
+            result = backfill.backfill_task(h.ctx, task_id, _spec(
+                **{"from": _rfc(START - 40 * day), "to": _rfc(START - 40 * day + 2 * HOUR)}))
+            assert result.queued == 2
+            await h.eventually(lambda: len(h.backend.received) == 2)
+            await h.settle()
+            with h.ctx.store.write() as q:  # what the history pruning does (30 days)
+                q.prune_executions(START - 30 * day, 1000)
+            assert [e.status for e in _backfills(h, task_id)] == ["SUCCEEDED"] * 2
+
+    asyncio.run(main())

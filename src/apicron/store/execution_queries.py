@@ -470,8 +470,14 @@ class ExecutionQueries:
     def prune_executions(self, older_than: datetime, keep_per_task: int) -> int:
         """Delete finished executions older than ``older_than`` or beyond the newest N."""
         finished = executions.c.status.not_in(UNFINISHED)
+        # Issue 18: a backfill or replay of an old occurrence ages from when it ran, not
+        # from its occurrence (else its history would be pruned as soon as it finished).
+        rerun = executions.c.trigger.in_(("BACKFILL", "REPLAY"))
         removed = self.connection.execute(
-            delete(executions).where(finished, executions.c.scheduled_at < older_than)
+            delete(executions).where(
+                finished, executions.c.scheduled_at < older_than,
+                or_(~rerun, executions.c.finished_at < older_than),
+            )
         ).rowcount
         ranked = (
             select(
