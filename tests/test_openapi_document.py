@@ -22,6 +22,7 @@ from pydantic import BaseModel
 
 from apicron.domain.accounts import MeUpdate, TokenCreate, UserCreate, UserUpdate
 from apicron.domain.alerting import ChannelCreate, ChannelUpdate
+from apicron.domain.backfill import BackfillRequest
 from apicron.domain.models import (
     ApiCreate,
     ApiUpdate,
@@ -99,6 +100,8 @@ OPERATIONS = {
     ("get", "/v1/me"): "getMe",
     ("put", "/v1/me"): "updateMe",
     ("get", "/v1/audit"): "listAudit",
+    ("post", "/v1/tasks/{task_id}/backfill"): "backfillTask",
+    ("post", "/v1/executions/{execution_id}/replay"): "replayExecution",
 }
 
 # The model each request body is read into: its example must be one (rules included).
@@ -108,7 +111,7 @@ BODIES: dict[str, type[BaseModel]] = {
     "updateApi": ApiUpdate, "createAppAuths": GrantCreate, "createTask": TaskCreate,
     "updateTask": TaskUpdate, "previewCron": PreviewRequest, "createChannel": ChannelCreate,
     "updateChannel": ChannelUpdate, "createUser": UserCreate, "updateUser": UserUpdate,
-    "createToken": TokenCreate, "updateMe": MeUpdate,
+    "createToken": TokenCreate, "updateMe": MeUpdate, "backfillTask": BackfillRequest,
 }
 
 

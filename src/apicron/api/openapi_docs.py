@@ -14,6 +14,13 @@ from typing import Any
 
 from apicron.triggers.schedule import MAX_INTERVAL
 
+_VARIABLES = (
+    "{{scheduled_time}} (RFC 3339 UTC), {{scheduled_time_unix}}, {{execution_id}}, "
+    "{{attempt}}, {{task_name}}, {{window_start}} (the trigger's previous occurrence; for "
+    "the first, the effective time) and {{window_end}} (the scheduled time); an unknown "
+    "placeholder or an unclosed {{ is refused (400)."
+)
+
 API_DESCRIPTION = """\
 Management API of apicron, the self-hosted API scheduler with its own API gateway.
 
@@ -138,12 +145,17 @@ FIELDS: dict[str, str] = {
                    "5xx), 0-3.",
     "request": "What the task sends: headers, query parameters and body.",
     "headers": "Headers to send (reserved: Host, Content-Length, Authorization, X-HW-ID, "
-               "X-HW-AppKey, X-Apicron-*).",
-    "query": "Query parameters to send; a name may repeat.",
+               "X-HW-AppKey, X-Apicron-*). Values may hold request variables: " + _VARIABLES,
+    "query": "Query parameters to send; a name may repeat. Values may hold request "
+             "variables: " + _VARIABLES,
     "body": "The body (POST, PUT and PATCH only), or null.",
     "content_type": "application/json (must parse), application/xml (well-formed) or "
                     "application/text.",
-    "content": "The body's text, at most 1 MiB.",
+    "content": "The body's text, at most 1 MiB. It may hold request variables: "
+               + _VARIABLES + " In a JSON body a placeholder inside a string is replaced "
+               "by the JSON-escaped value; outside a string it is a JSON value (a number for "
+               "scheduled_time_unix and attempt, a quoted string for the others), so the "
+               "body stays JSON.",
     "value": "Its value.",
     "NameValue.name": "The header or query parameter name.",
     "StoredNameValue.name": "The header or query parameter name.",
@@ -164,7 +176,12 @@ FIELDS: dict[str, str] = {
     # executions
     "task_id": "The task it belongs to.",
     "scheduled_at": "The occurrence it runs (UTC); unique per task for SCHEDULE.",
-    "trigger": "SCHEDULE (an occurrence) or MANUAL (a run).",
+    "trigger": "SCHEDULE (an occurrence), MANUAL (a run), BACKFILL (a past occurrence "
+               "run by POST /v1/tasks/{task_id}/backfill) or REPLAY (a past execution's "
+               "occurrence run again).",
+    "replay_of": "The execution this one re-runs (trigger REPLAY), or null.",
+    "sequence_id": "The executions of one SEQUENTIAL backfill share it (they run one at "
+                   "a time, in scheduled order), or null.",
     "ExecutionSummary.status": "PENDING, RUNNING, SUCCEEDED, FAILED, SKIPPED or MISSED.",
     "Execution.status": "PENDING, RUNNING, SUCCEEDED, FAILED, SKIPPED or MISSED.",
     "started_at": "When it started (UTC), or null.",
@@ -316,6 +333,8 @@ SCHEMAS: dict[str, str] = {
     "TaskRequest": "What a task sends.",
     "StoredRequest": "What a task sends.",
     "TaskCreate": "A new scheduled task, created INITIALIZED.",
+    "BackfillRequest": "A past range of a task's occurrences to run.",
+    "BackfillResult": "What a backfill queued (or, on a dry run, would queue).",
     "Execution": "One occurrence (or manual run) of a task, with its attempts.",
     "ExecutionSummary": "One occurrence (or manual run) of a task.",
     "Attempt": "One call of an execution.",

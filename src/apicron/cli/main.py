@@ -25,6 +25,7 @@ from apicron.cli import (
     api_commands,
     app_commands,
     apply_commands,
+    backfill_commands,
     channel_commands,
     grant_commands,
     group_commands,
@@ -111,6 +112,8 @@ app.add_typer(group_commands.cli, name="group")
 app.add_typer(api_commands.cli, name="api")
 app.add_typer(grant_commands.cli, name="grant")
 app.add_typer(task_commands.cli, name="task")
+task_commands.cli.command("backfill")(backfill_commands.task_backfill)
+app.add_typer(backfill_commands.execution_cli, name="execution")
 app.add_typer(access_commands.users_cli, name="user")
 app.add_typer(access_commands.tokens_cli, name="token")
 app.add_typer(access_commands.audit_cli, name="audit")

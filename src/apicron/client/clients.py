@@ -73,6 +73,8 @@ class Operations:
     list_executions = Operation(op.list_executions)
     iter_executions = Paged(op.list_executions)
     get_execution = Operation(op.get_execution)
+    replay_execution = Operation(op.replay_execution)
+    backfill_task = Operation(op.backfill_task)
 
     create_user = Operation(op.create_user)
     list_users = Operation(op.list_users)

@@ -41,6 +41,7 @@ from apicron.domain.alerting import (
     ChannelUpdate,
     ChannelWithSecret,
 )
+from apicron.domain.backfill import BackfillRequest, BackfillResult
 from apicron.domain.models import (
     Api,
     ApiCreate,
@@ -360,6 +361,19 @@ def list_executions(
 def get_execution(execution_id: str) -> Call[Execution]:
     """``GET /v1/executions/{id}``: with every attempt."""
     return Call("GET", f"/v1/executions/{_id(execution_id)}", record(Execution))
+
+
+def replay_execution(execution_id: str) -> Call[Execution]:
+    """``POST /v1/executions/{id}/replay``: a new execution (trigger REPLAY, ``replay_of``
+    the original) of the same occurrence, queued."""
+    return Call("POST", f"/v1/executions/{_id(execution_id)}/replay", record(Execution))
+
+
+def backfill_task(task_id: str, spec: BackfillRequest) -> Call[BackfillResult]:
+    """``POST /v1/tasks/{id}/backfill``: one BACKFILL execution per past occurrence in
+    [from, to) (at most 1,000), queued; ``dry_run`` only says what would be."""
+    return Call("POST", f"/v1/tasks/{_id(task_id)}/backfill", record(BackfillResult),
+                body=spec.model_dump(mode="json", by_alias=True, exclude_unset=True))
 
 
 # --- users, API tokens, audit -------------------------------------------------------------

@@ -28,7 +28,7 @@ from pydantic import (
     model_validator,
 )
 
-from apicron.domain import rules
+from apicron.domain import request_variables, rules
 from apicron.domain.alert_rules import AlertRules, SuccessConditions
 from apicron.domain.call_policy import check_backoff
 from apicron.domain.errors import InvalidInput
@@ -409,8 +409,15 @@ class TaskRequest(Input):
                         field="request.headers",
                     )
                 rules.check_body_content(
-                    "request.body.content", self.body.content_type, self.body.content
+                    "request.body.content", self.body.content_type,
+                    # Issue 18: placeholders stand for values of their type while the
+                    # syntax is checked, so a JSON body stays JSON once they are filled.
+                    request_variables.sample(
+                        self.body.content, "request.body.content", self.body.content_type
+                    ),
                 )
+            request_variables.check_values("request.headers", self.headers)
+            request_variables.check_values("request.query", self.query)
         return self
 
 
@@ -654,6 +661,10 @@ class ExecutionSummary(Record):
     # When apicron planned to fire it: scheduled_at plus the task's jitter (issue 18); null
     # for manual runs and occurrences recorded MISSED without being planned.
     planned_at: datetime | None = None
+    # Issue 18: the execution this one re-runs (trigger REPLAY), or null.
+    replay_of: str | None = None
+    # Issue 18: the executions of one SEQUENTIAL backfill share it (run one at a time).
+    sequence_id: str | None = None
 
 
 class Execution(ExecutionSummary):

@@ -34,7 +34,8 @@ CalendarChange = Literal["SKIPPED", "MOVED"]
 Weekday = Literal["MON", "TUE", "WED", "THU", "FRI", "SAT", "SUN"]
 
 # --- executions ---------------------------------------------------------------------------
-ExecutionTrigger = Literal["SCHEDULE", "MANUAL"]
+# Issue 18: BACKFILL (a past occurrence run on request), REPLAY (a past execution again).
+ExecutionTrigger = Literal["SCHEDULE", "MANUAL", "BACKFILL", "REPLAY"]
 ExecutionStatus = Literal["PENDING", "RUNNING", "SUCCEEDED", "FAILED", "SKIPPED", "MISSED"]
 # DNS, CONNECT, TLS and TIMEOUT are network failures before or during the call; HTTP a
 # non-2xx answer; AUTH a refusal by the gateway's auth pipeline (revoked grant, unpublished

@@ -41,6 +41,8 @@ class PlannedExecution:
     def fire_at(self) -> datetime:
         """When the engine fires it; lateness is measured from here."""
         return self.planned_at or self.scheduled_at
+    sequence_id: str | None = None
+    """Issue 18: a SEQUENTIAL backfill's id; its executions run one at a time."""
 
 
 @dataclass(frozen=True)

@@ -36,6 +36,10 @@ from apicron.store.store import Queries
 log = logging.getLogger("apicron.engine")
 
 SKIPPED_MESSAGE = "previous execution not finished"
+# Issue 18: a backfill's executions neither wait for nor hold up the task's other
+# executions: the overlap rule is about the schedule, and a PARALLEL backfill asks for
+# its occurrences at once (SEQUENTIAL ones are chained by their sequence instead).
+OVERLAP_EXEMPT = frozenset({"BACKFILL"})
 
 
 class Firing:
@@ -61,6 +65,12 @@ class Firing:
         self._slot_freed = asyncio.Event()
         self._stopping = False
         self._quiet_until = 0.0  # loop time until which a batch of calls is still leaving
+        # Issue 18: SEQUENTIAL backfills. Each sequence's executions wait here, earliest
+        # first; one at a time is released to the planned heap, the next when it is done.
+        self._sequences: dict[str, list[tuple[datetime, int, PlannedExecution]]] = {}
+        self._sequence_busy: set[str] = set()
+        self.on_release: Callable[[], None] | None = None
+        """Called when a sequence releases its next execution (wakes the engine loop)."""
 
     # -- what this node holds ----------------------------------------------------------------
 
@@ -69,7 +79,35 @@ class Firing:
         if item.id in self._known:
             return
         self._known.add(item.id)
+        if item.sequence_id is not None:
+            waiting = self._sequences.setdefault(item.sequence_id, [])
+            heapq.heappush(waiting, (item.fire_at, next(self._sequence), item))
+            self._release(item.sequence_id)
+            return
         heapq.heappush(self._planned, (item.fire_at, next(self._sequence), item))
+
+    def _release(self, sequence_id: str) -> None:
+        """Hand a sequence's earliest waiting execution to the planned heap, unless one of
+        it is there or running already."""
+        if sequence_id in self._sequence_busy:
+            return
+        waiting = self._sequences.get(sequence_id)
+        if not waiting:
+            self._sequences.pop(sequence_id, None)
+            return
+        item = heapq.heappop(waiting)[2]
+        self._sequence_busy.add(sequence_id)
+        heapq.heappush(self._planned, (item.scheduled_at, next(self._sequence), item))
+        if self.on_release is not None:
+            self.on_release()
+
+    def _left(self, item: PlannedExecution) -> None:
+        """``item`` is done with here (finished, skipped, or taken by a stop): its
+        sequence, if any, releases its next execution."""
+        self._known.discard(item.id)
+        if item.sequence_id is not None:
+            self._sequence_busy.discard(item.sequence_id)
+            self._release(item.sequence_id)
 
     def holds(self, execution_id: str) -> bool:
         return execution_id in self._known
@@ -84,7 +122,8 @@ class Firing:
 
     @property
     def depth(self) -> int:
-        return len(self._planned) + len(self._running)
+        return (len(self._planned) + len(self._running)
+                + sum(len(w) for w in self._sequences.values()))
 
     @property
     def running(self) -> dict[str, asyncio.Task[str]]:
@@ -172,7 +211,9 @@ class Firing:
             if item.id in superseded_here:
                 continue
             overlapping = self._active_tasks[item.task.id] > 0 or item.task.id in seen
-            if item.task.overlap_policy == "SKIP" and item.first_attempt == 1 and overlapping:
+            if item.trigger in OVERLAP_EXEMPT:
+                go.append(item)
+            elif item.task.overlap_policy == "SKIP" and item.first_attempt == 1 and overlapping:
                 skip.append(item)
             else:
                 go.append(item)
@@ -186,9 +227,12 @@ class Firing:
         def fence(q: Queries) -> tuple[set[str], dict[str, str], Recorded]:
             missed = self._decide_stale(q, stale, now, circumstances) | superseded_here
             others = q.tasks_with_running(
-                [p.task.id for p in go if p.task.overlap_policy == "SKIP"], exclude_node=node
+                [p.task.id for p in go
+                 if p.task.overlap_policy == "SKIP" and p.trigger not in OVERLAP_EXEMPT],
+                exclude_node=node,
             )
-            for item in [p for p in go if p.task.id in others and p.first_attempt == 1]:
+            for item in [p for p in go if p.task.id in others and p.first_attempt == 1
+                         and p.trigger not in OVERLAP_EXEMPT]:
                 go.remove(item)
                 skip.append(item)
             for item in [p for p in go if p.id in missed]:
@@ -216,7 +260,7 @@ class Firing:
         metrics.SKIPPED.inc(len(skip))
         metrics.MISSED.inc(len(missed))
         for item in skip:
-            self._known.discard(item.id)
+            self._left(item)
         for execution_id in superseded_here:
             self._known.discard(execution_id)
         launched = 0
@@ -225,7 +269,7 @@ class Firing:
                 self._launch(item)
                 launched += 1
             else:
-                self._known.discard(item.id)
+                self._left(item)
         if launched:
             # About what it takes the loop to send them (~0.4 ms each here), capped.
             loop = asyncio.get_running_loop()
@@ -256,16 +300,19 @@ class Firing:
     def _launch(self, item: PlannedExecution) -> None:
         metrics.FIRES.labels(item.trigger).inc()
         self._free_slots -= 1
-        self._active_tasks[item.task.id] += 1
+        counted = item.trigger not in OVERLAP_EXEMPT
+        if counted:
+            self._active_tasks[item.task.id] += 1
         task = asyncio.create_task(self._dispatcher.execute(item), name=f"execution-{item.id}")
         self._running[item.id] = task
 
         def done(_: asyncio.Task[str]) -> None:
             self._running.pop(item.id, None)
-            self._known.discard(item.id)
-            self._active_tasks[item.task.id] -= 1
-            if self._active_tasks[item.task.id] <= 0:
-                del self._active_tasks[item.task.id]
+            self._left(item)
+            if counted:
+                self._active_tasks[item.task.id] -= 1
+                if self._active_tasks[item.task.id] <= 0:
+                    del self._active_tasks[item.task.id]
             self._free_slots += 1
             self._slot_freed.set()
             if task.cancelled():

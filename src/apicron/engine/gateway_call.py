@@ -27,11 +27,12 @@ from multidict import CIMultiDict
 from apicron.alerts.success import assertion_failure
 from apicron.domain.alert_rules import ASSERTION_BODY_MAX, SuccessConditions
 from apicron.domain.errors import ApicronError
-from apicron.domain.models import StoredTask
+from apicron.domain.models import StoredNameValue, StoredTask
 from apicron.domain.rules import PATH_PARAM, split_path_params
 from apicron.engine.call_policy import with_task_timeout
 from apicron.engine.clock import EngineClock
 from apicron.engine.dispatch import EXCERPT_BYTES, CallOutcome
+from apicron.engine.request_filling import filled_request
 from apicron.gateway.auth import authorize
 from apicron.gateway.errors import GatewayError
 from apicron.gateway.proxy import call_backend
@@ -133,17 +134,21 @@ class GatewayCaller:
             which = "task's app" if app is None else "API's app"
             return CallOutcome(error_kind="CONFIG", error_msg=f"the {which} no longer exists")
         try:
-            path_values, query = split_path_params("request.query", api.path, task.request.query)
+            # Issue 18: the request variables of this attempt, filled in first.
+            filled = filled_request(task, execution_id, scheduled_at, attempt)
+            path_values, query = split_path_params(
+                "request.query", api.path, [StoredNameValue(name=n, value=v)
+                                            for n, v in filled.query])
         except ApicronError as error:
             return CallOutcome(error_kind="CONFIG", error_msg=error.message)
         raw_path = PATH_PARAM.sub(lambda m: quote(path_values[m.group(1)], safe=""), api.path)
         query_string = urlencode(query, quote_via=quote)
         secret = snapshot.secret_of(app)
-        headers: CIMultiDict[str] = CIMultiDict((h.name, h.value) for h in task.request.headers)
+        headers: CIMultiDict[str] = CIMultiDict(filled.headers)
         body = b""
-        if task.request.body is not None:
+        if task.request.body is not None and filled.body is not None:
             headers["Content-Type"] = task.request.body.content_type
-            body = task.request.body.content.encode()
+            body = filled.body.encode()
         headers["X-HW-ID"] = app.key
         headers["X-HW-AppKey"] = secret
         occurrence = Occurrence(task.id, execution_id, _rfc3339(scheduled_at), attempt)

@@ -92,6 +92,7 @@ class Engine:
         self._takeover = Takeover(self._db, self._firing, self.writer, settings)
         self._maintenance = Maintenance(self._db, self._firing, settings)
         self._wake = asyncio.Event()
+        self._firing.on_release = self._wake.set
         self._results_ready = asyncio.Event()
         self._stopped = asyncio.Event()
         self._changed = False

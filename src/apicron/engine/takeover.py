@@ -70,7 +70,10 @@ class Takeover:
                         row.id, "FAILED", row.attempts, now, "CONFIG", _UNREADABLE)])
             return taken
 
-        for row, task in await self._db.write(take):
+        # In time order (RETURNING gives no order): a SEQUENTIAL backfill's first adopted
+        # execution is released at once, so it must be the earliest.
+        taken = sorted(await self._db.write(take), key=lambda pair: pair[0].scheduled_at)
+        for row, task in taken:
             if task is not None:
                 self._adopt(row, task, now)
 
@@ -80,7 +83,8 @@ class Takeover:
             # Held until its time; if that is long past, the fence applies the misfire
             # policy (RUN_ONCE: it runs late unless a later occurrence supersedes it).
             self._firing.schedule(PlannedExecution(row.id, task, row.scheduled_at, row.trigger,
-                                                   note=row.note, planned_at=row.planned_at))
+                                                   note=row.note, planned_at=row.planned_at,
+                                                   sequence_id=row.sequence_id))
             return
         # RUNNING: its engine died during an attempt whose outcome nobody recorded.
         number = row.attempts + 1
@@ -97,7 +101,7 @@ class Takeover:
                      number + 1, extra=execution_ids(task.id, row.id))
             self._firing.schedule(PlannedExecution(
                 row.id, task, row.scheduled_at, row.trigger, first_attempt=number + 1,
-                note=row.note, planned_at=row.planned_at,
+                note=row.note, planned_at=row.planned_at, sequence_id=row.sequence_id,
             ))
         else:
             self._writer.change(ExecutionOutcome(

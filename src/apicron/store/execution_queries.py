@@ -166,6 +166,8 @@ class ExecutionQueries:
                         executions.c.task_id.in_(chunk),
                         executions.c.status == "RUNNING",
                         executions.c.claimed_by != exclude_node,
+                        # Issue 18: a backfill runs beside the schedule (no overlap rule).
+                        executions.c.trigger != "BACKFILL",
                     )
                     .distinct()
                 ).scalars()
@@ -321,6 +323,7 @@ class ExecutionQueries:
                 executions.c.id, executions.c.task_id, executions.c.scheduled_at,
                 executions.c.trigger, executions.c.status, executions.c.attempts,
                 executions.c.started_at, executions.c.note, executions.c.planned_at,
+                executions.c.sequence_id,
             )
         ).mappings()
         return [QueuedExecution(**r) for r in rows]
@@ -468,8 +471,14 @@ class ExecutionQueries:
     def prune_executions(self, older_than: datetime, keep_per_task: int) -> int:
         """Delete finished executions older than ``older_than`` or beyond the newest N."""
         finished = executions.c.status.not_in(UNFINISHED)
+        # Issue 18: a backfill or replay of an old occurrence ages from when it ran, not
+        # from its occurrence (else its history would be pruned as soon as it finished).
+        rerun = executions.c.trigger.in_(("BACKFILL", "REPLAY"))
         removed = self.connection.execute(
-            delete(executions).where(finished, executions.c.scheduled_at < older_than)
+            delete(executions).where(
+                finished, executions.c.scheduled_at < older_than,
+                or_(~rerun, executions.c.finished_at < older_than),
+            )
         ).rowcount
         ranked = (
             select(

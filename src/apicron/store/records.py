@@ -29,6 +29,9 @@ class NewExecution:
     note: str | None = None
     planned_at: datetime | None = None
     """When the engine fires it: ``scheduled_at`` plus the task's jitter (issue 18)."""
+    # Issue 18: the execution a REPLAY re-runs; a SEQUENTIAL backfill's shared id.
+    replay_of: str | None = None
+    sequence_id: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -109,6 +112,7 @@ class QueuedExecution:
     started_at: datetime | None
     note: str | None = None
     planned_at: datetime | None = None
+    sequence_id: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

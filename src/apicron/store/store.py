@@ -33,6 +33,7 @@ from apicron.domain.models import (
 from apicron.store.account_queries import AccountQueries
 from apicron.store.alert_queries import AlertQueries, _rules
 from apicron.store.audit_queries import AuditQueries
+from apicron.store.backfill_queries import BackfillQueries
 from apicron.store.calendar_queries import CalendarQueries
 from apicron.store.database import WRITE_OPTION
 from apicron.store.execution_queries import ExecutionQueries
@@ -85,7 +86,7 @@ _API_COLUMNS = (*apis.c, api_groups.c.app_id)
 
 class Queries(
     ExecutionQueries, NodeQueries, AlertQueries, AccountQueries, AuditQueries, OneOffQueries,
-    CalendarQueries,
+    CalendarQueries, BackfillQueries,
 ):
     def __init__(self, connection: Connection):
         self.connection = connection

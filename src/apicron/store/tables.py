@@ -160,6 +160,8 @@ tasks = Table(
     Index(None, "status", "created_at"),
 )
 
+_BACKFILL_UNFINISHED = "\"trigger\" = 'BACKFILL' AND status IN ('PENDING', 'RUNNING')"
+
 executions = Table(
     "executions",
     metadata,
@@ -183,6 +185,10 @@ executions = Table(
     Column("note", Text, nullable=True),
     # When the engine planned to fire it: the scheduled time plus the task's jitter.
     Column("planned_at", UTCDateTime, nullable=True),
+    # Issue 18: the execution a REPLAY re-runs; the executions of one SEQUENTIAL backfill
+    # share a sequence id (the engine runs them one at a time, in scheduled order).
+    Column("replay_of", String(ID), nullable=True),
+    Column("sequence_id", String(ID), nullable=True),
     Index(None, "task_id", "scheduled_at"),
     Index(None, "status", "lease_until"),
     # The last guard against a double fire: one scheduled execution per occurrence.
@@ -193,6 +199,16 @@ executions = Table(
         unique=True,
         sqlite_where=text("\"trigger\" = 'SCHEDULE'"),
         postgresql_where=text("\"trigger\" = 'SCHEDULE'"),
+    ),
+    # Issue 18: a backfill never queues an occurrence twice while one is still to run (two
+    # backfills over the same range at once queue it once).
+    Index(
+        "uq_executions_backfill_unfinished",
+        "task_id",
+        "scheduled_at",
+        unique=True,
+        sqlite_where=text(_BACKFILL_UNFINISHED),
+        postgresql_where=text(_BACKFILL_UNFINISHED),
     ),
 )
 

@@ -7,9 +7,10 @@ from fastapi import APIRouter, Query, Response
 from apicron.api.openapi_docs import body_example
 from apicron.api.routes.common import ERRORS, Ctx, Limit, NameFilter, Offset, needs
 from apicron.domain.access import Permission
+from apicron.domain.backfill import BackfillRequest, BackfillResult
 from apicron.domain.models import AwareTextDatetime, Execution, Page, Task, TaskCreate, TaskUpdate
 from apicron.domain.vocabulary import ExecutionStatus, TaskStatus
-from apicron.services import executions, tasks
+from apicron.services import backfill, executions, tasks
 
 router = APIRouter(prefix="/v1/tasks", tags=["scheduled tasks"], responses=ERRORS)
 
@@ -129,3 +130,26 @@ def list_executions(
     return executions.list_executions(
         ctx, task_id, status=status, start=start, end=end, offset=offset, limit=limit
     )
+
+
+@router.post(
+    "/{task_id}/backfill", status_code=202, operation_id="backfillTask",
+    summary="Run a task's past occurrences in a range",
+    **needs(Permission.TASKS, extra=body_example({
+        "from": "2026-11-28T00:00:00Z", "to": "2026-11-30T00:00:00Z",
+        "mode": "SEQUENTIAL", "rerun_succeeded": False,
+    })),
+)
+def backfill_task(ctx: Ctx, task_id: str, spec: BackfillRequest) -> BackfillResult:
+    """Queues one execution (trigger `BACKFILL`) per occurrence the task's schedule had in
+    [`from`, `to`) — its trigger within its effective and end times — each with the
+    occurrence's own `scheduled_at`, so `{{scheduled_time}}` and
+    `{{window_start}}`/`{{window_end}}` are the occurrence's. At most 1,000 occurrences
+    (400 naming `to` beyond that); `to` must not be in the future. Occurrences that already
+    have a SUCCEEDED execution are left alone unless `rerun_succeeded`; those with one
+    still to run always are. `SEQUENTIAL` runs them one after the other in time order;
+    `PARALLEL` releases them at once, as the engine's call slots allow; neither is held up
+    by, nor holds up, the task's scheduled executions (the overlap rule does not apply).
+    The executions are stored before the answer (they survive a restart) and run in any
+    task state. `dry_run` answers the same without queueing anything."""
+    return backfill.backfill_task(ctx, task_id, spec)
