@@ -31,6 +31,7 @@ from apicron.cli import (
     instance_commands,
     node_commands,
     task_commands,
+    task_organise_commands,
 )
 from apicron.cli.connection import error_line, use_url
 from apicron.cli.output import fail, show, table, warn
@@ -111,6 +112,7 @@ app.add_typer(group_commands.cli, name="group")
 app.add_typer(api_commands.cli, name="api")
 app.add_typer(grant_commands.cli, name="grant")
 app.add_typer(task_commands.cli, name="task")
+assert task_organise_commands.cli is task_commands.cli  # its commands join `apicron task`
 app.add_typer(access_commands.users_cli, name="user")
 app.add_typer(access_commands.tokens_cli, name="token")
 app.add_typer(access_commands.audit_cli, name="audit")

@@ -10,7 +10,7 @@ from apicron.cli.output import usage
 
 INTERVAL_UNITS = ("MINUTE", "HOUR", "DAY", "WEEK", "MONTH")
 MISFIRE_POLICIES = ("RUN_ONCE", "SKIP")
-OVERLAP_POLICIES = ("SKIP", "ALLOW")
+OVERLAP_POLICIES = ("SKIP", "ALLOW", "BUFFER_ONE", "CANCEL_PREVIOUS")
 CONTENT_TYPES = ("application/json", "application/xml", "application/text")
 
 

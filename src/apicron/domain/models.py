@@ -31,6 +31,7 @@ from pydantic import (
 from apicron.domain import rules
 from apicron.domain.alert_rules import AlertRules, SuccessConditions
 from apicron.domain.errors import InvalidInput
+from apicron.domain.tags import check_tags
 from apicron.domain.validation import DATETIME_RULE, reported_to_pydantic
 from apicron.triggers.cron_parse import parse_cron
 from apicron.triggers.zones import load_zone
@@ -41,7 +42,10 @@ TriggerType = Literal["CRON", "CALENDAR"]
 IntervalUnit = Literal["MINUTE", "HOUR", "DAY", "WEEK", "MONTH"]
 TaskStatus = Literal["INITIALIZED", "STARTED", "STOPPED"]
 MisfirePolicy = Literal["RUN_ONCE", "SKIP"]
-OverlapPolicy = Literal["SKIP", "ALLOW"]
+# Issue 18: BUFFER_ONE keeps one occurrence waiting for the running execution (Temporal's
+# ScheduleOverlapPolicy BUFFER_ONE); CANCEL_PREVIOUS cancels the running one (Temporal's
+# CANCEL_OTHER, Kubernetes' concurrencyPolicy Replace).
+OverlapPolicy = Literal["SKIP", "ALLOW", "BUFFER_ONE", "CANCEL_PREVIOUS"]
 ContentType = Literal["application/json", "application/xml", "application/text"]
 
 
@@ -132,6 +136,20 @@ Reference = Annotated[StrictStr, AfterValidator(_reference)]
 CronText = Annotated[StrictStr, AfterValidator(_cron)]
 ZoneName = Annotated[StrictStr, AfterValidator(_zone)]
 T = TypeVar("T")
+
+
+def _tags(value: dict[str, str]) -> dict[str, str]:
+    with reported_to_pydantic():
+        return check_tags("tags", value)
+
+
+# Issue 18: ``{"key": "value"}`` labels (apicron.domain.tags has the rules).
+Tags = Annotated[
+    dict[StrictStr, StrictStr],
+    AfterValidator(_tags),
+    Field(description="Labels to find and act on tasks by, e.g. {\"env\": \"prod\"}.",
+          examples=[{"env": "prod", "team": "billing"}]),
+]
 
 
 class Record(BaseModel):
@@ -408,6 +426,7 @@ class TaskFields(Input):
     # (null: the instance's default_alerts, if any).
     success: SuccessConditions | None = None
     alerts: AlertRules | None = None
+    tags: Tags = {}
 
 
 class TaskCreate(TaskFields):
@@ -434,6 +453,7 @@ class TaskUpdate(Input):
     overlap_policy: OverlapPolicy | None = None
     success: SuccessConditions | None = None
     alerts: AlertRules | None = None
+    tags: Tags | None = None
 
 
 class StoredNameValue(Record):
@@ -482,6 +502,7 @@ class StoredTask(Record):
     effective_wall: datetime | None = None
     success: SuccessConditions | None = None
     alerts: AlertRules | None = None
+    tags: dict[str, str] = {}
 
 
 # --- cron preview -------------------------------------------------------------------------

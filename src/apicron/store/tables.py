@@ -140,6 +140,8 @@ tasks = Table(
     # Issue 14: success conditions (NULL: any 2xx) and alert rules (NULL: the instance's).
     Column("success", JSON(none_as_null=True), nullable=True),
     Column("alerts", JSON(none_as_null=True), nullable=True),
+    # Issue 18: {"key": "value"} labels (apicron.domain.tags).
+    Column("tags", JSON, nullable=False, server_default=text("'{}'")),
     # The claim (status = 'STARTED' AND next_fire_time <= horizon ORDER BY next_fire_time)
     # reads this index alone, however many tasks are stored.
     Index(None, "status", "next_fire_time"),
