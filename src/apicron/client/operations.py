@@ -89,7 +89,7 @@ class Call(Generic[R]):
     params: Mapping[str, Any] = field(default_factory=dict)
     body: Any = None
 
-    def query(self) -> dict[str, str] | list[tuple[str, str]]:
+    def query(self) -> httpx.QueryParams:
         """The query string's parameters: None left out, booleans as ``true``/``false``,
         datetimes in RFC 3339; a list value repeats its parameter (``tag=a=1&tag=b=2``)."""
         clean: dict[str, str] = {}
@@ -106,7 +106,7 @@ class Call(Generic[R]):
                 clean[name] = value.isoformat()
             else:
                 clean[name] = str(value)
-        return [*clean.items(), *repeated] if repeated else clean
+        return httpx.QueryParams([*clean.items(), *repeated])
 
 
 @cache

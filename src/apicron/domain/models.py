@@ -549,6 +549,8 @@ ExecutionStatus = Literal["PENDING", "RUNNING", "SUCCEEDED", "FAILED", "SKIPPED"
 ErrorKind = Literal[
     "DNS", "CONNECT", "TLS", "TIMEOUT", "HTTP", "AUTH", "CONFIG", "INTERRUPTED", "INTERNAL",
     "ASSERTION",
+    # Issue 18: cancelled by the next occurrence under the overlap policy CANCEL_PREVIOUS.
+    "CANCELLED",
 ]
 FINAL_STATUSES = frozenset({"SUCCEEDED", "FAILED", "SKIPPED", "MISSED"})
 
