@@ -72,7 +72,8 @@ def _bulk(action: Literal["start", "stop"], tag: list[str] | None, status: str |
     result = call(model(BulkAction, request))
     _report(result, as_json)
     if result.failed:
-        fail(f"{result.failed} of {result.total} task(s) could not be {action}ed; see above")
+        fail(f"{result.failed} of {result.total} task(s) could not be "
+             f"{'started' if action == 'start' else 'stopped'}; see above")
 
 
 def _report(result: BulkResult, as_json: bool) -> None:

@@ -15,7 +15,13 @@ from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Resp
 from fastapi.staticfiles import StaticFiles
 
 from apicron.api.params import storable_parameters
-from apicron.console import account_pages, alert_pages, pages, task_pages
+from apicron.console import (
+    account_pages,
+    alert_pages,
+    pages,
+    task_organise_pages,
+    task_pages,
+)
 from apicron.console.web import HERE, PREFIX, CsrfRejected, LoginRequired, router
 
 
@@ -43,6 +49,7 @@ def mount_console(app: FastAPI) -> None:
     storable = [Depends(storable_parameters)]
     app.include_router(router, dependencies=storable)
     app.include_router(pages.router, dependencies=storable)
+    app.include_router(task_organise_pages.router, dependencies=storable)
     app.include_router(task_pages.router, dependencies=storable)
     app.include_router(account_pages.router, dependencies=storable)
     app.include_router(alert_pages.router, dependencies=storable)
