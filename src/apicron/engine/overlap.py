@@ -7,11 +7,14 @@ When an occurrence of a task is due while an execution of it still runs:
 - BUFFER_ONE: it waits, still PENDING under this node's lease, and runs right after the
   running execution finishes; while one waits, any further occurrence is recorded SKIPPED
   saying one is already waiting. Temporal's ``ScheduleOverlapPolicy.BUFFER_ONE`` does the
-  same ("buffer up to one action to start after the current one completes").
+  same: "if one is already buffered, then only the first one will be started after the
+  running workflow finishes".
 - CANCEL_PREVIOUS: the running execution is cancelled — its attempt in progress is recorded
   with ``error_kind`` CANCELLED and the execution ends FAILED saying which occurrence
-  replaced it — and the new one runs. Temporal's ``CANCEL_OTHER`` and Kubernetes'
-  ``concurrencyPolicy: Replace`` are the peers. Only executions running on *this* node can
+  replaced it — and the new one runs at once. Kubernetes' ``concurrencyPolicy: Replace``
+  and Temporal's ``TERMINATE_OTHER`` ("terminate it and start the new one immediately") are
+  the peers; Temporal's ``CANCEL_OTHER`` waits for the cancel to complete, which for an
+  HTTP call in this process is immediate anyway. Only executions running on *this* node can
   be cancelled; one running on another node is left to finish, and the new occurrence runs
   beside it (its note says so), never silently dropped.
 
