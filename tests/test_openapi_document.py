@@ -36,6 +36,7 @@ from apicron.domain.models import (
     TaskCreate,
     TaskUpdate,
 )
+from apicron.domain.task_actions import BulkAction, TaskClone, TaskStop
 from tests.servers import ApicronProcess
 
 TOOLS = Path(__file__).resolve().parent / "openapi_client"
@@ -77,6 +78,9 @@ OPERATIONS = {
     ("delete", "/v1/tasks/{task_id}"): "deleteTask",
     ("post", "/v1/tasks/{task_id}/start"): "startTask",
     ("post", "/v1/tasks/{task_id}/stop"): "stopTask",
+    ("post", "/v1/tasks/bulk/start"): "bulkStartTasks",
+    ("post", "/v1/tasks/bulk/stop"): "bulkStopTasks",
+    ("post", "/v1/tasks/{task_id}/clone"): "cloneTask",
     ("post", "/v1/tasks/{task_id}/run"): "runTask",
     ("get", "/v1/tasks/{task_id}/executions"): "listTaskExecutions",
     ("get", "/v1/executions/{execution_id}"): "getExecution",
@@ -112,6 +116,9 @@ BODIES: dict[str, type[BaseModel]] = {
     "updateTask": TaskUpdate, "previewCron": PreviewRequest, "createChannel": ChannelCreate,
     "updateChannel": ChannelUpdate, "createUser": UserCreate, "updateUser": UserUpdate,
     "createToken": TokenCreate, "updateMe": MeUpdate, "backfillTask": BackfillRequest,
+    # Issue 18
+    "stopTask": TaskStop, "cloneTask": TaskClone, "bulkStartTasks": BulkAction,
+    "bulkStopTasks": BulkAction,
 }
 
 

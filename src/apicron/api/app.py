@@ -30,6 +30,7 @@ from apicron.api.routes import (
     instance,
     metrics,
     nodes,
+    task_actions,
     tasks,
     users,
 )
@@ -39,7 +40,8 @@ from apicron.domain.access import ANONYMOUS
 from apicron.services.context import Context
 
 PROTECTED = (
-    instance.router, apps.router, groups.router, apis.router, grants.router, tasks.router,
+    instance.router, apps.router, groups.router, apis.router, grants.router,
+    task_actions.router, tasks.router,
     executions.router, cron.router, metrics.router, nodes.router, users.router,
     users.tokens_router, users.me_router, users.audit_router,
     channels.router, alerts.router, calendars.router,

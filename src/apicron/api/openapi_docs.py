@@ -162,11 +162,14 @@ FIELDS: dict[str, str] = {
     "misfire_policy": "For occurrences found later than the grace period: RUN_ONCE runs "
                       "the latest (the rest MISSED), SKIP records them all MISSED.",
     "overlap_policy": "When the previous execution is still running: SKIP (recorded "
-                      "SKIPPED) or ALLOW.",
+                      "SKIPPED), ALLOW (run beside it), BUFFER_ONE (run right after it; one "
+                      "waits at most, more are SKIPPED) or CANCEL_PREVIOUS (cancel it, "
+                      "recorded CANCELLED, and run).",
     "status": "INITIALIZED (created), STARTED (fires on schedule), STOPPED, or COMPLETED "
               "(a one-off task after its run).",
     "next_fire_time": "When it fires next (UTC), or null.",
-    "stop_reason": "Why apicron stopped the task by itself, or null.",
+    "stop_reason": "Why the task is stopped: the note given when stopping it, or why "
+                   "apicron stopped it by itself; null otherwise.",
     "effective_wall": "A CALENDAR task's effective time as typed without an offset (a wall "
                       "time in its zone), or null.",
     "schedule_description": "The schedule in words.",
@@ -306,6 +309,29 @@ FIELDS: dict[str, str] = {
     "calendar_note": "How a calendar moved this fire, or null.",
     # errors
     "error_code": "What kind of error (INVALID_INPUT, NOT_FOUND, CONFLICT, …).",
+}
+
+# Issue 18: stop notes, clones and bulk actions.
+FIELDS |= {
+    "tags": "Labels {\"key\": \"value\"} (at most 20; keys and values of at most 63 "
+            "letters, digits, '_', '.', '-', keys also '/'), to find and act on tasks by.",
+    "TaskStop.note": "Why the task is stopped (one line, at most 255 characters), shown as "
+                     "its stop_reason until it is started again.",
+    "BulkAction.note": "With bulk/stop: the note each stopped task keeps as its stop_reason.",
+    "TaskClone.name": "The new task's name (the name rules; unique).",
+    "filter": "Which tasks: every condition given must hold; at least one is needed.",
+    "dry_run": "True: change nothing, answer what would change (WOULD_CHANGE).",
+    "TaskFilter.tags": "Tasks carrying every one of these tags.",
+    "TaskFilter.status": "Tasks in this status.",
+    "name_prefix": "Tasks whose name starts with this text.",
+    "ids": "Tasks with one of these ids.",
+    "BulkResult.action": "start or stop.",
+    "changed": "How many tasks changed state.",
+    "failed": "How many tasks could not be changed (each says why).",
+    "status_before": "The task's status before the action.",
+    "BulkItem.status": "The task's status after the action (unchanged in a dry run).",
+    "outcome": "CHANGED, UNCHANGED (already so), WOULD_CHANGE (dry run) or FAILED.",
+    "BulkItem.error_code": "Why it could not be changed (the error code), or null.",
 }
 
 SCHEMAS: dict[str, str] = {

@@ -32,6 +32,7 @@ from apicron.cli import (
     instance_commands,
     node_commands,
     task_commands,
+    task_organise_commands,
 )
 from apicron.cli.connection import error_line, use_url
 from apicron.cli.output import fail, show, table, warn
@@ -114,6 +115,9 @@ app.add_typer(grant_commands.cli, name="grant")
 app.add_typer(task_commands.cli, name="task")
 task_commands.cli.command("backfill")(backfill_commands.task_backfill)
 app.add_typer(backfill_commands.execution_cli, name="execution")
+# Importing task_organise_commands adds its commands (clone, bulk-start, bulk-stop) to
+# `apicron task`.
+assert task_organise_commands.task_clone.__module__ == task_organise_commands.__name__
 app.add_typer(access_commands.users_cli, name="user")
 app.add_typer(access_commands.tokens_cli, name="token")
 app.add_typer(access_commands.audit_cli, name="audit")

@@ -25,6 +25,7 @@ from apicron.cli.inputs import (
 from apicron.cli.lookup import APIS, APPS, CHANNELS, TASKS, names_by_id, resolve
 from apicron.cli.one_off_inputs import one_off_trigger, scheduling_fields
 from apicron.cli.output import note, page_footer, show, table, usage, warn
+from apicron.cli.tag_inputs import TagFilterOpt, TagOpt, parse_tags
 from apicron.cli.task_inputs import (
     INTERVAL_UNITS,
     alert_rules,
@@ -104,7 +105,8 @@ MisfireOpt = Annotated[
 ]
 OverlapOpt = Annotated[
     str | None,
-    typer.Option("--overlap", help="When the previous run is unfinished: SKIP (default) or ALLOW."),
+    typer.Option("--overlap", help="When the previous run is unfinished: SKIP (default), "
+                                   "ALLOW, BUFFER_ONE or CANCEL_PREVIOUS."),
 ]
 
 # Issue 14: success conditions and alert rules.
@@ -260,6 +262,7 @@ def task_create(
     timeout_ms: TimeoutMsOpt = None,
     retry_backoff_base_ms: BackoffBaseOpt = None,
     retry_backoff_cap_ms: BackoffCapOpt = None,
+    tag: TagOpt = None,
 ) -> None:
     """Create a task (INITIALIZED: `apicron task start` makes it fire)."""
     from apicron.client import TaskCreate
@@ -294,6 +297,9 @@ def task_create(
                          clear=False)
     if alerts is not False:
         fields["alerts"] = alerts
+    tags = parse_tags("--tag", tag)
+    if tags is not None:
+        fields["tags"] = tags
     fields["app_id"] = resolve(client, APPS, app, "--app").id
     fields["api_id"] = resolve(client, APIS, api, "--api").id
     show_task(client.create_task(model(TaskCreate, fields)))
@@ -313,8 +319,9 @@ def task_list(
     as_json: JsonOpt = False,
     offset: OffsetOpt = 0,
     limit: LimitOpt = DEFAULT_LIMIT,
+    tag: TagFilterOpt = None,
 ) -> None:
-    """List tasks with their trigger and next fire time."""
+    """List tasks with their trigger, next fire time, tags and stop note."""
     wanted_status = choice("--status", status, STATUSES)
     client = connect()
     page = client.list_tasks(
@@ -324,6 +331,7 @@ def task_list(
         api_id=None if api is None else resolve(client, APIS, api, "--api").id,
         offset=offset,
         limit=limit,
+        tags=parse_tags("--tag", tag),
     )
     if as_json:
         show(page)
@@ -332,12 +340,15 @@ def task_list(
     apis = names_by_id(client, APIS, (t.api_id for t in page.items)) if wide else {}
     rows = [
         {**t.model_dump(mode="json"), "trigger": trigger_text(t),
-         "app": apps.get(t.app_id, t.app_id), "api": apis.get(t.api_id, t.api_id)}
+         "app": apps.get(t.app_id, t.app_id), "api": apis.get(t.api_id, t.api_id),
+         "tags": ",".join(f"{k}={v}" for k, v in sorted(t.tags.items())),
+         "note": t.stop_reason}
         for t in page.items
     ]
-    columns = ["name", "status", "trigger", "next_fire_time", "app"]
+    columns = ["name", "status", "trigger", "next_fire_time", "app", "tags", "note"]
     if wide:
-        columns = ["name", "id", "status", "trigger", "timezone", "next_fire_time", "app", "api"]
+        columns = ["name", "id", "status", "trigger", "timezone", "next_fire_time", "app", "api",
+                   "tags", "note"]
     table(rows, columns)
     page_footer(page.total, len(page.items), offset)
 
@@ -419,6 +430,15 @@ def task_update(
     ] = False,
     retry_backoff_base_ms: BackoffBaseOpt = None,
     retry_backoff_cap_ms: BackoffCapOpt = None,
+    tag: Annotated[
+        list[str] | None, typer.Option("--tag", metavar="KEY=VALUE",
+                                       help="Add or change a tag; repeatable.")
+    ] = None,
+    untag: Annotated[
+        list[str] | None, typer.Option("--untag", metavar="KEY",
+                                       help="Remove a tag; repeatable.")
+    ] = None,
+    no_tags: Annotated[bool, typer.Option("--no-tags", help="Remove every tag.")] = False,
 ) -> None:
     """Change the given fields of a task (refused while STARTED: stop it first)."""
     from apicron.client import TaskUpdate
@@ -460,7 +480,10 @@ def task_update(
                                 success_regex, retry_on_assertion, alert_channel, alert_after,
                                 alert_on_recovery, alert_on_missed, alert_no_success_within,
                                 auto_stop_after, alert_repeat_every))
-    if not request_changed and app is None and api is None and not alerting_changed:
+    new_tags = parse_tags("--tag", tag)
+    tags_changed = new_tags is not None or untag is not None or no_tags
+    if (not request_changed and app is None and api is None and not alerting_changed
+            and not tags_changed):
         require_changes(fields)
 
     client = connect()
@@ -482,6 +505,11 @@ def task_update(
         fields["app_id"] = resolve(client, APPS, app, "--app").id
     if api is not None:
         fields["api_id"] = resolve(client, APIS, api, "--api").id
+    if tags_changed:
+        kept = {} if no_tags else dict(current.tags)
+        for key in untag or []:
+            kept.pop(key, None)
+        fields["tags"] = {**kept, **(new_tags or {})}
     if request_changed:
         fields["request"] = merged_request(
             current.request.model_dump(mode="json"), headers, no_headers, params, no_query,
@@ -505,10 +533,16 @@ def task_start(task: TaskArg, as_json: JsonOpt = False) -> None:
 
 
 @cli.command("stop")
-def task_stop(task: TaskArg) -> None:
+def task_stop(
+    task: TaskArg,
+    stop_note: Annotated[
+        str | None, typer.Option("--note", help="Why, e.g. 'paused: backend migration until "
+                                                "Friday' (shown in the list until started).")
+    ] = None,
+) -> None:
     """Stop a task: it no longer fires (start resumes it)."""
     client = connect()
-    show(client.stop_task(resolve(client, TASKS, task, "TASK").id))
+    show(client.stop_task(resolve(client, TASKS, task, "TASK").id, stop_note))
 
 
 @cli.command("delete")

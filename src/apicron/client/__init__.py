@@ -93,6 +93,7 @@ if TYPE_CHECKING:
         TaskRequest,
         TaskUpdate,
     )
+    from apicron.domain.task_actions import BulkAction, BulkResult, TaskFilter
 
 # Where each name lives. They are imported on first use, so that the CLI's start (which
 # needs only apicron.client.environment and .errors) builds no pydantic model and does not
@@ -128,6 +129,7 @@ _HOMES: dict[str, tuple[str, ...]] = {
         "NameValue", "Node", "Page", "Preview", "PreviewRequest", "Task", "TaskCreate",
         "TaskRequest", "TaskUpdate",
     ),
+    "apicron.domain.task_actions": ("BulkAction", "BulkResult", "TaskFilter"),
 }
 _HOME = {name: module for module, names in _HOMES.items() for name in names}
 
@@ -161,6 +163,8 @@ __all__ = [
     "Attempt",
     "AuditEntry",
     "Body",
+    "BulkAction",
+    "BulkResult",
     "Channel",
     "ChannelCreate",
     "ChannelTestResult",
@@ -194,6 +198,7 @@ __all__ = [
     "SuccessConditions",
     "Task",
     "TaskCreate",
+    "TaskFilter",
     "TaskRequest",
     "TaskUpdate",
     "Token",

@@ -68,6 +68,9 @@ class Operations:
     delete_task = Operation(op.delete_task)
     start_task = Operation(op.start_task)
     stop_task = Operation(op.stop_task)
+    clone_task = Operation(op.clone_task)
+    bulk_start_tasks = Operation(op.bulk_start_tasks)
+    bulk_stop_tasks = Operation(op.bulk_stop_tasks)
     run_task = Operation(op.run_task)
 
     list_executions = Operation(op.list_executions)

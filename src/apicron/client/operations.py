@@ -68,6 +68,8 @@ from apicron.domain.models import (
     TaskCreate,
     TaskUpdate,
 )
+from apicron.domain.task_actions import BulkAction, BulkResult, TaskClone, TaskStop
+from apicron.domain.validation import validate
 from apicron.domain.vocabulary import (
     AlertEventKind,
     AlertStatus,
@@ -91,12 +93,16 @@ class Call(Generic[R]):
     params: Mapping[str, Any] = field(default_factory=dict)
     body: Any = None
 
-    def query(self) -> dict[str, str]:
+    def query(self) -> httpx.QueryParams:
         """The query string's parameters: None left out, booleans as ``true``/``false``,
-        datetimes in RFC 3339."""
+        datetimes in RFC 3339; a list value repeats its parameter (``tag=a=1&tag=b=2``)."""
         clean: dict[str, str] = {}
+        repeated: list[tuple[str, str]] = []
         for name, value in self.params.items():
             if value is None:
+                continue
+            if isinstance(value, list | tuple):
+                repeated.extend((name, str(v)) for v in value)
                 continue
             if isinstance(value, bool):
                 clean[name] = "true" if value else "false"
@@ -104,7 +110,7 @@ class Call(Generic[R]):
                 clean[name] = value.isoformat()
             else:
                 clean[name] = str(value)
-        return clean
+        return httpx.QueryParams([*clean.items(), *repeated])
 
 
 @cache
@@ -304,11 +310,14 @@ def create_task(task: TaskCreate) -> Call[Task]:
 def list_tasks(
     *, name: str | None = None, status: TaskStatus | None = None, app_id: str | None = None,
     api_id: str | None = None, offset: int = 0, limit: int = PAGE_DEFAULT,
+    tags: Mapping[str, str] | None = None, name_prefix: str | None = None,
 ) -> Call[Page[Task]]:
-    """``GET /v1/tasks``: one page, filtered by name substring, status, app and API."""
+    """``GET /v1/tasks``: one page, filtered by name substring, status, app and API, and
+    (issue 18) carrying every tag in ``tags`` and named with ``name_prefix``."""
     return Call("GET", "/v1/tasks", record(Page[Task]), params={
         "name": name, "status": status, "app_id": app_id, "api_id": api_id,
-        "offset": offset, "limit": limit,
+        "offset": offset, "limit": limit, "name_prefix": name_prefix,
+        "tag": [f"{k}={v}" for k, v in tags.items()] if tags else None,
     })
 
 
@@ -334,9 +343,30 @@ def start_task(task_id: str) -> Call[Task]:
     return Call("POST", f"/v1/tasks/{_id(task_id)}/start", record(Task))
 
 
-def stop_task(task_id: str) -> Call[Task]:
-    """``POST /v1/tasks/{id}/stop``: no more fires; Conflict for a task never started."""
-    return Call("POST", f"/v1/tasks/{_id(task_id)}/stop", record(Task))
+def stop_task(task_id: str, note: str | None = None) -> Call[Task]:
+    """``POST /v1/tasks/{id}/stop``: no more fires; Conflict for a task never started.
+    ``note`` (issue 18) says why, shown as the task's ``stop_reason``."""
+    return Call("POST", f"/v1/tasks/{_id(task_id)}/stop", record(Task),
+                body=None if note is None else _body(validate(TaskStop, {"note": note})))
+
+
+def clone_task(task_id: str, name: str) -> Call[Task]:
+    """``POST /v1/tasks/{id}/clone``: a new INITIALIZED task with the configuration of
+    ``task_id`` (never its history) named ``name``."""
+    return Call("POST", f"/v1/tasks/{_id(task_id)}/clone", record(Task),
+                body=_body(validate(TaskClone, {"name": name})))
+
+
+def bulk_start_tasks(action: BulkAction) -> Call[BulkResult]:
+    """``POST /v1/tasks/bulk/start``: start every task the filter matches (``dry_run``:
+    say which would change); per-task failures are listed, the others still start."""
+    return Call("POST", "/v1/tasks/bulk/start", record(BulkResult), body=_body(action))
+
+
+def bulk_stop_tasks(action: BulkAction) -> Call[BulkResult]:
+    """``POST /v1/tasks/bulk/stop``: stop every task the filter matches, with an optional
+    note; like :func:`bulk_start_tasks` otherwise."""
+    return Call("POST", "/v1/tasks/bulk/stop", record(BulkResult), body=_body(action))
 
 
 def run_task(task_id: str) -> Call[Execution]:

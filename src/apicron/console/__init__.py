@@ -15,7 +15,14 @@ from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Resp
 from fastapi.staticfiles import StaticFiles
 
 from apicron.api.params import storable_parameters
-from apicron.console import account_pages, alert_pages, pages, replay_pages, task_pages
+from apicron.console import (
+    account_pages,
+    alert_pages,
+    pages,
+    replay_pages,
+    task_organise_pages,
+    task_pages,
+)
 from apicron.console.web import HERE, PREFIX, CsrfRejected, LoginRequired, router
 
 
@@ -43,6 +50,7 @@ def mount_console(app: FastAPI) -> None:
     storable = [Depends(storable_parameters)]
     app.include_router(router, dependencies=storable)
     app.include_router(pages.router, dependencies=storable)
+    app.include_router(task_organise_pages.router, dependencies=storable)
     app.include_router(task_pages.router, dependencies=storable)
     app.include_router(replay_pages.router, dependencies=storable)
     app.include_router(account_pages.router, dependencies=storable)

@@ -108,14 +108,28 @@ def task_data(form: Form) -> dict[str, Any]:
         "overlap_policy": form.get("overlap_policy", "SKIP"),
         "success": success_data(form),
         "alerts": alerts_data(form),
+        # Issue 18: "env=prod, team=billing"; a key alone has an empty value.
+        "tags": tags_of_text(form.get("tags")),
     }
+
+
+def tags_of_text(text: str) -> dict[str, str]:
+    """The form's tags text as tags (the rules are the domain's, checked on save)."""
+    tags: dict[str, str] = {}
+    for part in text.replace("\n", ",").split(","):
+        if part.strip():
+            key, _, value = part.strip().partition("=")
+            tags[key.strip()] = value.strip()
+    return tags
 
 
 def form_values(data: dict[str, Any]) -> dict[str, Any]:
     """``data`` (a task's fields) as the form shows them again: ``equals`` as JSON text."""
     success = data.get("success") or {}
     equals = success.get("equals")
-    return {**data, "success_equals_text": "" if equals is None else json.dumps(equals)}
+    tags = data.get("tags") or {}
+    return {**data, "success_equals_text": "" if equals is None else json.dumps(equals),
+            "tags_text": ", ".join(f"{k}={v}" if v else k for k, v in tags.items())}
 
 
 def values_of(task: Task) -> dict[str, Any]:
@@ -146,6 +160,7 @@ def values_of(task: Task) -> dict[str, Any]:
         "overlap_policy": task.overlap_policy,
         "success": task.success.model_dump(mode="json") if task.success else None,
         "alerts": task.alerts.model_dump(mode="json") if task.alerts else None,
+        "tags": dict(task.tags),
     }
 
 
@@ -157,6 +172,7 @@ _SECTIONS = (
     ("request", "body"),
     ("success", "success"),
     ("alerts", "alerts"),
+    ("tags", "tags"),
 )
 FORM_FIELDS = {
     "name", "app_id", "description", "effective_time", "timezone", "trigger_type",

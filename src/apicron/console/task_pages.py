@@ -9,6 +9,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse
 
 from apicron.console.task_form import BODY_METHODS, form_values, placed, task_data, values_of
+from apicron.console.task_organise_pages import console_tag_filter
 from apicron.console.web import (
     PREFIX,
     Answer,
@@ -68,19 +69,22 @@ def tasks_page(
     status: str = "",
     app_id: str = "",
     page: int = 1,
+    tag: str = "",
 ) -> HTMLResponse:
     page = min(max(page, 1), 1_000_000)
     chosen: TaskStatus | None = next((s for s in STATUSES if s == status), None)
+    # Issue 18: "env=prod, team=billing" (every one must match).
+    wanted, tag_error = console_tag_filter(tag)
     result = tasks.list_tasks(
         ctx, name=q.strip()[:64] or None, status=chosen, app_id=app_id or None, api_id=None,
-        offset=(page - 1) * PAGE_SIZE, limit=PAGE_SIZE,
+        offset=(page - 1) * PAGE_SIZE, limit=PAGE_SIZE, tags=wanted,
     )
     pages = max(1, -(-result.total // PAGE_SIZE))
     api_names = {a["id"]: a["name"] for a in _catalog(ctx)["apis"]}
     return render(
         request, session, "tasks.html", nav="tasks", tasks=result.items, total=result.total,
         q=q, status=chosen or "", app_id=app_id, page=page, pages=pages, statuses=STATUSES,
-        app_names=_app_names(ctx), api_names=api_names,
+        app_names=_app_names(ctx), api_names=api_names, tag=tag, tag_error=tag_error,
     )
 
 

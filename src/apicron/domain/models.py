@@ -32,6 +32,7 @@ from apicron.domain import request_variables, rules
 from apicron.domain.alert_rules import AlertRules, SuccessConditions
 from apicron.domain.call_policy import check_backoff
 from apicron.domain.errors import InvalidInput
+from apicron.domain.tags import check_tags
 from apicron.domain.validation import DATETIME_RULE, reported_to_pydantic
 from apicron.domain.vocabulary import (
     FINAL_STATUSES as FINAL_STATUSES,
@@ -163,6 +164,20 @@ CalendarIds = Annotated[
           description="ids of business calendars (GET /v1/calendars) the task follows; "
                       "a day any of them excludes is handled by calendar_policy",
           examples=[["0f1e2d3c4b5a69788796a5b4c3d2e1f0"]]),
+]
+
+
+def _tags(value: dict[str, str]) -> dict[str, str]:
+    with reported_to_pydantic():
+        return check_tags("tags", value)
+
+
+# Issue 18: ``{"key": "value"}`` labels (apicron.domain.tags has the rules).
+Tags = Annotated[
+    dict[StrictStr, StrictStr],
+    AfterValidator(_tags),
+    Field(description="Labels to find and act on tasks by, e.g. {\"env\": \"prod\"}.",
+          examples=[{"env": "prod", "team": "billing"}]),
 ]
 
 
@@ -487,6 +502,7 @@ class TaskFields(Input):
     # an occurrence on a day they exclude does.
     calendar_ids: CalendarIds = []
     calendar_policy: CalendarPolicy = "SKIP"
+    tags: Tags = {}
 
 
 class TaskCreate(TaskFields):
@@ -522,6 +538,7 @@ class TaskUpdate(Input):
     retry_backoff_cap_ms: BACKOFF_MS | None = None
     calendar_ids: CalendarIds | None = None
     calendar_policy: CalendarPolicy | None = None
+    tags: Tags | None = None
 
 
 class StoredNameValue(Record):
@@ -579,6 +596,7 @@ class StoredTask(Record):
     retry_backoff_cap_ms: int | None = None
     calendar_ids: list[str] = []
     calendar_policy: CalendarPolicy = "SKIP"
+    tags: dict[str, str] = {}
 
 
 # --- cron preview -------------------------------------------------------------------------

@@ -22,7 +22,10 @@ TriggerType = Literal["CRON", "CALENDAR", "AT"]
 IntervalUnit = Literal["MINUTE", "HOUR", "DAY", "WEEK", "MONTH"]
 TaskStatus = Literal["INITIALIZED", "STARTED", "STOPPED", "COMPLETED"]
 MisfirePolicy = Literal["RUN_ONCE", "SKIP"]
-OverlapPolicy = Literal["SKIP", "ALLOW"]
+# Issue 18: BUFFER_ONE keeps one occurrence waiting for the running execution (Temporal's
+# ScheduleOverlapPolicy BUFFER_ONE); CANCEL_PREVIOUS cancels the running one (Temporal's
+# CANCEL_OTHER, Kubernetes' concurrencyPolicy Replace).
+OverlapPolicy = Literal["SKIP", "ALLOW", "BUFFER_ONE", "CANCEL_PREVIOUS"]
 # Issue 18: what becomes of a one-off (AT) task after its run (EventBridge Scheduler's
 # ActionAfterCompletion): kept COMPLETED, or deleted with its history kept.
 AfterCompletion = Literal["KEEP", "DELETE"]
@@ -46,6 +49,8 @@ ExecutionStatus = Literal["PENDING", "RUNNING", "SUCCEEDED", "FAILED", "SKIPPED"
 ErrorKind = Literal[
     "DNS", "CONNECT", "TLS", "TIMEOUT", "HTTP", "AUTH", "CONFIG", "INTERRUPTED", "INTERNAL",
     "ASSERTION",
+    # Issue 18: cancelled by the next occurrence under the overlap policy CANCEL_PREVIOUS.
+    "CANCELLED",
 ]
 
 # --- alerts -------------------------------------------------------------------------------

@@ -6,6 +6,7 @@ pipeline and proxy, in-process), which reports an outcome instead of raising.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -15,6 +16,7 @@ from apicron.domain.models import StoredTask
 from apicron.engine import metrics
 from apicron.engine.call_policy import task_retry_policy
 from apicron.engine.clock import EngineClock
+from apicron.engine.overlap import overlap_cancel
 from apicron.engine.results import ResultWriter
 from apicron.engine.retry import RetryPolicy, parse_retry_after
 from apicron.logs import about_execution
@@ -43,6 +45,9 @@ class PlannedExecution:
         return self.planned_at or self.scheduled_at
     sequence_id: str | None = None
     """Issue 18: a SEQUENTIAL backfill's id; its executions run one at a time."""
+    buffered: bool = False
+    """It waited for the task's previous execution (overlap policy BUFFER_ONE): late by
+    design, so the misfire rule does not judge it."""
 
 
 @dataclass(frozen=True)
@@ -101,6 +106,14 @@ class Dispatcher:
             self.calls_in_flight += 1
             try:
                 outcome = await self.caller.call(task, planned.id, planned.scheduled_at, attempt)
+            except asyncio.CancelledError as stop:
+                # Cancelled by the overlap policy CANCEL_PREVIOUS: the attempt is recorded
+                # as such (a shutdown's cancel goes on up: takeover resumes the execution).
+                reason = overlap_cancel(stop)
+                if reason is None:
+                    raise
+                _uncancel()
+                outcome = CallOutcome(error_kind="CANCELLED", error_msg=reason.message)
             finally:
                 self.calls_in_flight -= 1
             finished = self.clock.now()
@@ -121,10 +134,11 @@ class Dispatcher:
                 self.writer.change(ExecutionOutcome(planned.id, "SUCCEEDED", attempt, finished))
                 return "SUCCEEDED"
             metrics.FAILED_ATTEMPTS.labels(outcome.error_kind or "HTTP").inc()
-            retry = attempt <= task.max_retries and self.policy.is_retryable(
-                outcome.error_kind, outcome.http_status,
-                assertions=task.success is not None and task.success.retry_on_assertion,
-            )
+            retry = outcome.error_kind != "CANCELLED" and attempt <= task.max_retries and (
+                self.policy.is_retryable(
+                    outcome.error_kind, outcome.http_status,
+                    assertions=task.success is not None and task.success.retry_on_assertion,
+                ))
             if not retry:
                 self.writer.change(ExecutionOutcome(
                     planned.id, "FAILED", attempt, finished, outcome.error_kind,
@@ -142,5 +156,22 @@ class Dispatcher:
             policy = task_retry_policy(self.policy, task)
             delay = policy.delay(attempt, parse_retry_after(outcome.retry_after, finished))
             metrics.RETRIES.inc()
-            await self.clock.sleep_until(finished + timedelta(seconds=delay), None)
+            try:
+                await self.clock.sleep_until(finished + timedelta(seconds=delay), None)
+            except asyncio.CancelledError as stop:
+                reason = overlap_cancel(stop)
+                if reason is None:
+                    raise
+                _uncancel()
+                self.writer.change(ExecutionOutcome(
+                    planned.id, "FAILED", attempt, self.clock.now(), "CANCELLED", reason.message,
+                ))
+                return "FAILED"
             attempt += 1
+
+
+def _uncancel() -> None:
+    """The overlap policy's cancel is handled here: the task goes on to record it."""
+    current = asyncio.current_task()
+    if current is not None:
+        current.uncancel()

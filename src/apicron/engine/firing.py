@@ -27,6 +27,15 @@ from apicron.engine.clock import EngineClock
 from apicron.engine.database import EngineDatabase
 from apicron.engine.dispatch import Dispatcher, PlannedExecution
 from apicron.engine.one_off import end_one_off_tasks
+from apicron.engine.overlap import (
+    ALREADY_BUFFERED,
+    BUFFERED_NOTE,
+    RECHECK,
+    REMOTE_PREVIOUS_NOTE,
+    Buffer,
+    OverlapCancel,
+    cancel_message,
+)
 from apicron.engine.settings import EngineSettings
 from apicron.logs import execution_ids
 from apicron.services.health import describe
@@ -50,6 +59,7 @@ class Firing:
         clock: EngineClock,
         settings: EngineSettings,
         circumstances: Callable[[], Circumstances],
+        wake: Callable[[], None] | None = None,
     ):
         self._db = db
         self._dispatcher = dispatcher
@@ -65,6 +75,13 @@ class Firing:
         self._slot_freed = asyncio.Event()
         self._stopping = False
         self._quiet_until = 0.0  # loop time until which a batch of calls is still leaving
+        # Issue 18: occurrences waiting for their task's running execution (BUFFER_ONE),
+        # the executions in flight by id (CANCEL_PREVIOUS cancels a task's), and how to
+        # wake the loop when a waiting occurrence is free to run.
+        self._buffer = Buffer()
+        self._in_flight: dict[str, PlannedExecution] = {}
+        self._cancelled: dict[str, str] = {}  # by CANCEL_PREVIOUS, with why
+        self._wake = wake
         # Issue 18: SEQUENTIAL backfills. Each sequence's executions wait here, earliest
         # first; one at a time is released to the planned heap, the next when it is done.
         self._sequences: dict[str, list[tuple[datetime, int, PlannedExecution]]] = {}
@@ -97,7 +114,7 @@ class Firing:
             return
         item = heapq.heappop(waiting)[2]
         self._sequence_busy.add(sequence_id)
-        heapq.heappush(self._planned, (item.scheduled_at, next(self._sequence), item))
+        heapq.heappush(self._planned, (item.fire_at, next(self._sequence), item))
         if self.on_release is not None:
             self.on_release()
 
@@ -118,11 +135,13 @@ class Firing:
 
     @property
     def next_due(self) -> datetime | None:
-        return self._planned[0][0] if self._planned else None
+        planned = self._planned[0][0] if self._planned else None
+        recheck = self._buffer.next_recheck
+        return min((t for t in (planned, recheck) if t is not None), default=None)
 
     @property
     def depth(self) -> int:
-        return (len(self._planned) + len(self._running)
+        return (len(self._planned) + len(self._running) + len(self._buffer)
                 + sum(len(w) for w in self._sequences.values()))
 
     @property
@@ -130,7 +149,7 @@ class Firing:
         return self._running
 
     def take_due(self, now: datetime) -> list[PlannedExecution]:
-        due: list[PlannedExecution] = []
+        due: list[PlannedExecution] = list(self._buffer.due_rechecks(now))
         while self._planned and self._planned[0][0] <= now:
             due.append(heapq.heappop(self._planned)[2])
         return due
@@ -192,7 +211,8 @@ class Firing:
 
         def overdue(p: PlannedExecution) -> bool:
             # Against the planned time: jitter alone never makes an occurrence a misfire.
-            return p.trigger == "SCHEDULE" and p.first_attempt == 1 and p.fire_at < grace_line
+            return (p.trigger == "SCHEDULE" and p.first_attempt == 1 and not p.buffered
+                    and p.fire_at < grace_line)
 
         # The misfire rule before the overlap rule: of several overdue occurrences of one
         # task only the latest may run; the others are MISSED (not SKIPPED: nothing of
@@ -207,14 +227,28 @@ class Firing:
         skip: list[PlannedExecution] = []
         go: list[PlannedExecution] = []
         seen: set[str] = set()
+        # BUFFER_ONE: the occurrences that will wait (for this node's execution: None; for
+        # another node's: when to look again), and those refused as one already waits.
+        hold: dict[str, tuple[PlannedExecution, datetime | None]] = {}
+        crowded: list[PlannedExecution] = []
+
+        def buffer_or_skip(item: PlannedExecution, recheck_at: datetime | None) -> None:
+            if self._buffer.holds(item.task.id) or item.task.id in hold:
+                crowded.append(item)
+            else:
+                hold[item.task.id] = (item, recheck_at)
+
         for item in sorted(due, key=lambda p: p.scheduled_at):
             if item.id in superseded_here:
                 continue
             overlapping = self._active_tasks[item.task.id] > 0 or item.task.id in seen
+            policy = item.task.overlap_policy
             if item.trigger in OVERLAP_EXEMPT:
                 go.append(item)
-            elif item.task.overlap_policy == "SKIP" and item.first_attempt == 1 and overlapping:
+            elif policy == "SKIP" and item.first_attempt == 1 and overlapping:
                 skip.append(item)
+            elif policy == "BUFFER_ONE" and item.first_attempt == 1 and overlapping:
+                buffer_or_skip(item, None)
             else:
                 go.append(item)
                 seen.add(item.task.id)
@@ -228,39 +262,55 @@ class Firing:
             missed = self._decide_stale(q, stale, now, circumstances) | superseded_here
             others = q.tasks_with_running(
                 [p.task.id for p in go
-                 if p.task.overlap_policy == "SKIP" and p.trigger not in OVERLAP_EXEMPT],
+                 if p.task.overlap_policy != "ALLOW" and p.trigger not in OVERLAP_EXEMPT],
                 exclude_node=node,
             )
+            remote_notes: dict[str, str] = {}
             for item in [p for p in go if p.task.id in others and p.first_attempt == 1
                          and p.trigger not in OVERLAP_EXEMPT]:
+                if item.task.overlap_policy == "CANCEL_PREVIOUS":
+                    remote_notes[item.id] = REMOTE_PREVIOUS_NOTE
+                    continue
                 go.remove(item)
-                skip.append(item)
+                if item.task.overlap_policy == "BUFFER_ONE":
+                    buffer_or_skip(item, now + RECHECK)
+                else:
+                    skip.append(item)
             for item in [p for p in go if p.id in missed]:
                 go.remove(item)
-            closing = q.pending_tasks([p.id for p in skip] + list(missed)) if (
-                skip or missed) else {}
-            q.close_pending({p.id: SKIPPED_MESSAGE for p in skip}, "SKIPPED", now)
+            skipped = {p.id: SKIPPED_MESSAGE for p in skip} | {
+                p.id: ALREADY_BUFFERED for p in crowded}
+            closing = q.pending_tasks(list(skipped) + list(missed)) if (
+                skipped or missed) else {}
+            q.close_pending(skipped, "SKIPPED", now)
             q.close_pending(missed, "MISSED", now)
             recorded = record_results(q, [
                 AlertFact(i, task_id, "MISSED" if i in missed else "SKIPPED", now, None,
-                          missed.get(i, SKIPPED_MESSAGE))
+                          missed.get(i) or skipped.get(i, SKIPPED_MESSAGE))
                 for i, task_id in closing.items()
             ], now)
             fresh = [p.id for p in go if p.first_attempt == 1]
             started = q.mark_running(fresh, node, now, lease)
             q.set_notes({p.id: circumstances.late(p.fire_at, now) for p in stale
                          if p.id in started and p.note is None})
-            if skip or missed:
+            q.set_notes({p.id: BUFFERED_NOTE for p in go if p.buffered and p.id in started}
+                        | {i: n for i, n in remote_notes.items() if i in started})
+            if skipped or missed:
                 end_one_off_tasks(q, now)
             # Resumed executions (retries after a crash) are RUNNING already.
             return started | {p.id for p in go if p.first_attempt > 1}, missed, recorded
 
         started, missed, recorded = await self._db.write(fence)
         announce(recorded)
-        metrics.SKIPPED.inc(len(skip))
+        metrics.SKIPPED.inc(len(skip) + len(crowded))
         metrics.MISSED.inc(len(missed))
-        for item in skip:
+        for item in skip + crowded:
             self._left(item)
+        for item, recheck_at in hold.values():
+            if item.id in missed:
+                self._left(item)
+            else:  # still PENDING under this node's lease: it waits in memory
+                self._buffer.hold(item, recheck_at)
         for execution_id in superseded_here:
             self._known.discard(execution_id)
         launched = 0
@@ -299,23 +349,38 @@ class Firing:
 
     def _launch(self, item: PlannedExecution) -> None:
         metrics.FIRES.labels(item.trigger).inc()
-        self._free_slots -= 1
+        # A backfill's executions neither count as the task's running one nor cancel it.
         counted = item.trigger not in OVERLAP_EXEMPT
+        if (counted and item.task.overlap_policy == "CANCEL_PREVIOUS"
+                and item.first_attempt == 1):
+            self._cancel_running(item)
+        self._free_slots -= 1
         if counted:
             self._active_tasks[item.task.id] += 1
         task = asyncio.create_task(self._dispatcher.execute(item), name=f"execution-{item.id}")
         self._running[item.id] = task
+        self._in_flight[item.id] = item
 
         def done(_: asyncio.Task[str]) -> None:
             self._running.pop(item.id, None)
+            self._in_flight.pop(item.id, None)
             self._left(item)
             if counted:
                 self._active_tasks[item.task.id] -= 1
                 if self._active_tasks[item.task.id] <= 0:
                     del self._active_tasks[item.task.id]
+                    self._release_waiting(item.task.id)
             self._free_slots += 1
             self._slot_freed.set()
+            cancelled_why = self._cancelled.pop(item.id, None)
             if task.cancelled():
+                if cancelled_why is not None:
+                    # Cancelled before its first step: no attempt began; the execution
+                    # still ends FAILED saying why (not RUNNING until its lease expires).
+                    self._dispatcher.writer.change(ExecutionOutcome(
+                        item.id, "FAILED", item.first_attempt, self._clock.now(),
+                        "CANCELLED", cancelled_why,
+                    ))
                 return
             error = task.exception()
             if error is not None:
@@ -330,6 +395,28 @@ class Firing:
                 ))
 
         task.add_done_callback(done)
+
+    def _cancel_running(self, replacing: PlannedExecution) -> None:
+        """CANCEL_PREVIOUS: cancel this node's executions of the task ``replacing`` is of;
+        the dispatcher records each one's attempt CANCELLED and the execution FAILED."""
+        reason = OverlapCancel(cancel_message(replacing.scheduled_at))
+        for execution_id, running in list(self._in_flight.items()):
+            if (running.task.id == replacing.task.id and execution_id in self._running
+                    and running.trigger not in OVERLAP_EXEMPT):
+                log.info("execution %s of task %s cancelled by the occurrence at %s",
+                         execution_id, running.task.name, replacing.scheduled_at.isoformat(),
+                         extra=execution_ids(running.task.id, execution_id))
+                self._cancelled[execution_id] = reason.message
+                self._running[execution_id].cancel(reason)
+
+    def _release_waiting(self, task_id: str) -> None:
+        """BUFFER_ONE: the occurrence waiting for ``task_id``'s execution is due now."""
+        waiting = self._buffer.release(task_id)
+        if waiting is None:
+            return
+        heapq.heappush(self._planned, (self._clock.now(), next(self._sequence), waiting))
+        if self._wake is not None:
+            self._wake()
 
     async def drain(self, grace_seconds: float) -> None:
         """Let the calls in flight finish, up to ``grace_seconds``; cancel the rest."""

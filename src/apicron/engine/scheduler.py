@@ -86,7 +86,8 @@ class Engine:
             settings = EngineSettings(**{**settings.__dict__, "node_id": ctx.node_id})
         self.settings = settings
         self._db = EngineDatabase(ctx.store)
-        self._firing = Firing(self._db, dispatcher, clock, settings, self._circumstances)
+        self._firing = Firing(self._db, dispatcher, clock, settings, self._circumstances,
+                              wake=lambda: self._wake.set())
         self._planner = Planner(settings)
         self._recorder = ResultRecorder(self._db, self.writer, settings.node_id)
         self._takeover = Takeover(self._db, self._firing, self.writer, settings)

@@ -278,11 +278,14 @@ def list_tasks(
     api_id: str | None,
     offset: int,
     limit: int,
+    tags: dict[str, str] | None = None,
+    name_prefix: str | None = None,
 ) -> Page[Task]:
     ctx.require(Permission.READ)
     with ctx.store.read() as q:
         total, items = q.list_tasks(
-            name=name, status=status, app_id=app_id, api_id=api_id, offset=offset, limit=limit
+            name=name, status=status, app_id=app_id, api_id=api_id, offset=offset, limit=limit,
+            tags=tags, name_prefix=name_prefix,
         )
         return Page[Task](total=total, items=present_many(q, items))
 
@@ -303,6 +306,8 @@ def update_task(ctx: Context, task_id: str, patch: TaskUpdate) -> Task:
         merged = _fields_of(task)
         # Fields given in the request change, an explicit null included.
         merged.update(patch.model_dump(exclude_unset=True))
+        if merged.get("tags") is None:  # an explicit null clears the tags
+            merged["tags"] = {}
         fields = validate(TaskFields, merged)
         given = patch.model_fields_set
         # The wall time typed at create is kept unless the time, the zone or the trigger
@@ -367,8 +372,12 @@ def start_task(ctx: Context, task_id: str) -> Task:
         return present(q, after)
 
 
-def stop_task(ctx: Context, task_id: str) -> Task:
+def stop_task(ctx: Context, task_id: str, note: str | None = None) -> Task:
     """Stop a started task: nothing fires after this returns.
+
+    ``note`` (issue 18: "paused: backend migration until Friday") is kept as the task's
+    ``stop_reason`` until it is started again; given for a task already STOPPED, it
+    replaces the note.
 
     Every occurrence that was due up to now leaves a row: those planned but not fired and
     those not even planned yet (the engine behind schedule, or no engine running) are
@@ -387,7 +396,7 @@ def stop_task(ctx: Context, task_id: str) -> Task:
         if task.status == "STARTED":
             q.update_task(
                 task_id,
-                {"status": "STOPPED", "next_fire_time": None, "stop_reason": None,
+                {"status": "STOPPED", "next_fire_time": None, "stop_reason": note,
                  "updated_at": now},
             )
             # Occurrences planned ahead but not yet fired must not fire after this returns.
@@ -403,6 +412,10 @@ def stop_task(ctx: Context, task_id: str) -> Task:
                           "the task was stopped before apicron fired it")
                 for i in missed
             ], now)
+        elif note is not None:
+            q.update_task(task_id, {"stop_reason": note, "updated_at": now})
+            after = load_task(q, task_id)
+            audit(q, ctx, "stop", "task", task_id, name=after.name, before=task, after=after)
         result = present(q, load_task(q, task_id))
     if recorded is not None:
         announce(recorded)

@@ -8,7 +8,7 @@ Unique-constraint violations become ``Conflict`` here, the only place that knows
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -50,6 +50,7 @@ from apicron.store.tables import (
     seen_signatures,
     tasks,
 )
+from apicron.store.task_filters import where_task_matches
 
 R = TypeVar("R", bound=Record)
 
@@ -384,8 +385,12 @@ class Queries(
         api_id: str | None,
         offset: int,
         limit: int,
+        tags: Mapping[str, str] | None = None,
+        name_prefix: str | None = None,
+        ids: Sequence[str] | None = None,
     ) -> tuple[int, list[StoredTask]]:
-        statement = select(tasks)
+        statement = where_task_matches(select(tasks), tags=tags, name_prefix=name_prefix,
+                                       ids=ids)
         if name:
             statement = statement.where(func.lower(tasks.c.name).like(_like(name), escape="\\"))
         if status:

@@ -154,6 +154,8 @@ tasks = Table(
     # occurrence on an excluded day does (SKIP, NEXT, PREVIOUS).
     Column("calendar_ids", JSON, nullable=False, server_default=text("'[]'")),
     Column("calendar_policy", String(16), nullable=False, server_default=text("'SKIP'")),
+    # Issue 18: {"key": "value"} labels (apicron.domain.tags).
+    Column("tags", JSON, nullable=False, server_default=text("'{}'")),
     # The claim (status = 'STARTED' AND next_fire_time <= horizon ORDER BY next_fire_time)
     # reads this index alone, however many tasks are stored.
     Index(None, "status", "next_fire_time"),

@@ -9,6 +9,8 @@ from apicron.api.routes.common import ERRORS, Ctx, Limit, NameFilter, Offset, ne
 from apicron.domain.access import Permission
 from apicron.domain.backfill import BackfillRequest, BackfillResult
 from apicron.domain.models import AwareTextDatetime, Execution, Page, Task, TaskCreate, TaskUpdate
+from apicron.domain.tags import parse_tag_filters
+from apicron.domain.task_actions import TaskStop
 from apicron.domain.vocabulary import ExecutionStatus, TaskStatus
 from apicron.services import backfill, executions, tasks
 
@@ -47,10 +49,18 @@ def list_tasks(
     api_id: str | None = None,
     offset: Offset = 0,
     limit: Limit = 20,
+    tag: Annotated[list[str] | None, Query(
+        description="KEY=VALUE: only tasks with this tag; repeatable (every one must match)",
+        examples=["env=prod"])] = None,
+    name_prefix: Annotated[str | None, Query(
+        max_length=64, description="only tasks whose name starts with this (any case kept)")
+    ] = None,
 ) -> Page[Task]:
-    """Tasks by name, optionally in one status, of one app or calling one API."""
+    """Tasks by name, optionally in one status, of one app or calling one API, carrying
+    given tags (``?tag=env=prod&tag=team=billing``: both)."""
     return tasks.list_tasks(
-        ctx, name=name, status=status, app_id=app_id, api_id=api_id, offset=offset, limit=limit
+        ctx, name=name, status=status, app_id=app_id, api_id=api_id, offset=offset, limit=limit,
+        tags=parse_tag_filters("tag", tag or []) or None, name_prefix=name_prefix,
     )
 
 
@@ -94,11 +104,14 @@ def start_task(ctx: Ctx, task_id: str) -> Task:
 
 @router.post(
     "/{task_id}/stop", operation_id="stopTask", summary="Stop a scheduled task",
-    **needs(Permission.TASKS),
+    **needs(Permission.TASKS, extra=body_example(
+        {"note": "paused: backend migration until Friday"})),
 )
-def stop_task(ctx: Ctx, task_id: str) -> Task:
-    """STOPPED: it fires no more until started again; an execution running finishes."""
-    return tasks.stop_task(ctx, task_id)
+def stop_task(ctx: Ctx, task_id: str, body: TaskStop | None = None) -> Task:
+    """STOPPED: it fires no more until started again; an execution running finishes.
+    An optional ``note`` says why; it is shown as the task's ``stop_reason`` until it is
+    started again."""
+    return tasks.stop_task(ctx, task_id, None if body is None else body.note)
 
 
 @router.post("/{task_id}/run", status_code=202, operation_id="runTask",
