@@ -22,7 +22,7 @@ from apicron.cli.inputs import (
     model,
     require_changes,
 )
-from apicron.cli.lookup import APIS, APPS, CHANNELS, TASKS, names_by_id, resolve
+from apicron.cli.lookup import APIS, APPS, CALENDARS, CHANNELS, TASKS, names_by_id, resolve
 from apicron.cli.output import note, page_footer, show, table, usage, warn
 from apicron.cli.task_inputs import (
     INTERVAL_UNITS,
@@ -149,6 +149,35 @@ RepeatOpt = Annotated[
                                   "(default 3600, at least 60).")]
 
 
+# Issue 18: business calendars (the policies as apicron.domain.models.CalendarPolicy).
+CALENDAR_POLICIES = ("SKIP", "NEXT", "PREVIOUS")
+CalendarOpt = Annotated[
+    list[str] | None, typer.Option("--calendar", metavar="CALENDAR",
+                                   help="A business calendar the task follows (id or name); "
+                                        "repeatable; replaces the list.")]
+CalendarPolicyOpt = Annotated[
+    str | None, typer.Option("--calendar-policy",
+                             help="On a day its calendars exclude: SKIP (default: recorded "
+                                  "SKIPPED), NEXT or PREVIOUS (moved to the next / previous "
+                                  "included day).")]
+
+
+def calendar_fields(client: Client, calendars: list[str] | None, policy: str | None,
+                    clear: bool = False) -> Json:
+    """``calendar_ids`` / ``calendar_policy`` from the flags (only those given)."""
+    fields: Json = {}
+    if calendars is not None:
+        if clear:
+            usage("--calendar", "cannot be given with --no-calendars")
+        fields["calendar_ids"] = [resolve(client, CALENDARS, c, "--calendar").id
+                                  for c in calendars]
+    elif clear:
+        fields["calendar_ids"] = []
+    if policy is not None:
+        fields["calendar_policy"] = choice("--calendar-policy", policy, CALENDAR_POLICIES)
+    return fields
+
+
 def _channel_ids(client: Client, values: list[str] | None) -> list[str] | None:
     if values is None:
         return None
@@ -231,6 +260,8 @@ def task_create(
     alert_no_success_within: NoSuccessOpt = None,
     auto_stop_after: AutoStopOpt = None,
     alert_repeat_every: RepeatOpt = None,
+    calendar: CalendarOpt = None,
+    calendar_policy: CalendarPolicyOpt = None,
 ) -> None:
     """Create a task (INITIALIZED: `apicron task start` makes it fire)."""
     from apicron.client import TaskCreate
@@ -264,6 +295,7 @@ def task_create(
         fields["alerts"] = alerts
     fields["app_id"] = resolve(client, APPS, app, "--app").id
     fields["api_id"] = resolve(client, APIS, api, "--api").id
+    fields.update(calendar_fields(client, calendar, calendar_policy))
     show_task(client.create_task(model(TaskCreate, fields)))
 
 
@@ -377,6 +409,11 @@ def task_update(
         bool, typer.Option("--no-alerts", help="Clear the task's alert rules (the "
                                                "instance's default rules apply).")
     ] = False,
+    calendar: CalendarOpt = None,
+    calendar_policy: CalendarPolicyOpt = None,
+    no_calendars: Annotated[
+        bool, typer.Option("--no-calendars", help="Follow no business calendar.")
+    ] = False,
 ) -> None:
     """Change the given fields of a task (refused while STARTED: stop it first)."""
     from apicron.client import TaskUpdate
@@ -410,6 +447,8 @@ def task_update(
                                 success_regex, retry_on_assertion, alert_channel, alert_after,
                                 alert_on_recovery, alert_on_missed, alert_no_success_within,
                                 auto_stop_after, alert_repeat_every))
+    alerting_changed = alerting_changed or no_calendars or any(
+        v is not None for v in (calendar, calendar_policy))
     if not request_changed and app is None and api is None and not alerting_changed:
         require_changes(fields)
 
@@ -437,6 +476,7 @@ def task_update(
             current.request.model_dump(mode="json"), headers, no_headers, params, no_query,
             new_body, no_body, new_type,
         )
+    fields.update(calendar_fields(client, calendar, calendar_policy, no_calendars))
     show_task(client.update_task(current.id, model(TaskUpdate, fields)))
 
 

@@ -50,7 +50,8 @@ def list_calendars(
     offset: Offset = 0,
     limit: Limit = 20,
 ) -> Page[Calendar]:
-    """Calendars by name."""
+    """Calendars in the order of their names, optionally those whose name contains the
+    text given."""
     return calendars.list_calendars(ctx, name=name, offset=offset, limit=limit)
 
 
@@ -59,7 +60,7 @@ def list_calendars(
     **needs(Permission.READ),
 )
 def get_calendar(ctx: Ctx, calendar_id: str) -> Calendar:
-    """The calendar."""
+    """The calendar with every entry it has."""
     return calendars.get_calendar(ctx, calendar_id)
 
 
