@@ -8,8 +8,19 @@ from __future__ import annotations
 from typing import Any
 
 import httpx
+import pytest
 
+from apicron.client import (
+    Calendar,
+    CalendarCreate,
+    CalendarUpdate,
+    Client,
+    HolidaySource,
+    InvalidInput,
+    NotFound,
+)
 from tests.conftest import World, unique
+from tests.servers import ADMIN_TOKEN, ApicronProcess
 
 
 def calendar(world: World, **fields: Any) -> dict[str, Any]:
@@ -159,3 +170,23 @@ def test_calendar_changes_are_in_the_audit_log(world: World) -> None:
                                                          "limit": 500}))
     actions = [e["action"] for e in log["items"] if e["resource_id"] == made["id"]]
     assert sorted(actions) == ["create", "delete", "update"]
+
+
+def test_the_python_client_has_every_calendar_operation(server: ApicronProcess) -> None:
+    with Client(server.url, ADMIN_TOKEN) as apicron:
+        made = apicron.create_calendar(CalendarCreate(
+            name=unique("cal"), holidays=HolidaySource(country="CN"),
+            exclude_weekdays=["SAT", "SUN"]))
+        assert isinstance(made, Calendar) and made.holidays == HolidaySource(country="CN")
+        assert [c.id for c in apicron.iter_calendars(name=made.name)] == [made.id]
+        assert apicron.list_calendars(name=made.name).total == 1
+        assert apicron.get_calendar(made.id) == made
+        changed = apicron.update_calendar(made.id, CalendarUpdate(holidays=None))
+        assert changed.holidays is None and changed.exclude_weekdays == ["SAT", "SUN"]
+        with pytest.raises(InvalidInput) as caught:
+            apicron.create_calendar(CalendarCreate(
+                name=unique("cal"), holidays=HolidaySource(country="DE", subdivision="XX")))
+        assert caught.value.field == "holidays.subdivision"
+        apicron.delete_calendar(made.id)
+        with pytest.raises(NotFound):
+            apicron.get_calendar(made.id)
