@@ -151,3 +151,19 @@ async def test_calendars_are_evaluated_in_the_tasks_zone(h: Harness) -> None:
         await through(h, day(n, hour=23))
     assert [(at, status) for at, status, _ in rows(h, task_id)] == [
         (day(1, 23), "SUCCEEDED"), (day(2, 23), "SKIPPED"), (day(3, 23), "SUCCEEDED")]
+
+
+@scenario
+async def test_a_calendar_edit_replans_the_started_tasks_that_follow_it(h: Harness) -> None:
+    """Monday 2027-03-01 excluded, NEXT: the task's next fire is Tuesday's moved one.
+    The exclusion removed, Monday's own occurrence is back and runs; Tuesday has none."""
+    cal = calendar_id(h, "closed_monday", exclude_dates=["2027-03-01"])
+    task_id = h.task(h.api(), cron_expression="0 0 9 ? * MON", timezone="UTC",
+                     calendar_ids=[cal], calendar_policy="NEXT")
+    assert tasks.get_task(h.ctx, task_id).next_fire_time == day(2)
+    calendars.update_calendar(h.ctx, cal, CalendarUpdate(exclude_dates=[]))
+    assert tasks.get_task(h.ctx, task_id).next_fire_time == day(1)
+    for n in (1, 2):
+        await through(h, day(n))
+    assert rows(h, task_id) == [(day(1), "SUCCEEDED", None)]
+    assert received(h) == ["2027-03-01T09:00:00Z"]
