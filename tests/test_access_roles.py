@@ -51,6 +51,12 @@ class Fixtures:
         self.task = self.world.task(self.owner, self.api)
         self.execution = self.world.ok(root.post(f"/v1/tasks/{self.task['id']}/run"), 202)
         self.channel = self.channel_made()
+        self.calendar = self.calendar_made()
+
+    def calendar_made(self) -> dict[str, Any]:
+        calendar: dict[str, Any] = self.world.ok(self.root.post("/v1/calendars", json={
+            "name": unique("cal"), "exclude_weekdays": ["SUN"]}), 201)
+        return calendar
 
     def channel_url(self) -> str:
         """A webhook URL on loopback (nothing listens: a test message fails, answered
@@ -94,6 +100,7 @@ class Fixtures:
             "user_id": lambda: who.id if who else self.user()["id"],
             "token_id": lambda: self.token_of(who.id if who else self.user()["id"]),
             "channel_id": lambda: self.channel_made()["id"],
+            "calendar_id": lambda: self.calendar_made()["id"],
         }
         return str(makers[name]())
 
@@ -103,7 +110,8 @@ class Fixtures:
             return self.fresh(name, who)
         ids = {"app_id": self.owner["id"], "group_id": self.group["id"],
                "api_id": self.api["id"], "task_id": self.task["id"],
-               "execution_id": self.execution["id"], "channel_id": self.channel["id"]}
+               "execution_id": self.execution["id"], "channel_id": self.channel["id"],
+               "calendar_id": self.calendar["id"]}
         return str(ids[name])
 
     def body(self, key: str) -> Any:
@@ -133,6 +141,9 @@ class Fixtures:
             "POST /v1/channels": lambda: {"name": unique("chan"), "kind": "webhook",
                                           "url": self.channel_url()},
             "PUT /v1/channels/{channel_id}": lambda: {"url": self.channel_url()},
+            "POST /v1/calendars": lambda: {"name": unique("cal"),
+                                           "holidays": {"country": "FR"}},
+            "PUT /v1/calendars/{calendar_id}": lambda: {"include_dates": ["2027-12-27"]},
         }
         return bodies[key]()
 

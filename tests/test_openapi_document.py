@@ -23,6 +23,7 @@ from pydantic import BaseModel
 from apicron.domain.accounts import MeUpdate, TokenCreate, UserCreate, UserUpdate
 from apicron.domain.alerting import ChannelCreate, ChannelUpdate
 from apicron.domain.backfill import BackfillRequest
+from apicron.domain.calendars import CalendarCreate, CalendarUpdate
 from apicron.domain.models import (
     ApiCreate,
     ApiUpdate,
@@ -92,6 +93,11 @@ OPERATIONS = {
     ("put", "/v1/channels/{channel_id}"): "updateChannel",
     ("delete", "/v1/channels/{channel_id}"): "deleteChannel",
     ("post", "/v1/channels/{channel_id}/test"): "testChannel",
+    ("post", "/v1/calendars"): "createCalendar",
+    ("get", "/v1/calendars"): "listCalendars",
+    ("get", "/v1/calendars/{calendar_id}"): "getCalendar",
+    ("put", "/v1/calendars/{calendar_id}"): "updateCalendar",
+    ("delete", "/v1/calendars/{calendar_id}"): "deleteCalendar",
     ("get", "/v1/alerts"): "listAlerts",
     ("post", "/v1/users"): "createUser",
     ("get", "/v1/users"): "listUsers",
@@ -119,6 +125,7 @@ BODIES: dict[str, type[BaseModel]] = {
     # Issue 18
     "stopTask": TaskStop, "cloneTask": TaskClone, "bulkStartTasks": BulkAction,
     "bulkStopTasks": BulkAction,
+    "createCalendar": CalendarCreate, "updateCalendar": CalendarUpdate,
 }
 
 
@@ -174,7 +181,7 @@ def test_every_schema_field_and_parameter_is_described(document: dict[str, Any])
 def test_put_says_it_changes_only_the_fields_given(document: dict[str, Any]) -> None:
     assert "PUT changes only the fields given" in document["info"]["description"]
     puts = [op for method, _, op in operations(document) if method == "put"]
-    assert len(puts) == 8
+    assert len(puts) == 9
     for operation in puts:
         assert operation["summary"].endswith("(only the fields given)"), operation["summary"]
 
@@ -215,6 +222,10 @@ def test_the_examples_work_against_a_real_server(
         channel_put = client.put(f"/v1/channels/{channel['id']}",
                                  json=example(by_id["updateChannel"]))
         assert channel_put.status_code == 200, channel_put.text
+        calendar = post("/v1/calendars", "createCalendar")
+        calendar_put = client.put(f"/v1/calendars/{calendar['id']}",
+                                  json=example(by_id["updateCalendar"]))
+        assert calendar_put.status_code == 200, calendar_put.text
 
 
 def _tool(name: str) -> str:

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Generic, Protocol, TypeVar
 from apicron.cli.output import fail, usage
 
 if TYPE_CHECKING:
-    from apicron.client import Api, App, Channel, Client, Group, Task
+    from apicron.client import Api, App, Calendar, Channel, Client, Group, Task
 
 # The server's ids (uuid4 hex) and names (domain.rules.NAME_PATTERN).
 ID_PATTERN = re.compile(r"[0-9a-f]{32}")
@@ -57,6 +57,10 @@ CHANNELS: Kind[Channel] = Kind(
     "channel",
     lambda c, n: (ch for ch in c.iter_channels() if n is None or n.lower() in ch.name.lower()),
     lambda c, i: c.get_channel(i),
+)
+
+CALENDARS: Kind[Calendar] = Kind(
+    "calendar", lambda c, n: c.iter_calendars(name=n), lambda c, i: c.get_calendar(i)
 )
 
 

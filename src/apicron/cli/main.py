@@ -26,6 +26,7 @@ from apicron.cli import (
     app_commands,
     apply_commands,
     backfill_commands,
+    calendar_commands,
     channel_commands,
     grant_commands,
     group_commands,
@@ -125,6 +126,7 @@ app.add_typer(access_commands.profile_cli, name="profile")
 app.command("me")(access_commands.me)
 app.add_typer(channel_commands.cli, name="channel")
 app.add_typer(alert_commands.cli, name="alert")
+app.add_typer(calendar_commands.cli, name="calendar")
 app.command("nodes")(node_commands.nodes)
 app.command("apply")(apply_commands.apply)
 app.command("export")(apply_commands.export)

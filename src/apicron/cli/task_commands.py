@@ -22,7 +22,7 @@ from apicron.cli.inputs import (
     model,
     require_changes,
 )
-from apicron.cli.lookup import APIS, APPS, CHANNELS, TASKS, names_by_id, resolve
+from apicron.cli.lookup import APIS, APPS, CALENDARS, CHANNELS, TASKS, names_by_id, resolve
 from apicron.cli.one_off_inputs import one_off_trigger, scheduling_fields
 from apicron.cli.output import note, page_footer, show, table, usage, warn
 from apicron.cli.tag_inputs import TagFilterOpt, TagOpt, parse_tags
@@ -173,6 +173,35 @@ BackoffCapOpt = Annotated[int | None, typer.Option(
     "--retry-backoff-cap-ms", metavar="MS", help="No retry waits longer (default 60000).")]
 
 
+# Issue 18: business calendars (the policies as apicron.domain.models.CalendarPolicy).
+CALENDAR_POLICIES = ("SKIP", "NEXT", "PREVIOUS")
+CalendarOpt = Annotated[
+    list[str] | None, typer.Option("--calendar", metavar="CALENDAR",
+                                   help="A business calendar the task follows (id or name); "
+                                        "repeatable; replaces the list.")]
+CalendarPolicyOpt = Annotated[
+    str | None, typer.Option("--calendar-policy",
+                             help="On a day its calendars exclude: SKIP (default: recorded "
+                                  "SKIPPED), NEXT or PREVIOUS (moved to the next / previous "
+                                  "included day).")]
+
+
+def calendar_fields(client: Client, calendars: list[str] | None, policy: str | None,
+                    clear: bool = False) -> Json:
+    """``calendar_ids`` / ``calendar_policy`` from the flags (only those given)."""
+    fields: Json = {}
+    if calendars is not None:
+        if clear:
+            usage("--calendar", "cannot be given with --no-calendars")
+        fields["calendar_ids"] = [resolve(client, CALENDARS, c, "--calendar").id
+                                  for c in calendars]
+    elif clear:
+        fields["calendar_ids"] = []
+    if policy is not None:
+        fields["calendar_policy"] = choice("--calendar-policy", policy, CALENDAR_POLICIES)
+    return fields
+
+
 def _channel_ids(client: Client, values: list[str] | None) -> list[str] | None:
     if values is None:
         return None
@@ -263,6 +292,8 @@ def task_create(
     retry_backoff_base_ms: BackoffBaseOpt = None,
     retry_backoff_cap_ms: BackoffCapOpt = None,
     tag: TagOpt = None,
+    calendar: CalendarOpt = None,
+    calendar_policy: CalendarPolicyOpt = None,
 ) -> None:
     """Create a task (INITIALIZED: `apicron task start` makes it fire)."""
     from apicron.client import TaskCreate
@@ -302,6 +333,7 @@ def task_create(
         fields["tags"] = tags
     fields["app_id"] = resolve(client, APPS, app, "--app").id
     fields["api_id"] = resolve(client, APIS, api, "--api").id
+    fields.update(calendar_fields(client, calendar, calendar_policy))
     show_task(client.create_task(model(TaskCreate, fields)))
 
 
@@ -439,6 +471,11 @@ def task_update(
                                        help="Remove a tag; repeatable.")
     ] = None,
     no_tags: Annotated[bool, typer.Option("--no-tags", help="Remove every tag.")] = False,
+    calendar: CalendarOpt = None,
+    calendar_policy: CalendarPolicyOpt = None,
+    no_calendars: Annotated[
+        bool, typer.Option("--no-calendars", help="Follow no business calendar.")
+    ] = False,
 ) -> None:
     """Change the given fields of a task (refused while STARTED: stop it first)."""
     from apicron.client import TaskUpdate
@@ -480,6 +517,8 @@ def task_update(
                                 success_regex, retry_on_assertion, alert_channel, alert_after,
                                 alert_on_recovery, alert_on_missed, alert_no_success_within,
                                 auto_stop_after, alert_repeat_every))
+    alerting_changed = alerting_changed or no_calendars or any(
+        v is not None for v in (calendar, calendar_policy))
     new_tags = parse_tags("--tag", tag)
     tags_changed = new_tags is not None or untag is not None or no_tags
     if (not request_changed and app is None and api is None and not alerting_changed
@@ -515,6 +554,7 @@ def task_update(
             current.request.model_dump(mode="json"), headers, no_headers, params, no_query,
             new_body, no_body, new_type,
         )
+    fields.update(calendar_fields(client, calendar, calendar_policy, no_calendars))
     show_task(client.update_task(current.id, model(TaskUpdate, fields)))
 
 

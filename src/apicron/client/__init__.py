@@ -63,6 +63,7 @@ if TYPE_CHECKING:
         ChannelUpdate,
         ChannelWithSecret,
     )
+    from apicron.domain.calendars import Calendar, CalendarCreate, CalendarUpdate, HolidaySource
     from apicron.domain.models import (
         Api,
         ApiCreate,
@@ -122,6 +123,7 @@ _HOMES: dict[str, tuple[str, ...]] = {
         "AlertEvent", "Channel", "ChannelCreate", "ChannelTestResult", "ChannelUpdate",
         "ChannelWithSecret",
     ),
+    "apicron.domain.calendars": ("Calendar", "CalendarCreate", "CalendarUpdate", "HolidaySource"),
     "apicron.domain.models": (
         "Api", "ApiCreate", "ApiUpdate", "App", "AppCreate", "AppUpdate", "AppWithSecret",
         "Attempt", "Body", "Execution", "Grant", "GrantCreate", "GrantItems", "Group",
@@ -165,6 +167,9 @@ __all__ = [
     "Body",
     "BulkAction",
     "BulkResult",
+    "Calendar",
+    "CalendarCreate",
+    "CalendarUpdate",
     "Channel",
     "ChannelCreate",
     "ChannelTestResult",
@@ -182,6 +187,7 @@ __all__ = [
     "GroupCreate",
     "GroupUpdate",
     "Health",
+    "HolidaySource",
     "Instance",
     "InstanceParamsUpdate",
     "InstanceUpdate",

@@ -104,6 +104,13 @@ class Operations:
     list_alerts = Operation(op.list_alerts)
     iter_alerts = Paged(op.list_alerts)
 
+    create_calendar = Operation(op.create_calendar)
+    list_calendars = Operation(op.list_calendars)
+    iter_calendars = Paged(op.list_calendars)
+    get_calendar = Operation(op.get_calendar)
+    update_calendar = Operation(op.update_calendar)
+    delete_calendar = Operation(op.delete_calendar)
+
     preview_cron = Operation(op.preview_cron)
     list_nodes = Operation(op.list_nodes)
     health = Operation(op.health)

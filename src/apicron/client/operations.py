@@ -42,6 +42,7 @@ from apicron.domain.alerting import (
     ChannelWithSecret,
 )
 from apicron.domain.backfill import BackfillRequest, BackfillResult
+from apicron.domain.calendars import Calendar, CalendarCreate, CalendarUpdate
 from apicron.domain.models import (
     Api,
     ApiCreate,
@@ -528,6 +529,41 @@ def list_alerts(
         "task_id": task_id, "status": status, "event": event, "channel_id": channel_id,
         "offset": offset, "limit": limit,
     })
+
+
+# --- business calendars (issue 18) ---------------------------------------------------------
+
+
+def create_calendar(calendar: CalendarCreate) -> Call[Calendar]:
+    """``POST /v1/calendars``: a business calendar (name unique; an unknown holiday country
+    or subdivision is InvalidInput naming ``holidays.country`` / ``holidays.subdivision``)."""
+    return Call("POST", "/v1/calendars", record(Calendar), body=_body(calendar))
+
+
+def list_calendars(
+    *, name: str | None = None, offset: int = 0, limit: int = PAGE_DEFAULT,
+) -> Call[Page[Calendar]]:
+    """``GET /v1/calendars``: one page by name, filtered by part of the name."""
+    return Call("GET", "/v1/calendars", record(Page[Calendar]),
+                params={"name": name, "offset": offset, "limit": limit})
+
+
+def get_calendar(calendar_id: str) -> Call[Calendar]:
+    """``GET /v1/calendars/{id}``."""
+    return Call("GET", f"/v1/calendars/{_id(calendar_id)}", record(Calendar))
+
+
+def update_calendar(calendar_id: str, patch: CalendarUpdate) -> Call[Calendar]:
+    """``PUT /v1/calendars/{id}``: change the fields given (``holidays=None`` given
+    removes the holiday source)."""
+    return Call("PUT", f"/v1/calendars/{_id(calendar_id)}", record(Calendar),
+                body=_body(patch))
+
+
+def delete_calendar(calendar_id: str) -> Call[None]:
+    """``DELETE /v1/calendars/{id}``: Conflict (``CALENDAR_IN_USE``, naming them) while
+    tasks follow it."""
+    return Call("DELETE", f"/v1/calendars/{_id(calendar_id)}", no_content)
 
 
 # --- cron, nodes, health ------------------------------------------------------------------

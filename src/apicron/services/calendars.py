@@ -79,8 +79,8 @@ def list_calendars(
 
 
 def update_calendar(ctx: Context, calendar_id: str, patch: CalendarUpdate) -> Calendar:
-    """Changes the fields given; the tasks that follow the calendar see the change at
-    their next planning (occurrences already planned keep their times)."""
+    """Changes the fields given; the started tasks that follow the calendar are planned
+    with it from now on (occurrences already planned keep their times)."""
     ctx.require(Permission.CALENDARS)
     given = patch.model_fields_set
     if "holidays" in given:
@@ -98,14 +98,27 @@ def update_calendar(ctx: Context, calendar_id: str, patch: CalendarUpdate) -> Ca
         values["exclude_weekdays"] = unique_weekdays(patch.exclude_weekdays)
     if "holidays" in given:
         values["holidays"] = _holidays_row(patch.holidays)
-    with ctx.store.write() as q:
+    with ctx.scheduling() as q:
         before = load_calendar(q, calendar_id)
         if values:
             q.update_calendar(calendar_id, {**values, "updated_at": ctx.now()})
+            _replan_followers(q, calendar_id, ctx.now())
         after = load_calendar(q, calendar_id)
         audit(q, ctx, "update", "calendar", calendar_id, name=after.name, before=before,
               after=after)
         return after
+
+
+def _replan_followers(q: Queries, calendar_id: str, now: datetime) -> None:
+    """Each started task that follows the calendar gets the next fire time the edited
+    calendar gives from now on (its stored one may be a move the edit undid, or later than
+    an occurrence the edit brought back). Occurrences already planned are not doubled: the
+    store skips an occurrence recorded before. With none left, the stored one stays and
+    the planner stops the task, saying so."""
+    for task in q.started_tasks_following(calendar_id):
+        following = task_schedule(q, task).first_at_or_after(now)
+        if following is not None and following != task.next_fire_time:
+            q.update_task(task.id, {"next_fire_time": following})
 
 
 def delete_calendar(ctx: Context, calendar_id: str) -> None:

@@ -11,6 +11,7 @@ from sqlalchemy.exc import IntegrityError
 
 from apicron.domain.calendars import Calendar
 from apicron.domain.errors import Conflict
+from apicron.domain.models import StoredTask
 from apicron.store.tables import calendars, tasks
 
 
@@ -68,6 +69,14 @@ class CalendarQueries:
         rows = self.connection.execute(
             select(calendars).where(calendars.c.id.in_(list(set(calendar_ids))))).mappings()
         return {row["id"]: Calendar.model_validate(dict(row)) for row in rows}
+
+    def started_tasks_following(self, calendar_id: str) -> list[StoredTask]:
+        """The STARTED tasks whose ``calendar_ids`` name ``calendar_id``."""
+        rows = self.connection.execute(
+            select(tasks).where(tasks.c.status == "STARTED").order_by(tasks.c.name)
+        ).mappings()
+        return [StoredTask.model_validate(dict(row)) for row in rows
+                if isinstance(row["calendar_ids"], list) and calendar_id in row["calendar_ids"]]
 
     def tasks_following(self, calendar_id: str) -> list[str]:
         """The names of the tasks whose ``calendar_ids`` name ``calendar_id``, by name."""

@@ -50,7 +50,8 @@ def list_calendars(
     offset: Offset = 0,
     limit: Limit = 20,
 ) -> Page[Calendar]:
-    """Calendars by name."""
+    """Calendars in the order of their names, optionally those whose name contains the
+    text given."""
     return calendars.list_calendars(ctx, name=name, offset=offset, limit=limit)
 
 
@@ -59,7 +60,7 @@ def list_calendars(
     **needs(Permission.READ),
 )
 def get_calendar(ctx: Ctx, calendar_id: str) -> Calendar:
-    """The calendar."""
+    """The calendar with every entry it has."""
     return calendars.get_calendar(ctx, calendar_id)
 
 
@@ -69,8 +70,9 @@ def get_calendar(ctx: Ctx, calendar_id: str) -> Calendar:
     **needs(Permission.CALENDARS, extra=body_example({"include_dates": ["2027-12-28"]})),
 )
 def update_calendar(ctx: Ctx, calendar_id: str, patch: CalendarUpdate) -> Calendar:
-    """Changes the fields given (``holidays: null`` removes the holiday source); the tasks
-    that follow the calendar plan with it from their next planning on."""
+    """Changes the fields given (``holidays: null`` removes the holiday source); the started
+    tasks that follow the calendar are planned with it from now on (occurrences already
+    planned keep their times)."""
     return calendars.update_calendar(ctx, calendar_id, patch)
 
 

@@ -10,6 +10,7 @@ from typing import Any
 from apicron.declarative.kinds.apis import ApiKind
 from apicron.declarative.kinds.apps import AppKind
 from apicron.declarative.kinds.base import Kind
+from apicron.declarative.kinds.calendars import CalendarKind
 from apicron.declarative.kinds.channels import ChannelKind
 from apicron.declarative.kinds.grants import GrantKind
 from apicron.declarative.kinds.groups import GroupKind
@@ -17,6 +18,7 @@ from apicron.declarative.kinds.tasks import TaskKind
 from apicron.declarative.kinds.users import UserKind
 
 KINDS: tuple[Kind[Any, Any], ...] = (
-    AppKind(), GroupKind(), ApiKind(), GrantKind(), ChannelKind(), TaskKind(), UserKind(),
+    AppKind(), GroupKind(), ApiKind(), GrantKind(), ChannelKind(), CalendarKind(), TaskKind(),
+    UserKind(),
 )
 BY_NAME: dict[str, Kind[Any, Any]] = {kind.name: kind for kind in KINDS}

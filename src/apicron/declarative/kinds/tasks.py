@@ -1,5 +1,6 @@
 """``kind: Task``: a scheduled task, by name, with its app (by name), its API (``group/name``
-or an unambiguous bare name), every field of ``POST /v1/tasks``, and ``started`` (true:
+or an unambiguous bare name), the business calendars it follows (``calendars``, by name),
+every field of ``POST /v1/tasks``, and ``started`` (true:
 make it STARTED; false: make it not fire; absent: leave its state alone, new tasks are
 created INITIALIZED), because starting a task makes real calls.
 
@@ -20,6 +21,7 @@ from datetime import UTC, datetime
 from typing import Any, ClassVar
 from zoneinfo import ZoneInfo
 
+from pydantic import Field
 from pydantic_core import PydanticUndefined, to_jsonable_python
 
 from apicron.client import Client, Task, TaskCreate, TaskUpdate
@@ -35,7 +37,7 @@ from apicron.declarative.kinds.base import (
     differences,
     split_document,
 )
-from apicron.domain.errors import ApicronError
+from apicron.domain.errors import ApicronError, InvalidInput
 from apicron.domain.rules import whole_seconds
 from apicron.domain.validation import validate
 from apicron.triggers import build_trigger, load_zone
@@ -47,13 +49,16 @@ SERVER_DEFAULTED = ("effective_time", "timezone")
 TIMES = ("effective_time", "end_time", "run_at")
 # The task's fields a document may give: every field of POST /v1/tasks but the ids, which
 # a document gives as the app's and the API's names.
-FIELDS = tuple(f for f in TaskCreate.model_fields if f not in ("name", "app_id", "api_id"))
+# Issue 18: the calendars a task follows are given by name (``calendars``), not by id.
+FIELDS = tuple(f for f in TaskCreate.model_fields
+               if f not in ("name", "app_id", "api_id", "calendar_ids"))
 
 
 class TaskSpec(TaskCreate):
     app: str
     api: str
     started: bool | None = None
+    calendars: list[str] = Field(default_factory=list)
 
 
 def _utc(value: datetime | None, zone: str) -> datetime | None:
@@ -70,6 +75,7 @@ def desired_fields(spec: TaskSpec, zone: str) -> dict[str, Any]:
     calendar interval of 1 when not given), without what the document leaves to the
     server (``SERVER_DEFAULTED``)."""
     fields = {name: getattr(spec, name) for name in FIELDS}
+    fields["calendars"] = list(spec.calendars)
     for name in TIMES:
         fields[name] = _utc(fields[name], zone)
     if fields["trigger_type"] == "CALENDAR" and fields["interval_value"] is None:
@@ -110,6 +116,9 @@ class TaskKind(Kind[TaskSpec, Task]):
 
     def parse(self, document: Document) -> list[Declared[TaskSpec]]:
         fields, refs, flags = split_document(document, self.reference_kinds, ("started",))
+        if "calendar_ids" in fields:
+            raise InvalidInput("a file names a task's calendars by name: calendars: [name, …]",
+                               field="calendar_ids")
         spec = validate(TaskSpec, {**fields, **refs, **flags, "app_id": PENDING_ID,
                                    "api_id": PENDING_ID})
         return [Declared(document, spec, spec.name)]
@@ -125,6 +134,11 @@ class TaskKind(Kind[TaskSpec, Task]):
         if key is None:
             planning.refuse(declared.document, f"api: {why}")
             return None
+        for index, calendar in enumerate(spec.calendars):
+            if not planning.exists("Calendar", calendar):
+                planning.refuse(declared.document, f"calendars[{index}]: no Calendar named "
+                                f"{calendar!r} in the files or the instance")
+                return None
         zone = spec.timezone or self._zone_of(spec.name, planning)
         try:
             _check_trigger(spec, zone)
@@ -149,6 +163,7 @@ class TaskKind(Kind[TaskSpec, Task]):
             **current.model_dump(mode="json", include=set(desired)),
             "app": world.key_of("App", current.app_id),
             "api": world.key_of("Api", current.api_id),
+            "calendars": [world.key_of("Calendar", i) for i in current.calendar_ids],
         }
         changed = differences(now, {**desired, "app": spec.app, "api": spec.api})
         details = detail_lines(now, changed)
@@ -193,6 +208,8 @@ class TaskKind(Kind[TaskSpec, Task]):
         def create(client: Client, world: World) -> None:
             fields = {**desired, "name": spec.name, "app_id": world.id_of("App", spec.app),
                       "api_id": world.id_of("Api", spec.api)}
+            fields["calendar_ids"] = [world.id_of("Calendar", c)
+                                      for c in fields.pop("calendars")]
             created = client.create_task(validate(TaskCreate, fields))
             world.register(self.name, key, created.id)
             if spec.started:
@@ -203,12 +220,18 @@ class TaskKind(Kind[TaskSpec, Task]):
 
     @staticmethod
     def _patch(changed: dict[str, Any], world: World) -> TaskUpdate:
-        fields = {k: v for k, v in changed.items() if k not in ("app", "api")}
+        fields = {k: v for k, v in changed.items() if k not in ("app", "api", "calendars")}
+        if "calendars" in changed:
+            fields["calendar_ids"] = [world.id_of("Calendar", c) for c in changed["calendars"]]
         if "app" in changed:
             fields["app_id"] = world.id_of("App", changed["app"])
         if "api" in changed:
             fields["api_id"] = world.id_of("Api", changed["api"])
         return validate(TaskUpdate, fields)
+
+    def references(self, spec: TaskSpec) -> list[tuple[str, str, str]]:
+        return [*super().references(spec),
+                *((f"calendars[{i}]", "Calendar", c) for i, c in enumerate(spec.calendars))]
 
     def removal(self, key: str, current: Task, planning: Planning) -> list[Step]:
         def delete(client: Client, world: World) -> None:
@@ -245,5 +268,7 @@ class TaskKind(Kind[TaskSpec, Task]):
             default = TaskCreate.model_fields[name].default
             if name in SERVER_DEFAULTED or default is PydanticUndefined or value != default:
                 document[name] = value
+        if task.calendar_ids:
+            document["calendars"] = [world.key_of("Calendar", i) for i in task.calendar_ids]
         document["started"] = task.status == "STARTED"
         return document
