@@ -38,7 +38,7 @@ from apicron.cli.task_inputs import (
     success_conditions,
     trigger,
 )
-from apicron.domain.vocabulary import ExecutionStatus, TaskStatus, choices
+from apicron.domain.vocabulary import CalendarPolicy, ExecutionStatus, TaskStatus, choices
 from apicron.triggers.schedule import MAX_INTERVAL
 
 if TYPE_CHECKING:
@@ -173,8 +173,8 @@ BackoffCapOpt = Annotated[int | None, typer.Option(
     "--retry-backoff-cap-ms", metavar="MS", help="No retry waits longer (default 60000).")]
 
 
-# Issue 18: business calendars (the policies as apicron.domain.models.CalendarPolicy).
-CALENDAR_POLICIES = ("SKIP", "NEXT", "PREVIOUS")
+# Issue 18: business calendars.
+CALENDAR_POLICIES = choices(CalendarPolicy)
 CalendarOpt = Annotated[
     list[str] | None, typer.Option("--calendar", metavar="CALENDAR",
                                    help="A business calendar the task follows (id or name); "
