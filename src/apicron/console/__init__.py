@@ -15,7 +15,14 @@ from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Resp
 from fastapi.staticfiles import StaticFiles
 
 from apicron.api.params import storable_parameters
-from apicron.console import account_pages, alert_pages, pages, task_pages
+from apicron.console import (
+    account_pages,
+    alert_pages,
+    overview_pages,
+    pages,
+    task_detail_pages,
+    task_pages,
+)
 from apicron.console.web import HERE, PREFIX, CsrfRejected, LoginRequired, router
 
 
@@ -46,6 +53,9 @@ def mount_console(app: FastAPI) -> None:
     app.include_router(task_pages.router, dependencies=storable)
     app.include_router(account_pages.router, dependencies=storable)
     app.include_router(alert_pages.router, dependencies=storable)
+    app.include_router(overview_pages.router, dependencies=storable)
+    # After task_pages: /console/tasks/new is a page of its own, not a task id.
+    app.include_router(task_detail_pages.router, dependencies=storable)
 
 
 __all__ = ["mount_console"]

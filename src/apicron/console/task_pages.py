@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse
 
+from apicron.console.history_filter import PAGE_SIZE as HISTORY_PAGE
+from apicron.console.history_filter import STATUSES as HISTORY_STATUSES
+from apicron.console.history_filter import TRIGGERS, HistoryFilter, read_filter
 from apicron.console.task_form import BODY_METHODS, form_values, placed, task_data, values_of
 from apicron.console.web import (
     PREFIX,
@@ -193,31 +196,48 @@ def run_task(task_id: str, session: SessionDep, _form: FormDep, ctx: Ctx) -> Red
     return back(f"{PREFIX}/tasks/{task_id}/history")
 
 
-def _history(ctx: Context, task_id: str) -> dict[str, Any]:
+def _history(ctx: Context, task_id: str, chosen: HistoryFilter) -> dict[str, Any]:
     page = executions.list_executions(
-        ctx, task_id, status=None, start=None, end=None, offset=0, limit=50
+        ctx, task_id, status=chosen.status or None, start=chosen.start, end=chosen.end,
+        offset=chosen.offset, limit=HISTORY_PAGE, trigger=chosen.trigger or None,
     )
-    return {"executions": page.items, "total": page.total}
+    pages = max(1, -(-page.total // HISTORY_PAGE))
+    return {"executions": page.items, "total": page.total, "filter": chosen, "pages": pages,
+            "statuses": HISTORY_STATUSES, "triggers": TRIGGERS}
 
 
 @router.get("/tasks/{task_id}/history")
-def history_page(request: Request, session: SessionDep, ctx: Ctx, task_id: str) -> Answer:
+def history_page(
+    request: Request, session: SessionDep, ctx: Ctx, task_id: str, status: str = "",
+    trigger: str = "", from_: Annotated[str, Query(alias="from")] = "",
+    to: str = "", page: int = 1,
+) -> Answer:
     try:
         task = tasks.get_task(ctx, task_id)
     except ApicronError as error:
         session.flash("error", str(error))
         return back(f"{PREFIX}/tasks")
+    chosen = read_filter(status=status, trigger=trigger, from_date=from_, to_date=to,
+                         page=page, zone=task.timezone)
     return render(
-        request, session, "history.html", nav="tasks", task=task, **_history(ctx, task_id)
+        request, session, "history.html", nav="tasks", task=task,
+        **_history(ctx, task_id, chosen),
     )
 
 
 @router.get("/tasks/{task_id}/history/rows")
-def history_rows(request: Request, session: SessionDep, ctx: Ctx, task_id: str) -> HTMLResponse:
+def history_rows(
+    request: Request, session: SessionDep, ctx: Ctx, task_id: str, status: str = "",
+    trigger: str = "", from_: Annotated[str, Query(alias="from")] = "",
+    to: str = "", page: int = 1,
+) -> HTMLResponse:
     task = tasks.get_task(ctx, task_id)
+    chosen = read_filter(status=status, trigger=trigger, from_date=from_, to_date=to,
+                         page=page, zone=task.timezone)
     # flashes=[]: a background refresh must not swallow a message meant for a page
     return render(
-        request, session, "history_rows.html", task=task, flashes=[], **_history(ctx, task_id)
+        request, session, "history_rows.html", task=task, flashes=[],
+        **_history(ctx, task_id, chosen),
     )
 
 

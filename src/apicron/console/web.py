@@ -17,6 +17,7 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 
+from apicron.console.formatting import FILTERS
 from apicron.console.sessions import COOKIE, Session
 from apicron.domain.access import Actor, Permission
 from apicron.domain.errors import ApicronError, Unauthorized
@@ -43,6 +44,7 @@ def _when(value: datetime | None, zone: str | None = None) -> str:
 
 
 templates.env.filters["when"] = _when
+templates.env.filters.update(FILTERS)
 
 
 class LoginRequired(Exception):

@@ -36,6 +36,7 @@ from apicron.store.audit_queries import AuditQueries
 from apicron.store.database import WRITE_OPTION
 from apicron.store.execution_queries import ExecutionQueries
 from apicron.store.node_queries import NodeQueries
+from apicron.store.overview_queries import OverviewQueries
 from apicron.store.tables import (
     api_groups,
     apis,
@@ -80,7 +81,9 @@ def _like(text: str) -> str:
 _API_COLUMNS = (*apis.c, api_groups.c.app_id)
 
 
-class Queries(ExecutionQueries, NodeQueries, AlertQueries, AccountQueries, AuditQueries):
+class Queries(
+    ExecutionQueries, NodeQueries, AlertQueries, AccountQueries, AuditQueries, OverviewQueries
+):
     def __init__(self, connection: Connection):
         self.connection = connection
 
