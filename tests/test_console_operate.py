@@ -9,6 +9,7 @@ from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import httpx
 import pytest
 from playwright.sync_api import Browser, Page, StorageState, expect
 
@@ -21,7 +22,8 @@ from tests.test_gateway import Backend
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ApicronProcess]:
-    process = ApicronProcess(tmp_path_factory.mktemp("operate")).start()
+    # The machine is shared: start-up may take longer than the default wait.
+    process = ApicronProcess(tmp_path_factory.mktemp("operate")).start(timeout=120)
     yield process
     process.stop()
 
@@ -58,17 +60,19 @@ def rest(server: ApicronProcess) -> Iterator[World]:
         yield World(client)
 
 
-def run_and_wait(rest: World, task: dict[str, Any], times: int) -> None:
-    """``times`` manual runs, waited for until each has finished."""
-    for _ in range(times):
-        rest.ok(rest.client.post(f"/v1/tasks/{task['id']}/run"), 202)
-
+def run_and_wait(rest: World, task: dict[str, Any], times: int, together: bool = False) -> None:
+    """``times`` manual runs, each waited for until it has finished before the next (so
+    none is skipped as overlapping); ``together``: all queued at once, then waited for
+    (some may end SKIPPED)."""
     def finished() -> bool:
         page = rest.ok(rest.client.get(f"/v1/tasks/{task['id']}/executions",
                                        params={"limit": 500}))
-        done = [e for e in page["items"] if e["status"] not in ("PENDING", "RUNNING")]
-        return len(done) >= times and len(done) == page["total"]
+        return all(e["status"] not in ("PENDING", "RUNNING") for e in page["items"])
 
+    for _ in range(times):
+        rest.ok(rest.client.post(f"/v1/tasks/{task['id']}/run"), 202)
+        if not together:
+            wait_for(finished, 60, f"a run of {task['name']}")
     wait_for(finished, 60, f"{times} runs of {task['name']}")
 
 
@@ -208,7 +212,7 @@ def test_history_filters_and_pages_back_to_the_oldest_run(
     app = runs["app"]
     api = rest.api(rest.group(app), backend_url=backend.url(backend.path()))
     busy = rest.task(app, api)
-    run_and_wait(rest, busy, 23)
+    run_and_wait(rest, busy, 23, together=True)
     listed = rest.ok(rest.client.get(f"/v1/tasks/{busy['id']}/executions",
                                      params={"limit": 500}))["items"]
     oldest, newest = listed[-1]["id"], listed[0]["id"]
@@ -241,3 +245,145 @@ def test_history_filters_and_pages_back_to_the_oldest_run(
     page.get_by_role("button", name="Filter").click()
     expect(page.locator("#from-error")).to_have_text("must be a date as YYYY-MM-DD")
     screenshot(page, "history")
+
+
+SIZES = [(1280, 800), (1024, 768), (390, 844)]
+# Whatever is wider than its box: the page, and every table wrapper (a table scrolled
+# sideways in its wrapper hides columns just as a clipped one does).
+OVERFLOWS = """() => {
+  const bad = [];
+  const doc = document.scrollingElement;
+  if (doc.scrollWidth > doc.clientWidth) bad.push(`page ${doc.scrollWidth} > ${doc.clientWidth}`);
+  document.querySelectorAll('.table-wrap').forEach((w, i) => {
+    const t = w.querySelector('table');
+    if (w.scrollWidth > w.clientWidth)
+      bad.push(`table ${t && t.id || i} ${w.scrollWidth} > ${w.clientWidth}`);
+  });
+  return bad;
+}"""
+# The gap between the navigation's bottom and the page's heading (a blank band at 390 px).
+GAP = """() => {
+  const nav = document.querySelector('nav.sidenav').getBoundingClientRect();
+  const main = document.querySelector('main').getBoundingClientRect();
+  return nav.right <= main.left ? 0 : main.top - nav.bottom;
+}"""
+
+
+# Texts of the elements matched that break onto a new line inside a token: anywhere but
+# after a / ? & or a space.
+MID_TOKEN_BREAKS = """(elements) => elements.filter((el) => {
+  const walker = document.createTreeWalker(el, NodeFilter.SHOW_TEXT);
+  let top = null, before = " ", node;
+  while ((node = walker.nextNode())) {
+    for (let i = 0; i < node.length; i++) {
+      const range = document.createRange();
+      range.setStart(node, i); range.setEnd(node, i + 1);
+      const at = range.getBoundingClientRect().top, ch = node.data[i];
+      const between = /[\\/?&\\s]/.test(before) || /\\s/.test(ch);
+      if (top !== null && at > top + 2 && !between) return true;
+      top = at; before = ch;
+    }
+  }
+  return false;
+}).map((el) => el.textContent)"""
+
+
+def test_nothing_overflows_its_box_at_three_sizes(
+    browser: Browser, state: StorageState, server: ApicronProcess, rest: World,
+    runs: dict[str, dict[str, Any]],
+) -> None:
+    started, failing = runs["started"], runs["failing"]
+    long_url = "http://127.0.0.1:9/" + "/".join(["integration-orders-segment"] * 5) + (
+        "?tenant=acme-europe-west&format=json-lines")
+    rest.api(rest.group(runs["app"]), publish=False, backend_url=long_url)
+    paths = [
+        "/console/overview", "/console/tasks", f"/console/tasks/{started['id']}",
+        f"/console/tasks/{failing['id']}", f"/console/tasks/{failing['id']}/history",
+        "/console/tasks/new", "/console/instances", "/console/instance", "/console/apps",
+        "/console/apis", "/console/alerts", "/console/channels", "/console/users",
+        "/console/audit", "/console/account",
+    ]
+    found: list[str] = []
+    tokens = 0
+    for width, height in SIZES:
+        with console_page(browser, state, width, height) as page:
+            for path in paths:
+                page.goto(f"{server.url}{path}")
+                found.extend(f"{width}x{height} {path}: {b}" for b in page.evaluate(OVERFLOWS))
+                gap = page.evaluate(GAP)
+                if gap > 40:
+                    found.append(f"{width}x{height} {path}: {gap:.0f} px blank under the nav")
+                tokens += page.locator("code.cron, code.url").count()
+                broken = page.locator("code.cron, code.url").evaluate_all(MID_TOKEN_BREAKS)
+                found.extend(f"{width}x{height} {path}: wraps mid-token: {b}" for b in broken)
+                wrapped_cron = page.locator("code.cron").evaluate_all(
+                    "els => els.filter(e => e.getClientRects().length > 1).length")
+                if wrapped_cron:
+                    found.append(f"{width}x{height} {path}: a cron expression on two lines")
+            if width == 390:
+                page.goto(f"{server.url}/console/tasks/{failing['id']}/history")
+                screenshot(page, "history-390")
+    assert tokens >= 3 * 4, tokens  # crons and URLs on the task list, task page and APIs
+    assert not found, "\n".join(found)
+
+
+def test_descriptions_are_prose_not_code(page: Page, server: ApicronProcess) -> None:
+    for path in ("/console/tasks/new", "/console/apps/new"):
+        page.goto(f"{server.url}{path}")
+        family = page.locator('textarea[name="description"]').evaluate(
+            "e => getComputedStyle(e).fontFamily")
+        assert "monospace" not in family, (path, family)
+
+
+def test_times_show_in_the_zone_chosen_remembered_relative_with_the_exact_on_hover(
+    browser: Browser, state: StorageState, server: ApicronProcess, rest: World,
+    runs: dict[str, dict[str, Any]],
+) -> None:
+    api = rest.ok(rest.client.get(f"/v1/apis/{runs['healthy']['api_id']}"))
+    # Fires at 12:00 New York time (17:00 UTC, 02:00 the next day in Tokyo) in winter.
+    ny = rest.task(runs["app"], api, timezone="America/New_York",
+                   cron_expression="0 0 12 ? * MON-FRI", effective_time="2031-01-01T00:00:00Z")
+    context = browser.new_context(viewport={"width": 1280, "height": 800},
+                                  storage_state=state, timezone_id="Asia/Tokyo")
+    try:
+        page = context.new_page()
+        page.goto(f"{server.url}/console/tasks/{ny['id']}")
+        first = page.locator("#fire-times time").first
+        expect(first).to_have_text(re.compile(r"^\d{4}-\d\d-\d\d 12:00:00 (GMT-5|EST)$"))
+        expect(first).to_have_attribute("title", re.compile(r"^in \d+ d$"))
+        page.get_by_label("Show times in").select_option("utc")
+        expect(first).to_have_text(re.compile(r"^\d{4}-\d\d-\d\d 17:00:00 UTC$"))
+        page.reload()
+        expect(page.get_by_label("Show times in")).to_have_value("utc")
+        expect(first).to_have_text(re.compile(r"17:00:00 UTC$"))
+        page.get_by_label("Show times in").select_option("browser")
+        expect(first).to_have_text(re.compile(r"^\d{4}-\d\d-\d\d 02:00:00 GMT\+9$"))
+        # The task list: how soon, with the exact time on hover.
+        page.goto(f"{server.url}/console/tasks?q={runs['started']['name']}")
+        soon = page.locator(f'tr[data-task="{runs["started"]["name"]}"] '
+                            'td[data-label="Next fire time"] time')
+        expect(soon).to_have_text(re.compile(r"^in \d+ min$"))
+        expect(soon).to_have_attribute("title", re.compile(r"GMT\+9$"))
+    finally:
+        context.close()
+
+
+def test_the_task_list_refreshes_itself(
+    page: Page, server: ApicronProcess, rest: World, runs: dict[str, dict[str, Any]],
+) -> None:
+    api = rest.ok(rest.client.get(f"/v1/apis/{runs['healthy']['api_id']}"))
+    task = rest.task(runs["app"], api)
+    page.goto(f"{server.url}/console/tasks?q={task['name']}")
+    row = page.locator(f'tr[data-task="{task["name"]}"]')
+    expect(row.locator("[data-status]")).to_have_text("Initialized")
+    expect(row).to_contain_text("never run")
+    run_and_wait(rest, task, 1)
+    expect(row).to_contain_text("Succeeded", timeout=15_000)
+    expect(row.get_by_role("link", name=task["name"])).to_be_visible()
+
+
+def test_the_favicon_is_served(server: ApicronProcess) -> None:
+    answer = httpx.get(f"{server.url}/favicon.ico", timeout=30)
+    assert answer.status_code == 200
+    assert answer.headers["content-type"].startswith("image/svg+xml")
+    assert answer.text.startswith("<svg")

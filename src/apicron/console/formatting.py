@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime
+
+from markupsafe import Markup
 
 
 def iso(value: datetime | None) -> str:
@@ -32,4 +35,16 @@ def duration(ms: float | None) -> str:
     return f"{minutes} min {seconds} s"
 
 
-FILTERS = {"iso": iso, "percent": percent, "duration": duration}
+_URL_BREAKS = re.compile(r"(?<=[/?&])(?!/)")
+
+
+def breakable(url: str) -> Markup:
+    """``url`` escaped, each part in a ``<span>`` the stylesheet keeps on one line, with a
+    line-break opportunity (``<wbr>``) after each ``/``, ``?`` and ``&`` (not inside
+    ``//``): a long URL wraps between its parts, never inside one (not at a hyphen)."""
+    return Markup("<wbr>").join(
+        Markup("<span>%s</span>") % part for part in _URL_BREAKS.split(url)
+    )
+
+
+FILTERS = {"iso": iso, "percent": percent, "duration": duration, "breakable": breakable}

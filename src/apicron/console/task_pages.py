@@ -61,6 +61,25 @@ def _catalog(ctx: Context) -> dict[str, Any]:
     }
 
 
+def _task_list(
+    ctx: Context, q: str, status: str, app_id: str, page: int
+) -> dict[str, Any]:
+    """What the task list and its refreshed table show."""
+    page = min(max(page, 1), 1_000_000)
+    chosen: TaskStatus | None = next((s for s in STATUSES if s == status), None)
+    result = tasks.list_tasks(
+        ctx, name=q.strip()[:64] or None, status=chosen, app_id=app_id or None, api_id=None,
+        offset=(page - 1) * PAGE_SIZE, limit=PAGE_SIZE,
+    )
+    pages = max(1, -(-result.total // PAGE_SIZE))
+    api_names = {a["id"]: a["name"] for a in _catalog(ctx)["apis"]}
+    return {
+        "tasks": result.items, "total": result.total, "q": q, "status": chosen or "",
+        "app_id": app_id, "page": page, "pages": pages, "statuses": STATUSES,
+        "app_names": _app_names(ctx), "api_names": api_names,
+    }
+
+
 @router.get("/tasks")
 def tasks_page(
     request: Request,
@@ -71,19 +90,23 @@ def tasks_page(
     app_id: str = "",
     page: int = 1,
 ) -> HTMLResponse:
-    page = min(max(page, 1), 1_000_000)
-    chosen: TaskStatus | None = next((s for s in STATUSES if s == status), None)
-    result = tasks.list_tasks(
-        ctx, name=q.strip()[:64] or None, status=chosen, app_id=app_id or None, api_id=None,
-        offset=(page - 1) * PAGE_SIZE, limit=PAGE_SIZE,
-    )
-    pages = max(1, -(-result.total // PAGE_SIZE))
-    api_names = {a["id"]: a["name"] for a in _catalog(ctx)["apis"]}
-    return render(
-        request, session, "tasks.html", nav="tasks", tasks=result.items, total=result.total,
-        q=q, status=chosen or "", app_id=app_id, page=page, pages=pages, statuses=STATUSES,
-        app_names=_app_names(ctx), api_names=api_names,
-    )
+    return render(request, session, "tasks.html", nav="tasks",
+                  **_task_list(ctx, q, status, app_id, page))
+
+
+@router.get("/tasks/table")
+def tasks_table(
+    request: Request,
+    session: SessionDep,
+    ctx: Ctx,
+    q: str = "",
+    status: str = "",
+    app_id: str = "",
+    page: int = 1,
+) -> HTMLResponse:
+    """The task list's table alone, for its refresh every few seconds (issue 15)."""
+    return render(request, session, "tasks_table.html", flashes=[],
+                  **_task_list(ctx, q, status, app_id, page))
 
 
 def _form_page(

@@ -10,6 +10,8 @@
       if (document.hidden) return;
       // Keep what the user is doing: no swap while focus is inside.
       if (holder.contains(document.activeElement) && document.activeElement !== document.body) return;
+      // A confirm dialog answers a form inside: it must still be there when confirmed.
+      if (document.querySelector("dialog[open]")) return;
       try {
         const response = await fetch(url, { credentials: "same-origin", headers: { "Accept": "text/html" } });
         if (!response.ok || response.redirected) return;
