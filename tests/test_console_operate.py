@@ -387,3 +387,12 @@ def test_the_favicon_is_served(server: ApicronProcess) -> None:
     assert answer.status_code == 200
     assert answer.headers["content-type"].startswith("image/svg+xml")
     assert answer.text.startswith("<svg")
+
+
+def test_the_create_form_shows_every_error_at_once(page: Page, server: ApicronProcess) -> None:
+    page.goto(f"{server.url}/console/tasks/new")
+    page.locator("#name").fill("bad name with spaces!")
+    page.locator("#cron_expression").fill("not a cron")
+    page.locator("#ok").click()
+    for field in ("name", "app_id", "api_id", "cron_expression"):
+        expect(page.locator(f"#{field}-error")).to_be_visible()
