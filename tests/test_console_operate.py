@@ -396,3 +396,23 @@ def test_the_create_form_shows_every_error_at_once(page: Page, server: ApicronPr
     page.locator("#ok").click()
     for field in ("name", "app_id", "api_id", "cron_expression"):
         expect(page.locator(f"#{field}-error")).to_be_visible()
+
+
+def test_edit_an_api_and_republish_the_gateway_serves_the_new_backend(
+    page: Page, server: ApicronProcess, rest: World, backend: Backend,
+    runs: dict[str, dict[str, Any]],
+) -> None:
+    old_path, new_path = backend.path(), backend.path()
+    api = rest.api(rest.group(runs["app"]), auth_type="NONE", method="GET",
+                   backend_url=backend.url(old_path))
+    page.goto(f"{server.url}/console/apis")
+    page.locator(f'tr[data-api="{api["name"]}"]').get_by_role("link", name="Edit").click()
+    expect(page.locator("#api-changes")).to_contain_text("The draft is what the gateway serves")
+    page.get_by_label("Backend URL").fill(backend.url(new_path))
+    page.get_by_label("Republish: the gateway serves the edit at once").check()
+    page.get_by_role("button", name="OK").click()
+    expect(page.locator(".flash-ok")).to_contain_text(
+        f"republished (backend_url: {backend.url(old_path)} → {backend.url(new_path)})")
+    gateway = rest.ok(rest.client.get("/v1/instance"))["gateway_url"].rstrip("/")
+    assert httpx.get(gateway + api["path"], timeout=30).status_code == 200
+    assert backend.to(new_path) and not backend.to(old_path)
