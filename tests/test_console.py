@@ -97,6 +97,9 @@ def test_the_seed_walk_fires_a_task_created_in_the_console(
     log_in(page, console_server)
     screenshot(page, "instances")
     page.get_by_role("link", name="View Console").click()
+    # The console opens on the overview (issue 15); the parameters are one click away.
+    expect(page.get_by_role("heading", name="Overview", exact=True)).to_be_visible()
+    nav(page, "Instance Parameters")
     expect(page.get_by_role("heading", name="Instance Parameters")).to_be_visible()
     expect(page.get_by_label("app_route")).to_be_checked()
     expect(page.get_by_label("app_secret")).to_be_checked()

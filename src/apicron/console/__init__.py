@@ -18,8 +18,11 @@ from apicron.api.params import storable_parameters
 from apicron.console import (
     account_pages,
     alert_pages,
+    api_edit_pages,
+    overview_pages,
     pages,
     replay_pages,
+    task_detail_pages,
     task_organise_pages,
     task_pages,
 )
@@ -55,6 +58,10 @@ def mount_console(app: FastAPI) -> None:
     app.include_router(replay_pages.router, dependencies=storable)
     app.include_router(account_pages.router, dependencies=storable)
     app.include_router(alert_pages.router, dependencies=storable)
+    app.include_router(overview_pages.router, dependencies=storable)
+    app.include_router(api_edit_pages.router, dependencies=storable)
+    # After task_pages: /console/tasks/new is a page of its own, not a task id.
+    app.include_router(task_detail_pages.router, dependencies=storable)
 
 
 __all__ = ["mount_console"]

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse
 
+from apicron.console.history_filter import PAGE_SIZE as HISTORY_PAGE
+from apicron.console.history_filter import STATUSES as HISTORY_STATUSES
+from apicron.console.history_filter import TRIGGERS, HistoryFilter, read_filter
 from apicron.console.task_form import BODY_METHODS, form_values, placed, task_data, values_of
 from apicron.console.task_organise_pages import console_tag_filter
 from apicron.console.web import (
@@ -60,6 +63,28 @@ def _catalog(ctx: Context) -> dict[str, Any]:
     }
 
 
+def _task_list(
+    ctx: Context, q: str, status: str, app_id: str, page: int, tag: str = ""
+) -> dict[str, Any]:
+    """What the task list and its refreshed table show."""
+    page = min(max(page, 1), 1_000_000)
+    chosen: TaskStatus | None = next((s for s in STATUSES if s == status), None)
+    # Issue 18: "env=prod, team=billing" (every one must match).
+    wanted, tag_error = console_tag_filter(tag)
+    result = tasks.list_tasks(
+        ctx, name=q.strip()[:64] or None, status=chosen, app_id=app_id or None, api_id=None,
+        offset=(page - 1) * PAGE_SIZE, limit=PAGE_SIZE, tags=wanted,
+    )
+    pages = max(1, -(-result.total // PAGE_SIZE))
+    api_names = {a["id"]: a["name"] for a in _catalog(ctx)["apis"]}
+    return {
+        "tasks": result.items, "total": result.total, "q": q, "status": chosen or "",
+        "app_id": app_id, "page": page, "pages": pages, "statuses": STATUSES,
+        "app_names": _app_names(ctx), "api_names": api_names, "tag": tag,
+        "tag_error": tag_error,
+    }
+
+
 @router.get("/tasks")
 def tasks_page(
     request: Request,
@@ -71,21 +96,24 @@ def tasks_page(
     page: int = 1,
     tag: str = "",
 ) -> HTMLResponse:
-    page = min(max(page, 1), 1_000_000)
-    chosen: TaskStatus | None = next((s for s in STATUSES if s == status), None)
-    # Issue 18: "env=prod, team=billing" (every one must match).
-    wanted, tag_error = console_tag_filter(tag)
-    result = tasks.list_tasks(
-        ctx, name=q.strip()[:64] or None, status=chosen, app_id=app_id or None, api_id=None,
-        offset=(page - 1) * PAGE_SIZE, limit=PAGE_SIZE, tags=wanted,
-    )
-    pages = max(1, -(-result.total // PAGE_SIZE))
-    api_names = {a["id"]: a["name"] for a in _catalog(ctx)["apis"]}
-    return render(
-        request, session, "tasks.html", nav="tasks", tasks=result.items, total=result.total,
-        q=q, status=chosen or "", app_id=app_id, page=page, pages=pages, statuses=STATUSES,
-        app_names=_app_names(ctx), api_names=api_names, tag=tag, tag_error=tag_error,
-    )
+    return render(request, session, "tasks.html", nav="tasks",
+                  **_task_list(ctx, q, status, app_id, page, tag))
+
+
+@router.get("/tasks/table")
+def tasks_table(
+    request: Request,
+    session: SessionDep,
+    ctx: Ctx,
+    q: str = "",
+    status: str = "",
+    app_id: str = "",
+    page: int = 1,
+    tag: str = "",
+) -> HTMLResponse:
+    """The task list's table alone, for its refresh every few seconds (issue 15)."""
+    return render(request, session, "tasks_table.html", flashes=[],
+                  **_task_list(ctx, q, status, app_id, page, tag))
 
 
 def _form_page(
@@ -198,31 +226,48 @@ def run_task(task_id: str, session: SessionDep, _form: FormDep, ctx: Ctx) -> Red
     return back(f"{PREFIX}/tasks/{task_id}/history")
 
 
-def _history(ctx: Context, task_id: str) -> dict[str, Any]:
+def _history(ctx: Context, task_id: str, chosen: HistoryFilter) -> dict[str, Any]:
     page = executions.list_executions(
-        ctx, task_id, status=None, start=None, end=None, offset=0, limit=50
+        ctx, task_id, status=chosen.status or None, start=chosen.start, end=chosen.end,
+        offset=chosen.offset, limit=HISTORY_PAGE, trigger=chosen.trigger or None,
     )
-    return {"executions": page.items, "total": page.total}
+    pages = max(1, -(-page.total // HISTORY_PAGE))
+    return {"executions": page.items, "total": page.total, "filter": chosen, "pages": pages,
+            "statuses": HISTORY_STATUSES, "triggers": TRIGGERS}
 
 
 @router.get("/tasks/{task_id}/history")
-def history_page(request: Request, session: SessionDep, ctx: Ctx, task_id: str) -> Answer:
+def history_page(
+    request: Request, session: SessionDep, ctx: Ctx, task_id: str, status: str = "",
+    trigger: str = "", from_: Annotated[str, Query(alias="from")] = "",
+    to: str = "", page: int = 1,
+) -> Answer:
     try:
         task = tasks.get_task(ctx, task_id)
     except ApicronError as error:
         session.flash("error", str(error))
         return back(f"{PREFIX}/tasks")
+    chosen = read_filter(status=status, trigger=trigger, from_date=from_, to_date=to,
+                         page=page, zone=task.timezone)
     return render(
-        request, session, "history.html", nav="tasks", task=task, **_history(ctx, task_id)
+        request, session, "history.html", nav="tasks", task=task,
+        **_history(ctx, task_id, chosen),
     )
 
 
 @router.get("/tasks/{task_id}/history/rows")
-def history_rows(request: Request, session: SessionDep, ctx: Ctx, task_id: str) -> HTMLResponse:
+def history_rows(
+    request: Request, session: SessionDep, ctx: Ctx, task_id: str, status: str = "",
+    trigger: str = "", from_: Annotated[str, Query(alias="from")] = "",
+    to: str = "", page: int = 1,
+) -> HTMLResponse:
     task = tasks.get_task(ctx, task_id)
+    chosen = read_filter(status=status, trigger=trigger, from_date=from_, to_date=to,
+                         page=page, zone=task.timezone)
     # flashes=[]: a background refresh must not swallow a message meant for a page
     return render(
-        request, session, "history_rows.html", task=task, flashes=[], **_history(ctx, task_id)
+        request, session, "history_rows.html", task=task, flashes=[],
+        **_history(ctx, task_id, chosen),
     )
 
 

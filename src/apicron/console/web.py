@@ -14,9 +14,10 @@ from typing import Annotated, Any
 from urllib.parse import parse_qs
 
 from fastapi import APIRouter, Depends, Request
-from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 
+from apicron.console.formatting import FILTERS
 from apicron.console.sessions import COOKIE, Session
 from apicron.domain.access import Actor, Permission
 from apicron.domain.errors import ApicronError, Unauthorized
@@ -43,6 +44,7 @@ def _when(value: datetime | None, zone: str | None = None) -> str:
 
 
 templates.env.filters["when"] = _when
+templates.env.filters.update(FILTERS)
 
 
 class LoginRequired(Exception):
@@ -224,6 +226,13 @@ router = APIRouter(include_in_schema=False)
 @router.get("/")
 def root() -> RedirectResponse:
     return RedirectResponse(f"{PREFIX}/instances", status_code=302)
+
+
+@router.get("/favicon.ico")
+def favicon() -> FileResponse:
+    """The console's icon (an SVG: browsers take it from /favicon.ico too)."""
+    return FileResponse(HERE / "static" / "favicon.svg", media_type="image/svg+xml",
+                        headers={"Cache-Control": "public, max-age=86400"})
 
 
 @router.get(PREFIX)

@@ -35,7 +35,11 @@ def list_executions(
     end: datetime | None,
     offset: int,
     limit: int,
+    trigger: str | None = None,
 ) -> Page[Execution]:
+    """A task's executions, newest first; ``status``, ``trigger`` (SCHEDULE or MANUAL) and
+    the scheduled range [``start``, ``end``) filter them. Raises NotFound for an unknown
+    task, InvalidInput (field ``to``) when ``end`` is not after ``start``."""
     ctx.require(Permission.READ)
     if start is not None and end is not None and end <= start:
         raise InvalidInput("must be after 'from'", field="to")
@@ -44,7 +48,8 @@ def list_executions(
         if q.get_task(task_id) is None and not q.executions_exist(task_id):
             load_task(q, task_id)
         total, items = q.list_executions(
-            task_id, status=status, start=start, end=end, offset=offset, limit=limit
+            task_id, status=status, start=start, end=end, offset=offset, limit=limit,
+            trigger=trigger,
         )
         return Page[Execution](total=total, items=q.with_attempts(items))
 

@@ -402,10 +402,13 @@ class ExecutionQueries:
         end: datetime | None,
         offset: int,
         limit: int,
+        trigger: str | None = None,
     ) -> tuple[int, list[ExecutionSummary]]:
         conditions = [executions.c.task_id == task_id]
         if status:
             conditions.append(executions.c.status == status)
+        if trigger:
+            conditions.append(executions.c.trigger == trigger)
         if start:
             conditions.append(executions.c.scheduled_at >= start)
         if end:

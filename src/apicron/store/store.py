@@ -39,6 +39,7 @@ from apicron.store.database import WRITE_OPTION
 from apicron.store.execution_queries import ExecutionQueries
 from apicron.store.node_queries import NodeQueries
 from apicron.store.one_off_queries import OneOffQueries
+from apicron.store.overview_queries import OverviewQueries
 from apicron.store.tables import (
     api_groups,
     apis,
@@ -87,7 +88,7 @@ _API_COLUMNS = (*apis.c, api_groups.c.app_id)
 
 class Queries(
     ExecutionQueries, NodeQueries, AlertQueries, AccountQueries, AuditQueries, OneOffQueries,
-    CalendarQueries, BackfillQueries,
+    CalendarQueries, BackfillQueries, OverviewQueries,
 ):
     def __init__(self, connection: Connection):
         self.connection = connection

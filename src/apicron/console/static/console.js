@@ -57,3 +57,27 @@
     selection.addRange(range);
   }
 })();
+
+// Narrow screens show each table row as a card: every cell needs its column's name
+// (data-label). Templates give it on some tables; the rest get their headings' text,
+// also for rows a refresh or a script adds later.
+(function () {
+  function label(root) {
+    root.querySelectorAll("table.grid").forEach(function (table) {
+      const names = Array.from(table.querySelectorAll("thead th")).map(function (th) {
+        return th.textContent.trim();
+      });
+      if (!names.length) return;
+      table.querySelectorAll("tbody tr").forEach(function (row) {
+        Array.from(row.children).forEach(function (cell, i) {
+          if (cell.tagName === "TD" && !cell.hasAttribute("data-label") && names[i]) {
+            cell.setAttribute("data-label", names[i]);
+          }
+        });
+      });
+    });
+  }
+  label(document);
+  new MutationObserver(function () { label(document); })
+    .observe(document.body, { childList: true, subtree: true });
+})();

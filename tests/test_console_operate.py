@@ -1,0 +1,418 @@
+"""The console for operating (issue 15): the overview and the task page, in a real browser
+against a real server and backend. One server, backend and browser for the module."""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import httpx
+import pytest
+from playwright.sync_api import Browser, Page, StorageState, expect
+
+from tests.conftest import World
+from tests.console_helpers import chromium, console_page, log_in, screenshot
+from tests.servers import ApicronProcess
+from tests.test_engine_crash import parse, wait_for
+from tests.test_gateway import Backend
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ApicronProcess]:
+    # The machine is shared: start-up may take longer than the default wait.
+    process = ApicronProcess(tmp_path_factory.mktemp("operate")).start(timeout=120)
+    yield process
+    process.stop()
+
+
+@pytest.fixture(scope="module")
+def backend() -> Iterator[Backend]:
+    b = Backend().start()
+    yield b
+    b.stop()
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    with chromium() as b:
+        yield b
+
+
+@pytest.fixture(scope="module")
+def state(browser: Browser, server: ApicronProcess) -> StorageState:
+    with console_page(browser) as p:
+        log_in(p, server)
+        return p.context.storage_state()
+
+
+@pytest.fixture
+def page(browser: Browser, state: StorageState) -> Iterator[Page]:
+    with console_page(browser, state) as p:
+        yield p
+
+
+@pytest.fixture(scope="module")
+def rest(server: ApicronProcess) -> Iterator[World]:
+    with server.client() as client:
+        yield World(client)
+
+
+def run_and_wait(rest: World, task: dict[str, Any], times: int, together: bool = False) -> None:
+    """``times`` manual runs, each waited for until it has finished before the next (so
+    none is skipped as overlapping); ``together``: all queued at once, then waited for
+    (some may end SKIPPED)."""
+    def finished() -> bool:
+        page = rest.ok(rest.client.get(f"/v1/tasks/{task['id']}/executions",
+                                       params={"limit": 500}))
+        return all(e["status"] not in ("PENDING", "RUNNING") for e in page["items"])
+
+    for _ in range(times):
+        rest.ok(rest.client.post(f"/v1/tasks/{task['id']}/run"), 202)
+        if not together:
+            wait_for(finished, 60, f"a run of {task['name']}")
+    wait_for(finished, 60, f"{times} runs of {task['name']}")
+
+
+@pytest.fixture(scope="module")
+def runs(rest: World, backend: Backend) -> dict[str, dict[str, Any]]:
+    """An app with a healthy and a failing API; a task on each with finished runs, and a
+    Started task (on a cron firing about 30 min from now) with headers, query and body."""
+    app, ok_api = rest.setup(backend_url=backend.url(backend.path()))
+    failing_api = rest.api(rest.group(app), backend_url=backend.url("/status/503" + backend.path()))
+    healthy = rest.task(app, ok_api, description="Posts the nightly orders")
+    failing = rest.task(app, failing_api)
+    run_and_wait(rest, healthy, 3)
+    run_and_wait(rest, failing, 2)
+    soon = datetime.now(UTC) + timedelta(minutes=30)
+    started = rest.task(
+        app, ok_api, cron_expression=f"0 {soon.minute} {soon.hour} * * ?", timezone="UTC",
+        request={"headers": [{"name": "X-Tenant", "value": "acme-eu"}],
+                 "query": [{"name": "region", "value": "eu west"}],
+                 "body": {"content_type": "application/json", "content": '{"batch": 7}'}},
+    )
+    rest.ok(rest.client.post(f"/v1/tasks/{started['id']}/start"))
+    return {"healthy": healthy, "failing": failing, "started": started, "app": app}
+
+
+def rest_figures(rest: World) -> dict[str, str]:
+    """The overview's figures computed from what REST lists."""
+    tasks = rest.ok(rest.client.get("/v1/tasks", params={"limit": 500}))["items"]
+    now = datetime.now(UTC)
+    figures: dict[str, str] = {}
+    for status in ("INITIALIZED", "STARTED", "STOPPED"):
+        figures[f"count-{status}"] = str(sum(t["status"] == status for t in tasks))
+    for hours in (24, 168):
+        since = (now - timedelta(hours=hours)).isoformat()
+        counts: Counter[str] = Counter()
+        for task in tasks:
+            page = rest.ok(rest.client.get(f"/v1/tasks/{task['id']}/executions",
+                                           params={"from": since, "limit": 500}))
+            assert page["total"] == len(page["items"])
+            counts.update(e["status"] for e in page["items"])
+        figures[f"succeeded-{hours}h"] = str(counts["SUCCEEDED"])
+        figures[f"failed-{hours}h"] = str(counts["FAILED"])
+        finished = counts["SUCCEEDED"] + counts["FAILED"]
+        figures[f"rate-{hours}h"] = (
+            f"{100 * counts['SUCCEEDED'] / finished:.1f} %" if finished else "—")
+        if hours == 24:
+            figures["missed-24h"] = str(counts["MISSED"])
+            figures["skipped-24h"] = str(counts["SKIPPED"])
+    alerts = rest.ok(rest.client.get("/v1/alerts", params={"status": "SENT", "limit": 500}))
+    day_ago = now - timedelta(hours=24)
+    figures["alerts-sent-24h"] = str(
+        sum(parse(a["created_at"]) >= day_ago for a in alerts["items"]))
+    return figures
+
+
+def test_the_overview_figures_equal_what_rest_reports_and_a_click_finds_the_failure(
+    page: Page, server: ApicronProcess, rest: World, runs: dict[str, dict[str, Any]]
+) -> None:
+    page.goto(f"{server.url}/console/instances")
+    page.get_by_role("link", name="View Console").click()
+    expect(page.get_by_role("heading", name="Overview", exact=True)).to_be_visible()
+    expected = rest_figures(rest)
+    assert expected["failed-24h"] == "2" and expected["succeeded-24h"] == "3", expected
+    for element_id, value in expected.items():
+        expect(page.locator(f"#{element_id}")).to_have_text(value)
+    # The started task fires once in the next hour, on the timeline.
+    upcoming = page.locator(f'tr[data-upcoming="{runs["started"]["name"]}"]')
+    expect(upcoming.locator(".timeline-mark")).to_have_count(1)
+    screenshot(page, "overview")
+
+    # It refreshes itself: a new failure shows without a reload.
+    run_and_wait(rest, runs["failing"], 3)  # 2 + 3
+    expect(page.locator("#failed-24h")).to_have_text("5", timeout=15_000)
+    expect(page.locator("#overview")).to_have_attribute("data-refreshed-at", re.compile(".+"))
+
+    # One click from the overview to the failing task, which says why it failed.
+    failing = page.locator(f'tr[data-failing="{runs["failing"]["name"]}"]')
+    expect(failing).to_contain_text("HTTP")
+    expect(page.locator(f'tr[data-failing="{runs["healthy"]["name"]}"]')).to_have_count(0)
+    failing.get_by_role("link", name=runs["failing"]["name"]).click()
+    expect(page.get_by_role("heading", name=runs["failing"]["name"])).to_be_visible()
+    expect(page.locator("#status-strip .strip-failed")).to_have_count(5)
+    expect(page.locator("#task-rate")).to_contain_text("0.0 %")
+
+
+def test_the_task_page_shows_a_started_task_whole_with_its_curl_and_no_secret(
+    page: Page, server: ApicronProcess, rest: World, runs: dict[str, dict[str, Any]]
+) -> None:
+    started = runs["started"]
+    page.goto(f"{server.url}/console/tasks")
+    page.locator(f'tr[data-task="{started["name"]}"]').get_by_role(
+        "link", name=started["name"]).click()
+    expect(page.locator("#task-status")).to_have_text("Started")
+    config = page.locator("#task-config")
+    expect(config).to_contain_text("X-Tenant: acme-eu")
+    expect(config).to_contain_text("region=eu west")
+    expect(page.locator("#task-body")).to_have_text('{"batch": 7}')
+    api = rest.ok(rest.client.get(f"/v1/apis/{started['api_id']}"))
+    instance = rest.ok(rest.client.get("/v1/instance"))
+    gateway_url = instance["gateway_url"].rstrip("/") + api["path"]
+    expect(page.locator("#gateway-api-url")).to_have_text(gateway_url)
+    curl = page.locator("#curl").inner_text()
+    assert f"curl -X POST '{gateway_url}?region=eu%20west'" in curl
+    assert f"X-HW-ID: {runs['app']['key']}" in curl and "X-HW-AppKey: <app secret>" in curl
+    assert runs["app"]["secret"] not in page.content()
+    # Schedule in words and ten fire times; Edit and Delete wait for a Stop.
+    expect(page.locator("#fire-times li")).to_have_count(10)
+    expect(page.locator("#schedule-words")).not_to_be_empty()
+    expect(page.locator("#task-actions").get_by_role("button", name="Edit")).to_be_disabled()
+    expect(page.locator("#task-actions").get_by_role("button", name="Stop")).to_be_enabled()
+    screenshot(page, "task-page-started")
+
+
+def test_the_chart_has_one_mark_per_run_and_the_strip_a_shape_per_status(
+    page: Page, server: ApicronProcess, rest: World, runs: dict[str, dict[str, Any]]
+) -> None:
+    healthy = runs["healthy"]
+    page.goto(f"{server.url}/console/tasks/{healthy['id']}")
+    listed = rest.ok(rest.client.get(f"/v1/tasks/{healthy['id']}/executions",
+                                     params={"limit": 50}))
+    assert listed["total"] == 3
+    expect(page.locator("#duration-chart .run-mark")).to_have_count(3)
+    expect(page.locator("#duration-chart .mark-succeeded")).to_have_count(3)
+    expect(page.locator("#status-strip li")).to_have_count(3)
+    expect(page.locator("#status-strip li").first).to_contain_text("✓")
+    expect(page.locator("#task-rate")).to_contain_text("100.0 %")
+    expect(page.locator("#task-p50")).to_have_text(re.compile(r"^\d+(\.\d)? m?s$"))
+    # The description is prose, not code.
+    family = page.locator(".description").evaluate("e => getComputedStyle(e).fontFamily")
+    assert "monospace" not in family
+    screenshot(page, "task-page")
+
+
+def test_history_filters_and_pages_back_to_the_oldest_run(
+    page: Page, server: ApicronProcess, rest: World, backend: Backend,
+    runs: dict[str, dict[str, Any]],
+) -> None:
+    app = runs["app"]
+    api = rest.api(rest.group(app), backend_url=backend.url(backend.path()))
+    busy = rest.task(app, api)
+    run_and_wait(rest, busy, 23, together=True)
+    listed = rest.ok(rest.client.get(f"/v1/tasks/{busy['id']}/executions",
+                                     params={"limit": 500}))["items"]
+    oldest, newest = listed[-1]["id"], listed[0]["id"]
+    page.goto(f"{server.url}/console/tasks/{busy['id']}/history")
+    rows = page.locator("#history-rows tr[data-execution]")
+    expect(rows).to_have_count(20)
+    expect(rows.first).to_have_attribute("data-execution", newest)
+    expect(page.locator("#history-pager")).to_contain_text("23 execution(s) · page 1 of 2")
+    page.get_by_role("link", name="Older").click()
+    expect(rows).to_have_count(3)
+    expect(rows.last).to_have_attribute("data-execution", oldest)
+    expect(page.get_by_role("link", name="Older")).to_have_count(0)
+
+    # Filters: trigger, status, and a date range in ISO days (the same form the table uses).
+    failing = runs["failing"]
+    page.goto(f"{server.url}/console/tasks/{failing['id']}/history")
+    page.get_by_label("Status").select_option("FAILED")
+    page.get_by_label("Trigger").select_option("SCHEDULE")
+    page.get_by_role("button", name="Filter").click()
+    expect(page.locator("#history-rows .empty")).to_contain_text("No execution matches")
+    page.get_by_label("Trigger").select_option("MANUAL")
+    today = datetime.now(UTC).date()
+    page.get_by_label("From (YYYY-MM-DD)").fill((today - timedelta(days=1)).isoformat())
+    page.get_by_label("To (YYYY-MM-DD, included)").fill((today + timedelta(days=1)).isoformat())
+    page.get_by_role("button", name="Filter").click()
+    failed = rest.ok(rest.client.get(f"/v1/tasks/{failing['id']}/executions",
+                                     params={"status": "FAILED"}))["total"]
+    expect(page.locator('#history-rows tr[data-status="FAILED"]')).to_have_count(failed)
+    page.get_by_label("From (YYYY-MM-DD)").fill("2026-13-01")
+    page.get_by_role("button", name="Filter").click()
+    expect(page.locator("#from-error")).to_have_text("must be a date as YYYY-MM-DD")
+    screenshot(page, "history")
+
+
+SIZES = [(1280, 800), (1024, 768), (390, 844)]
+# Whatever is wider than its box: the page, and every table wrapper (a table scrolled
+# sideways in its wrapper hides columns just as a clipped one does).
+OVERFLOWS = """() => {
+  const bad = [];
+  const doc = document.scrollingElement;
+  if (doc.scrollWidth > doc.clientWidth) bad.push(`page ${doc.scrollWidth} > ${doc.clientWidth}`);
+  document.querySelectorAll('.table-wrap').forEach((w, i) => {
+    const t = w.querySelector('table');
+    if (w.scrollWidth > w.clientWidth)
+      bad.push(`table ${t && t.id || i} ${w.scrollWidth} > ${w.clientWidth}`);
+  });
+  return bad;
+}"""
+# The gap between the navigation's bottom and the page's heading (a blank band at 390 px).
+GAP = """() => {
+  const nav = document.querySelector('nav.sidenav').getBoundingClientRect();
+  const main = document.querySelector('main').getBoundingClientRect();
+  return nav.right <= main.left ? 0 : main.top - nav.bottom;
+}"""
+
+
+# Texts of the elements matched that break onto a new line inside a token: anywhere but
+# after a / ? & or a space.
+MID_TOKEN_BREAKS = """(elements) => elements.filter((el) => {
+  const walker = document.createTreeWalker(el, NodeFilter.SHOW_TEXT);
+  let top = null, before = " ", node;
+  while ((node = walker.nextNode())) {
+    for (let i = 0; i < node.length; i++) {
+      const range = document.createRange();
+      range.setStart(node, i); range.setEnd(node, i + 1);
+      const at = range.getBoundingClientRect().top, ch = node.data[i];
+      const between = /[\\/?&\\s]/.test(before) || /\\s/.test(ch);
+      if (top !== null && at > top + 2 && !between) return true;
+      top = at; before = ch;
+    }
+  }
+  return false;
+}).map((el) => el.textContent)"""
+
+
+def test_nothing_overflows_its_box_at_three_sizes(
+    browser: Browser, state: StorageState, server: ApicronProcess, rest: World,
+    runs: dict[str, dict[str, Any]],
+) -> None:
+    started, failing = runs["started"], runs["failing"]
+    long_url = "http://127.0.0.1:9/" + "/".join(["integration-orders-segment"] * 5) + (
+        "?tenant=acme-europe-west&format=json-lines")
+    rest.api(rest.group(runs["app"]), publish=False, backend_url=long_url)
+    paths = [
+        "/console/overview", "/console/tasks", f"/console/tasks/{started['id']}",
+        f"/console/tasks/{failing['id']}", f"/console/tasks/{failing['id']}/history",
+        "/console/tasks/new", "/console/instances", "/console/instance", "/console/apps",
+        "/console/apis", "/console/alerts", "/console/channels", "/console/users",
+        "/console/audit", "/console/account",
+    ]
+    found: list[str] = []
+    tokens = 0
+    for width, height in SIZES:
+        with console_page(browser, state, width, height) as page:
+            for path in paths:
+                page.goto(f"{server.url}{path}")
+                found.extend(f"{width}x{height} {path}: {b}" for b in page.evaluate(OVERFLOWS))
+                gap = page.evaluate(GAP)
+                if gap > 40:
+                    found.append(f"{width}x{height} {path}: {gap:.0f} px blank under the nav")
+                tokens += page.locator("code.cron, code.url").count()
+                broken = page.locator("code.cron, code.url").evaluate_all(MID_TOKEN_BREAKS)
+                found.extend(f"{width}x{height} {path}: wraps mid-token: {b}" for b in broken)
+                wrapped_cron = page.locator("code.cron").evaluate_all(
+                    "els => els.filter(e => e.getClientRects().length > 1).length")
+                if wrapped_cron:
+                    found.append(f"{width}x{height} {path}: a cron expression on two lines")
+            if width == 390:
+                page.goto(f"{server.url}/console/tasks/{failing['id']}/history")
+                screenshot(page, "history-390")
+    assert tokens >= 3 * 4, tokens  # crons and URLs on the task list, task page and APIs
+    assert not found, "\n".join(found)
+
+
+def test_descriptions_are_prose_not_code(page: Page, server: ApicronProcess) -> None:
+    for path in ("/console/tasks/new", "/console/apps/new"):
+        page.goto(f"{server.url}{path}")
+        family = page.locator('textarea[name="description"]').evaluate(
+            "e => getComputedStyle(e).fontFamily")
+        assert "monospace" not in family, (path, family)
+
+
+def test_times_show_in_the_zone_chosen_remembered_relative_with_the_exact_on_hover(
+    browser: Browser, state: StorageState, server: ApicronProcess, rest: World,
+    runs: dict[str, dict[str, Any]],
+) -> None:
+    api = rest.ok(rest.client.get(f"/v1/apis/{runs['healthy']['api_id']}"))
+    # Fires at 12:00 New York time (17:00 UTC, 02:00 the next day in Tokyo) in winter.
+    ny = rest.task(runs["app"], api, timezone="America/New_York",
+                   cron_expression="0 0 12 ? * MON-FRI", effective_time="2031-01-01T00:00:00Z")
+    context = browser.new_context(viewport={"width": 1280, "height": 800},
+                                  storage_state=state, timezone_id="Asia/Tokyo")
+    try:
+        page = context.new_page()
+        page.goto(f"{server.url}/console/tasks/{ny['id']}")
+        first = page.locator("#fire-times time").first
+        expect(first).to_have_text(re.compile(r"^\d{4}-\d\d-\d\d 12:00:00 (GMT-5|EST)$"))
+        expect(first).to_have_attribute("title", re.compile(r"^in \d+ d$"))
+        page.get_by_label("Show times in").select_option("utc")
+        expect(first).to_have_text(re.compile(r"^\d{4}-\d\d-\d\d 17:00:00 UTC$"))
+        page.reload()
+        expect(page.get_by_label("Show times in")).to_have_value("utc")
+        expect(first).to_have_text(re.compile(r"17:00:00 UTC$"))
+        page.get_by_label("Show times in").select_option("browser")
+        expect(first).to_have_text(re.compile(r"^\d{4}-\d\d-\d\d 02:00:00 GMT\+9$"))
+        # The task list: how soon, with the exact time on hover.
+        page.goto(f"{server.url}/console/tasks?q={runs['started']['name']}")
+        soon = page.locator(f'tr[data-task="{runs["started"]["name"]}"] '
+                            'td[data-label="Next fire time"] time')
+        expect(soon).to_have_text(re.compile(r"^in \d+ min$"))
+        expect(soon).to_have_attribute("title", re.compile(r"GMT\+9$"))
+    finally:
+        context.close()
+
+
+def test_the_task_list_refreshes_itself(
+    page: Page, server: ApicronProcess, rest: World, runs: dict[str, dict[str, Any]],
+) -> None:
+    api = rest.ok(rest.client.get(f"/v1/apis/{runs['healthy']['api_id']}"))
+    task = rest.task(runs["app"], api)
+    page.goto(f"{server.url}/console/tasks?q={task['name']}")
+    row = page.locator(f'tr[data-task="{task["name"]}"]')
+    expect(row.locator("[data-status]")).to_have_text("Initialized")
+    expect(row).to_contain_text("never run")
+    run_and_wait(rest, task, 1)
+    expect(row).to_contain_text("Succeeded", timeout=15_000)
+    expect(row.get_by_role("link", name=task["name"])).to_be_visible()
+
+
+def test_the_favicon_is_served(server: ApicronProcess) -> None:
+    answer = httpx.get(f"{server.url}/favicon.ico", timeout=30)
+    assert answer.status_code == 200
+    assert answer.headers["content-type"].startswith("image/svg+xml")
+    assert answer.text.startswith("<svg")
+
+
+def test_the_create_form_shows_every_error_at_once(page: Page, server: ApicronProcess) -> None:
+    page.goto(f"{server.url}/console/tasks/new")
+    page.locator("#name").fill("bad name with spaces!")
+    page.locator("#cron_expression").fill("not a cron")
+    page.locator("#ok").click()
+    for field in ("name", "app_id", "api_id", "cron_expression"):
+        expect(page.locator(f"#{field}-error")).to_be_visible()
+
+
+def test_edit_an_api_and_republish_the_gateway_serves_the_new_backend(
+    page: Page, server: ApicronProcess, rest: World, backend: Backend,
+    runs: dict[str, dict[str, Any]],
+) -> None:
+    old_path, new_path = backend.path(), backend.path()
+    api = rest.api(rest.group(runs["app"]), auth_type="NONE", method="GET",
+                   backend_url=backend.url(old_path))
+    page.goto(f"{server.url}/console/apis")
+    page.locator(f'tr[data-api="{api["name"]}"]').get_by_role("link", name="Edit").click()
+    expect(page.locator("#api-changes")).to_contain_text("The draft is what the gateway serves")
+    page.get_by_label("Backend URL").fill(backend.url(new_path))
+    page.get_by_label("Republish: the gateway serves the edit at once").check()
+    page.get_by_role("button", name="OK").click()
+    expect(page.locator(".flash-ok")).to_contain_text(
+        f"republished (backend_url: {backend.url(old_path)} → {backend.url(new_path)})")
+    gateway = rest.ok(rest.client.get("/v1/instance"))["gateway_url"].rstrip("/")
+    assert httpx.get(gateway + api["path"], timeout=30).status_code == 200
+    assert backend.to(new_path) and not backend.to(old_path)
