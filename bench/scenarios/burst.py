@@ -177,6 +177,6 @@ def run(bench: Bench) -> dict[str, Any]:
         [line(name, r) for name, r in rows.items()],
         ["time ratio = peer's time / apicron's (above 1: apicron is faster); wrk rows: "
          f"{tasks:,} / the rate wrk sustained (256 connections); Node.js peer: "
-         f"{node_peer.version()} (fetch's default agent)", *goal_lines(goals)],
+         f"{node_peer.version()} (fetch with 256 connections)", *goal_lines(goals)],
     )
     return {"tasks": tasks, "rows": rows, "goals": goals, "table": table}
