@@ -3,6 +3,7 @@
     python -m bench                          # every scenario at full size (about 25 min)
     python -m bench --quick                  # every scenario at 1/100 (CI smoke run)
     python -m bench --only burst,gateway     # some scenarios
+    python -m bench --only capacity --capacity-steps 500,1000 --capacity-seconds 30
     python -m bench soak [--minutes 30]      # the soak (not part of the default run)
 
 Each scenario runs apicron and its peers one after the other, in the same run, on the same
@@ -26,15 +27,15 @@ from typing import Any
 
 from bench.common import Scale, children, machine, write_results
 from bench.harness import Bench
-from bench.scenarios import burst, faults, gateway, lateness, scale, soak
+from bench.scenarios import burst, capacity, faults, gateway, lateness, scale, soak
 
 SCENARIOS: dict[str, ModuleType] = {
-    m.NAME: m for m in (lateness, burst, scale, gateway, faults)
+    m.NAME: m for m in (lateness, burst, capacity, scale, gateway, faults)
 }
 
 
 def _run(names: list[str], quick: bool, extra: Callable[[Bench], dict[str, Any]] | None = None,
-         extra_name: str = "") -> int:
+         extra_name: str = "", options: dict[str, Any] | None = None) -> int:
     bench_scale = Scale(quick)
     failed: list[str] = []
     about = machine()
@@ -43,7 +44,7 @@ def _run(names: list[str], quick: bool, extra: Callable[[Bench], dict[str, Any]]
           flush=True)
     started = time.monotonic()
     with tempfile.TemporaryDirectory(prefix="apicron-bench-") as workdir, children() as group:
-        bench = Bench(bench_scale, group, Path(workdir))
+        bench = Bench(bench_scale, group, Path(workdir), **(options or {}))
         bench.start_backend()
         jobs: list[tuple[str, Callable[[Bench], dict[str, Any]]]] = [
             (name, SCENARIOS[name].run) for name in names]
@@ -79,12 +80,25 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--quick", action="store_true", help="every scenario at 1/100 scale")
     parser.add_argument("--only", default="",
                         help=f"comma-separated scenarios, of: {', '.join(SCENARIOS)}")
+    parser.add_argument("--capacity-steps", default="",
+                        help="capacity: calls a second to step through, comma-separated "
+                             f"(default {','.join(map(str, capacity.STEPS))}; --quick "
+                             f"{','.join(map(str, capacity.QUICK_STEPS))})")
+    parser.add_argument("--capacity-seconds", type=float, default=0.0,
+                        help="capacity: seconds measured per step (default 60; --quick 2)")
     args = parser.parse_args(argv)
+    try:
+        steps = tuple(int(s) for s in args.capacity_steps.split(",") if s.strip())
+    except ValueError:
+        parser.error("--capacity-steps: whole numbers of calls a second, e.g. 500,1000")
+    if any(s <= 0 for s in steps) or args.capacity_seconds < 0:
+        parser.error("--capacity-steps and --capacity-seconds must be positive")
+    options = {"capacity_steps": tuple(sorted(steps)), "capacity_seconds": args.capacity_seconds}
     names = [n.strip() for n in args.only.split(",") if n.strip()] or list(SCENARIOS)
     unknown = [n for n in names if n not in SCENARIOS]
     if unknown:
         parser.error(f"unknown scenario {', '.join(unknown)}; one of {', '.join(SCENARIOS)}")
-    return _run(names, args.quick)
+    return _run(names, args.quick, options=options)
 
 
 if __name__ == "__main__":

@@ -231,13 +231,19 @@ def print_table(title: str, headers: Sequence[str], rows: Sequence[Sequence[obje
     return text
 
 
-def goal(label: str, measured: float | None, limit: float, unit: str) -> dict[str, Any]:
-    met = measured is not None and not math.isnan(measured) and measured <= limit
-    return {"goal": label, "limit": limit, "measured": measured, "unit": unit, "met": met}
+def goal(label: str, measured: float | None, limit: float, unit: str, *,
+         at_least: bool = False) -> dict[str, Any]:
+    """A goal line: ``measured ≤ limit`` (``≥`` with ``at_least``); a missing or NaN
+    figure or limit is not met."""
+    known = measured is not None and not math.isnan(measured) and not math.isnan(limit)
+    met = known and (measured >= limit if at_least else measured <= limit)  # type: ignore[operator]
+    return {"goal": label, "limit": limit, "measured": measured, "unit": unit, "met": met,
+            "at_least": at_least}
 
 
 def goal_lines(goals: Sequence[dict[str, Any]]) -> list[str]:
-    return [f"goal {g['goal']} ≤ {g['limit']:g} {g['unit']}: measured {cell(g['measured'], 2)} "
+    return [f"goal {g['goal']} {'≥' if g.get('at_least') else '≤'} {cell(g['limit'], 2)} "
+            f"{g['unit']}: measured {cell(g['measured'], 2)} "
             f"{g['unit']} — {'met' if g['met'] else 'NOT met'}" for g in goals]
 
 

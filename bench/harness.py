@@ -27,6 +27,10 @@ class Bench:
     workdir: Path
     backend_url: str = ""
     backend_pid: int = 0
+    capacity_steps: tuple[int, ...] = ()
+    """Calls a second the capacity scenario steps through (empty: its defaults)."""
+    capacity_seconds: float = 0.0
+    """Seconds measured per capacity step (0: its default)."""
     _parsed: dict[str, float] = field(default_factory=dict)
 
     def start_backend(self) -> None:

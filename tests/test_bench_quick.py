@@ -14,7 +14,8 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-TABLES = ("== lateness:", "== burst:", "== scale:", "== gateway:", "== faults:")
+TABLES = ("== lateness:", "== burst:", "== capacity:", "== scale:", "== gateway:",
+          "== faults:")
 
 
 @pytest.mark.slow
@@ -22,7 +23,7 @@ TABLES = ("== lateness:", "== burst:", "== scale:", "== gateway:", "== faults:")
 def test_it_runs_every_scenario_at_quick_scale_and_prints_each_table() -> None:
     run = subprocess.run(
         [sys.executable, "-m", "bench", "--quick"],
-        cwd=ROOT, capture_output=True, text=True, timeout=240,
+        cwd=ROOT, capture_output=True, text=True, timeout=420,
         env={**os.environ, "PYTHONWARNINGS": "error"},
     )
     output = run.stdout + run.stderr

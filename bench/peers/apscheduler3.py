@@ -5,19 +5,25 @@ store, one aiohttp session (256 connections, like apicron's backend pool), 5 s t
     python -m bench.peers.apscheduler3 BACKEND --mode burst --tasks 10000 --at EPOCH [--no-grace]
     python -m bench.peers.apscheduler3 BACKEND --mode faults --tasks 3000 --faults 60
     python -m bench.peers.apscheduler3 BACKEND --mode scale --tasks 100000
+    python -m bench.peers.apscheduler3 BACKEND --mode capacity --tasks 2000
 
 Job *i* calls ``/aps/<i>`` at second ``i mod 60`` of every minute (*spread*), or every job
 at the second of ``--at`` (*burst*). APScheduler does not hand a job its scheduled time,
 so the job works it out (the last time its second came round) and sends it as
 ``X-Apicron-Scheduled-Time``, like apicron. *faults* adds ``--faults`` jobs for each of
 hang, reset, big and trickle; *scale* adds hourly jobs, starts, reports the time each took
-and its memory, and exits. Prints ``{"event": "ready", …}`` once its scheduler runs.
+and its memory, and exits. *capacity* runs every job every second: there the job cannot
+work its time out from the clock (a run late by more than a second would name the wrong
+second), so the executor hands it the run time APScheduler submitted (a context variable
+set around ``_do_submit_job``; what runs, and when, is APScheduler's own).
+Prints ``{"event": "ready", …}`` once its scheduler runs.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import contextvars
 import json
 import logging
 import time
@@ -26,10 +32,25 @@ from pathlib import Path
 from typing import Any
 
 import aiohttp
+from apscheduler.executors.asyncio import AsyncIOExecutor  # type: ignore[import-untyped]
 from apscheduler.schedulers.asyncio import AsyncIOScheduler  # type: ignore[import-untyped]
 from apscheduler.triggers.cron import CronTrigger  # type: ignore[import-untyped]
 
 FAULTS = ("hang", "reset", "big", "trickle")
+RUN_TIME: contextvars.ContextVar[datetime | None] = contextvars.ContextVar("run_time",
+                                                                          default=None)
+
+
+class RunTimeExecutor(AsyncIOExecutor):  # type: ignore[misc]
+    """APScheduler's asyncio executor, telling the job which run time it was submitted for
+    (the task it creates copies the context)."""
+
+    def _do_submit_job(self, job: Any, run_times: list[datetime]) -> None:
+        token = RUN_TIME.set(run_times[-1] if run_times else None)
+        try:
+            super()._do_submit_job(job, run_times)
+        finally:
+            RUN_TIME.reset(token)
 
 
 def rss_mb() -> float:
@@ -51,10 +72,14 @@ async def main(args: argparse.Namespace) -> None:
                                     timeout=aiohttp.ClientTimeout(total=5))
 
     async def job(second: int, path: str) -> None:
-        now = datetime.now(UTC)
-        scheduled = now.replace(second=second, microsecond=0)
-        if scheduled > now:
-            scheduled -= timedelta(minutes=1)
+        submitted = RUN_TIME.get()
+        if submitted is not None:
+            scheduled = submitted.astimezone(UTC)
+        else:
+            now = datetime.now(UTC)
+            scheduled = now.replace(second=second, microsecond=0)
+            if scheduled > now:
+                scheduled -= timedelta(minutes=1)
         stamp = scheduled.strftime("%Y-%m-%dT%H:%M:%SZ")
         try:
             async with session.get(args.backend + path,
@@ -64,12 +89,17 @@ async def main(args: argparse.Namespace) -> None:
             pass  # a failed call is the backend's fault here; lateness is what is measured
 
     scheduler = AsyncIOScheduler(timezone="UTC")
+    if args.mode == "capacity":
+        scheduler = AsyncIOScheduler(timezone="UTC", executors={"default": RunTimeExecutor()})
     options: dict[str, Any] = {"misfire_grace_time": None} if args.no_grace else {}
     jobs: list[tuple[CronTrigger, list[object]]] = []
     if args.mode == "burst":
         at = datetime.fromtimestamp(args.at, UTC)
         trigger = CronTrigger(second=at.second, start_date=at, timezone="UTC")
         jobs = [(trigger, [at.second, f"/aps/{i}"]) for i in range(args.tasks)]
+    elif args.mode == "capacity":
+        jobs = [(CronTrigger(second="*", timezone="UTC"), [0, f"/aps/{i}"])
+                for i in range(args.tasks)]
     elif args.mode == "scale":
         jobs = [(CronTrigger(second=i % 60, minute=(i // 60) % 60, timezone="UTC"),
                  [i % 60, f"/aps/{i}"]) for i in range(args.tasks)]
@@ -96,7 +126,7 @@ async def main(args: argparse.Namespace) -> None:
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("backend")
-    parser.add_argument("--mode", choices=("spread", "burst", "faults", "scale"),
+    parser.add_argument("--mode", choices=("spread", "burst", "faults", "scale", "capacity"),
                         required=True)
     parser.add_argument("--tasks", type=int, required=True)
     parser.add_argument("--faults", type=int, default=0, help="jobs per fault kind")

@@ -16,6 +16,7 @@ from apicron.store.tables import executions, tasks
 from bench.apicron_instance import Instance, Server, TaskSpec
 from bench.common import cpu_seconds, python_module, read_line, rss_mb, sleep_until
 from bench.harness import Bench, expected_spread, occurrences
+from bench.peers import node as node_peer
 
 FAULTS = ("hang", "reset", "big", "trickle")
 
@@ -99,6 +100,22 @@ def apscheduler(bench: Bench, tasks: int, *, warmup: float, window: float, drain
     finally:
         bench.group.stop(process)
     return {**figures, "add_s": ready.get("add_s"), "start_s": ready.get("start_s")}
+
+
+def node(bench: Bench, tasks: int, *, warmup: float, window: float,
+         drain: float) -> dict[str, Any]:
+    """The Node.js peer (croner + fetch) on the spread load, or why it was skipped."""
+    why = node_peer.missing()
+    if why is not None:
+        return {"skipped": why}
+    process = bench.group.start(node_peer.command(bench.backend_url, "--mode", "spread",
+                                                  "--tasks", tasks), stdout_pipe=True)
+    try:
+        read_line(process, 120)
+        return measure_window(bench, process.pid, tasks, {node_peer.KIND}, warmup=warmup,
+                              window=window, drain=drain)
+    finally:
+        bench.group.stop(process)
 
 
 def cron_curl(bench: Bench, tasks: int, *, warmup: float, window: float,

@@ -16,8 +16,10 @@ with an error kind.
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import datetime
 from urllib.parse import quote, urlencode
 
@@ -27,16 +29,16 @@ from multidict import CIMultiDict
 from apicron.alerts.success import assertion_failure
 from apicron.domain.alert_rules import ASSERTION_BODY_MAX, SuccessConditions
 from apicron.domain.errors import ApicronError
-from apicron.domain.models import StoredNameValue, StoredTask
+from apicron.domain.models import PublishedApi, StoredNameValue, StoredRequest, StoredTask
 from apicron.domain.rules import PATH_PARAM, split_path_params
 from apicron.engine.call_policy import with_task_timeout
 from apicron.engine.clock import EngineClock
 from apicron.engine.dispatch import EXCERPT_BYTES, CallOutcome
-from apicron.engine.request_filling import filled_request
-from apicron.gateway.auth import authorize
+from apicron.engine.request_filling import FilledRequest, filled_request, has_placeholders
+from apicron.gateway.auth import Authorized, authorize
 from apicron.gateway.errors import GatewayError
 from apicron.gateway.proxy import call_backend
-from apicron.gateway.snapshot import SnapshotCache
+from apicron.gateway.snapshot import GatewaySnapshot, SnapshotCache
 from apicron.signing import (
     OCCURRENCE_SIGNATURE_HEADER,
     Occurrence,
@@ -54,9 +56,13 @@ REDACTED = "[REDACTED]"
 INLINE_ASSERTION_BYTES = 64 * 1024
 # The gateway's answer when the pipeline refuses a call, as the execution's error kind.
 _PIPELINE_KINDS = {401: "AUTH", 403: "AUTH", 404: "AUTH", 413: "CONFIG"}
+# Requests kept ready (one per task version); past this the cache starts again.
+MAX_PREPARED = 100_000
 
 
+@functools.lru_cache(maxsize=256)
 def _rfc3339(moment: datetime) -> str:
+    # Cached: the calls of one second share their scheduled time.
     return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
@@ -85,11 +91,88 @@ def _refused(error: GatewayError) -> CallOutcome:
     )
 
 
+@dataclass(frozen=True, eq=False)
+class Prepared:
+    """What a task's calls share while neither the task nor the gateway snapshot changes:
+    the request as a gateway client would send it (path with its parameters filled, query,
+    headers with the app's credentials, body), the API's occurrence key, and the gateway's
+    decision on it.
+
+    ``authorize()`` is pure (:mod:`apicron.gateway.auth`): for the same snapshot and request
+    it decides the same, so its decision is kept, except for a request carrying its own
+    SDK-HMAC-SHA256 ``Authorization`` (its date is checked against the clock): then
+    ``authorized`` is None and every call is authorized anew. ``headers`` is shared by the
+    calls: read, never changed (the proxy copies what it forwards).
+    """
+
+    task_request: StoredRequest
+    api: PublishedApi
+    raw_path: str
+    query_string: str
+    headers: CIMultiDict[str]
+    body: bytes
+    key: str
+    """The API's occurrence key (:func:`apicron.signing.occurrence_key`)."""
+    credentials: tuple[str, ...]
+    """The app's secret and key, the owner's secret, the occurrence key."""
+    longest: int
+    """The longest credential, in UTF-8 bytes."""
+    authorized: Authorized | None
+
+
+def _prepare(snapshot: GatewaySnapshot, task: StoredTask, now: datetime,
+             filled: FilledRequest | None = None) -> Prepared | CallOutcome:
+    """Build the task's request against ``snapshot`` and authorize it (raises
+    :class:`GatewayError` when the pipeline refuses it or a secret is unreadable);
+    ``filled``: the request with this attempt's variables (issue 18), else the task's own."""
+    api = snapshot.apis_by_id.get(task.api_id)
+    if api is None:
+        return CallOutcome(
+            error_kind="AUTH", error_msg="the task's API is not published (any more)"
+        )
+    app = snapshot.apps_by_id.get(task.app_id)
+    owner = snapshot.apps_by_id.get(api.app_id)
+    if app is None or owner is None:
+        which = "task's app" if app is None else "API's app"
+        return CallOutcome(error_kind="CONFIG", error_msg=f"the {which} no longer exists")
+    try:
+        given = task.request.query if filled is None else [
+            StoredNameValue(name=n, value=v) for n, v in filled.query]
+        path_values, query = split_path_params("request.query", api.path, given)
+    except ApicronError as error:
+        return CallOutcome(error_kind="CONFIG", error_msg=error.message)
+    raw_path = PATH_PARAM.sub(lambda m: quote(path_values[m.group(1)], safe=""), api.path)
+    query_string = urlencode(query, quote_via=quote)
+    secret = snapshot.secret_of(app)
+    headers: CIMultiDict[str] = CIMultiDict(
+        ((h.name, h.value) for h in task.request.headers) if filled is None else filled.headers)
+    body = b""
+    if task.request.body is not None:
+        headers["Content-Type"] = task.request.body.content_type
+        content = task.request.body.content if filled is None else filled.body
+        body = (content or "").encode()
+    headers["X-HW-ID"] = app.key
+    headers["X-HW-AppKey"] = secret
+    owner_secret = snapshot.secret_of(owner)
+    key = occurrence_key(owner_secret, api.id)
+    credentials = (secret, app.key, owner_secret, key)
+    authorized: Authorized | None = authorize(
+        snapshot, method=api.method, host="127.0.0.1", raw_path=raw_path,
+        query_string=query_string, headers=headers, body=body, now=now,
+    )
+    if authorized is not None and authorized.auth_method == "SIGNATURE":
+        authorized = None
+    return Prepared(task.request, api, raw_path, query_string, headers, body, key, credentials,
+                    max(len(c.encode()) for c in credentials), authorized)
+
+
 class GatewayCaller:
     def __init__(self, cache: SnapshotCache, session: aiohttp.ClientSession, clock: EngineClock):
         self.cache = cache
         self.session = session
         self.clock = clock
+        self._prepared: dict[tuple[str, datetime], Prepared] = {}
+        self._prepared_for: GatewaySnapshot | None = None
 
     async def call(
         self, task: StoredTask, execution_id: str, scheduled_at: datetime, attempt: int
@@ -119,55 +202,59 @@ class GatewayCaller:
                 ),
             )
 
+    def _ready(self, snapshot: GatewaySnapshot, task: StoredTask) -> Prepared | CallOutcome:
+        """The task's request against this snapshot, built once per task version and
+        snapshot (see :class:`Prepared`); a refusal that does not depend on the call is an
+        outcome, not cached."""
+        if snapshot is not self._prepared_for:
+            # A new snapshot is the change feed at work (publish, grant, secret reset,
+            # instance parameters): every decision made on the old one is dropped.
+            self._prepared.clear()
+            self._prepared_for = snapshot
+        version = (task.id, task.updated_at)
+        ready = self._prepared.get(version)
+        if ready is not None and ready.task_request == task.request:
+            return ready
+        built = _prepare(snapshot, task, self.clock.now())
+        if isinstance(built, Prepared):
+            if len(self._prepared) >= MAX_PREPARED:
+                self._prepared.clear()
+            self._prepared[version] = built
+        return built
+
     async def _call(
         self, task: StoredTask, execution_id: str, scheduled_at: datetime, attempt: int
     ) -> CallOutcome:
         snapshot = await self.cache.current()
-        api = snapshot.apis_by_id.get(task.api_id)
-        if api is None:
-            return CallOutcome(
-                error_kind="AUTH", error_msg="the task's API is not published (any more)"
-            )
-        app = snapshot.apps_by_id.get(task.app_id)
-        owner = snapshot.apps_by_id.get(api.app_id)
-        if app is None or owner is None:
-            which = "task's app" if app is None else "API's app"
-            return CallOutcome(error_kind="CONFIG", error_msg=f"the {which} no longer exists")
-        try:
-            # Issue 18: the request variables of this attempt, filled in first.
-            filled = filled_request(task, execution_id, scheduled_at, attempt)
-            path_values, query = split_path_params(
-                "request.query", api.path, [StoredNameValue(name=n, value=v)
-                                            for n, v in filled.query])
-        except ApicronError as error:
-            return CallOutcome(error_kind="CONFIG", error_msg=error.message)
-        raw_path = PATH_PARAM.sub(lambda m: quote(path_values[m.group(1)], safe=""), api.path)
-        query_string = urlencode(query, quote_via=quote)
-        secret = snapshot.secret_of(app)
-        headers: CIMultiDict[str] = CIMultiDict(filled.headers)
-        body = b""
-        if task.request.body is not None and filled.body is not None:
-            headers["Content-Type"] = task.request.body.content_type
-            body = filled.body.encode()
-        headers["X-HW-ID"] = app.key
-        headers["X-HW-AppKey"] = secret
+        if has_placeholders(task):
+            # Issue 18: the request variables of this attempt, filled in first; such a
+            # request differs per attempt, so it is built and authorized for each one.
+            try:
+                filled = filled_request(task, execution_id, scheduled_at, attempt)
+            except ApicronError as error:
+                return CallOutcome(error_kind="CONFIG", error_msg=error.message)
+            prepared = _prepare(snapshot, task, self.clock.now(), filled)
+        else:
+            prepared = self._ready(snapshot, task)
+        if isinstance(prepared, CallOutcome):
+            return prepared
+        api, headers, body = prepared.api, prepared.headers, prepared.body
+        query_string = prepared.query_string
         occurrence = Occurrence(task.id, execution_id, _rfc3339(scheduled_at), attempt)
-        owner_secret = snapshot.secret_of(owner)
-        key = occurrence_key(owner_secret, api.id)
-        signed = sign_occurrence(key, occurrence, api.method, body)
+        signed = sign_occurrence(prepared.key, occurrence, api.method, body)
         signature = signed[OCCURRENCE_SIGNATURE_HEADER].partition("=")[2]
         # Every credential form this call carries or derives from: a backend that echoes
         # its request must not put one into the history.
-        credentials = (secret, app.key, owner_secret, key, signature)
-        longest = max(len(c.encode()) for c in credentials)
+        credentials = (*prepared.credentials, signature)
+        longest = max(prepared.longest, len(signature))
         conditions = task.success
         reads_body = conditions is not None and conditions.reads_body
         try:
-            authorized = authorize(
+            authorized = prepared.authorized or authorize(
                 snapshot,
                 method=api.method,
                 host="127.0.0.1",
-                raw_path=raw_path,
+                raw_path=prepared.raw_path,
                 query_string=query_string,
                 headers=headers,
                 body=body,

@@ -60,6 +60,11 @@ def _compile(task: StoredTask) -> _Compiled:
     return found
 
 
+def has_placeholders(task: StoredTask) -> bool:
+    """Whether the task's request names a request variable (then it differs per attempt)."""
+    return bool(_compile(task).names)
+
+
 def window_start(task: StoredTask, scheduled_at: datetime) -> datetime:
     """The trigger's latest occurrence before ``scheduled_at`` (see
     :func:`apicron.domain.request_variables.previous_occurrence`), cached per task
