@@ -18,6 +18,6 @@ router = APIRouter(prefix="/v1/cron", tags=["cron"], responses=ERRORS)
          "timezone": "Europe/Berlin", "count": 3})),
 )
 def cron_preview(ctx: Ctx, request: PreviewRequest) -> Preview:
-    """Explains a trigger (CRON or CALENDAR) in words and lists its next fire times, at or
+    """Explains a trigger (CRON, CALENDAR or AT) in words and lists its next fire times, at or
     after max(now, effective_time), marking those a DST change moved."""
     return preview(ctx, request)
