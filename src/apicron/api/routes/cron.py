@@ -18,7 +18,7 @@ router = APIRouter(prefix="/v1/cron", tags=["cron"], responses=ERRORS)
          "timezone": "Europe/Berlin", "count": 3})),
 )
 def cron_preview(ctx: Ctx, request: PreviewRequest) -> Preview:
-    """Explains a trigger (CRON or CALENDAR) in words and lists its next fire times, at or
+    """Explains a trigger (CRON, CALENDAR or AT) in words and lists its next fire times, at or
     after max(now, effective_time), marking those a DST change moved. With
     ``calendar_ids`` (and ``calendar_policy``, default SKIP) the fire times are the task's
     with those business calendars applied, and ``calendar_changes`` says, for each
