@@ -55,7 +55,7 @@ class ApicronProcess:
         }
         self.process: subprocess.Popen[bytes] | None = None
 
-    def start(self, timeout: float = 30) -> ApicronProcess:
+    def start(self, timeout: float = 90) -> ApicronProcess:
         self.data_dir.mkdir(parents=True, exist_ok=True)
         logged_before = self.log_path.stat().st_size if self.log_path.exists() else 0
         with self.log_path.open("ab") as log:
