@@ -168,6 +168,13 @@ def test_a_cron_task_with_jitter_timeout_backoff_and_a_calendar(
     expect(page.locator("#task-backoff")).to_have_text("base 500 ms · cap 30000 ms")
     expect(page.locator("#task-calendars")).to_have_text(
         f"{calendar['name']} · on an excluded day: NEXT")
+    # Its next fire times follow the calendar too (weekend runs moved to a weekday).
+    listed = page.locator("#fire-times time").evaluate_all(
+        "els => els.map(e => e.getAttribute('datetime'))")
+    assert listed
+    for stamp in listed:
+        local = datetime.fromisoformat(stamp.replace("Z", "+00:00")).astimezone(ZoneInfo(ZONE))
+        assert local.weekday() < 5, stamp
 
     # The edit form shows them again, the calendar chosen by its name.
     page.goto(f"{console_server.url}/console/tasks/{task['id']}/edit")

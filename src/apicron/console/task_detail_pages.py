@@ -14,8 +14,7 @@ from apicron.console.task_pages import calendar_names
 from apicron.console.web import PREFIX, Answer, Ctx, SessionDep, back, render
 from apicron.domain.errors import ApicronError
 from apicron.domain.models import Task
-from apicron.domain.schedules import schedule_of
-from apicron.services import apis, apps, channels, executions, groups, instance, tasks
+from apicron.services import apis, apps, calendars, channels, executions, groups, instance, tasks
 from apicron.services.context import Context
 
 router = APIRouter(prefix=PREFIX, include_in_schema=False)
@@ -44,7 +43,8 @@ def _request_view(ctx: Context, task: Task) -> dict[str, Any]:
 
 def _fire_times(ctx: Context, task: Task) -> tuple[list[Any], str | None]:
     try:
-        return schedule_of(task).preview(ctx.now(), FIRE_TIMES), None
+        # Issue 18: with its business calendars applied, as the engine plans it.
+        return calendars.next_fire_times(ctx, task, FIRE_TIMES), None
     except ApicronError as error:  # e.g. a zone gone from tzdata since it was saved
         return [], str(error)
 
