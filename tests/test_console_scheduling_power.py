@@ -151,6 +151,8 @@ def test_a_cron_task_with_jitter_timeout_backoff_and_a_calendar(
     page.get_by_label("Call timeout (ms)").fill("10000")
     page.get_by_label("Retry backoff base (ms)").fill("500")
     page.get_by_label("Retry backoff cap (ms)").fill("30000")
+    page.get_by_label("When runs were missed").select_option("SKIP")
+    page.get_by_label("When the previous run is still going").select_option("BUFFER_ONE")
     _select_api(page, api)
     page.get_by_role("button", name="OK").click()
     expect(page.locator(".flash-ok")).to_contain_text(name)
@@ -161,6 +163,7 @@ def test_a_cron_task_with_jitter_timeout_backoff_and_a_calendar(
     assert task["timeout_ms"] == 10000
     assert (task["retry_backoff_base_ms"], task["retry_backoff_cap_ms"]) == (500, 30000)
     assert (task["calendar_ids"], task["calendar_policy"]) == ([calendar["id"]], "NEXT")
+    assert (task["misfire_policy"], task["overlap_policy"]) == ("SKIP", "BUFFER_ONE")
 
     page.goto(f"{console_server.url}/console/tasks/{task['id']}")
     expect(page.locator("#task-jitter")).to_have_text("up to 300 s · STABLE")
@@ -183,6 +186,7 @@ def test_a_cron_task_with_jitter_timeout_backoff_and_a_calendar(
     expect(page.get_by_label("Call timeout (ms)")).to_have_value("10000")
     expect(page.get_by_label("Business calendars")).to_have_values([calendar["id"]])
     expect(page.get_by_label("On an excluded day")).to_have_value("NEXT")
+    expect(page.get_by_label("When the previous run is still going")).to_have_value("BUFFER_ONE")
 
 
 def test_bad_values_are_refused_at_their_fields_and_change_nothing(

@@ -39,8 +39,11 @@ from apicron.domain.validation import validate
 from apicron.domain.vocabulary import (
     AfterCompletion,
     CalendarPolicy,
+    ContentType,
     IntervalUnit,
     JitterMode,
+    MisfirePolicy,
+    OverlapPolicy,
     TaskStatus,
     TriggerType,
     choices,
@@ -71,6 +74,9 @@ FORM_CHOICES: dict[str, tuple[str, ...]] = {
     "after_completions": choices(AfterCompletion),
     "jitter_modes": choices(JitterMode),
     "calendar_policies": choices(CalendarPolicy),
+    "misfire_policies": choices(MisfirePolicy),
+    "overlap_policies": choices(OverlapPolicy),
+    "content_types": choices(ContentType),
 }
 
 
