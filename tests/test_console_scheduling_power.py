@@ -143,6 +143,8 @@ def test_a_cron_task_with_jitter_timeout_backoff_and_a_calendar(
     page.get_by_label("Cron Expression").fill("0 0 9 ? * SAT,SUN")
     times = page.locator("#preview-times li")
     expect(times.first).to_be_visible()
+    expect(page.locator("#preview-description")).to_contain_text(calendar["name"])
+    expect(times.locator(".calendar-note").first).to_contain_text("SAT")
     for text in times.all_inner_texts():
         assert datetime.strptime(text[:10], "%Y-%m-%d").weekday() < 5, text
     page.get_by_text("More schedule options").click()

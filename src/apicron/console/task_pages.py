@@ -343,6 +343,8 @@ def preview_trigger(ctx: Ctx, raw: JsonDep) -> JSONResponse:
                     "local": t.local,
                     "dst_shifted": t.dst_shifted,
                     "dst_note": t.dst_note,
+                    # Issue 18: what a business calendar did to this fire (moved from).
+                    "calendar_note": t.calendar_note,
                 }
                 for t in result.fire_times
             ],

@@ -115,6 +115,13 @@
         note.textContent = t.dst_note || "";
         item.append(" ", mark, " ", note);
       }
+      // A fire a business calendar moved says from where and which calendar entry did it.
+      if (t.calendar_note) {
+        const moved = document.createElement("span");
+        moved.className = "calendar-note";
+        moved.textContent = t.calendar_note;
+        item.append(" ", moved);
+      }
       list.append(item);
     });
     if (!answer.data.fire_times.length) {
