@@ -144,6 +144,14 @@ class Fixtures:
             "POST /v1/calendars": lambda: {"name": unique("cal"),
                                            "holidays": {"country": "FR"}},
             "PUT /v1/calendars/{calendar_id}": lambda: {"include_dates": ["2027-12-27"]},
+            "POST /v1/tasks/bulk/start": lambda: {"filter": {"ids": [self.task["id"]]},
+                                                  "dry_run": True},
+            "POST /v1/tasks/bulk/stop": lambda: {"filter": {"ids": [self.task["id"]]},
+                                                 "dry_run": True},
+            "POST /v1/tasks/{task_id}/clone": lambda: {"name": unique("clone")},
+            "POST /v1/tasks/{task_id}/stop": lambda: {"note": "paused for the test"},
+            "POST /v1/tasks/{task_id}/backfill": lambda: {
+                "from": "2026-01-01T00:00:00Z", "to": "2026-01-02T00:00:00Z", "dry_run": True},
         }
         return bodies[key]()
 

@@ -306,7 +306,7 @@ def test_every_problem_names_the_file_the_document_and_the_field(
         "apicron: error: a.yaml: document 3 (line 9), Task 'task_one': max_retries: must be "
         "at most 3",
         "apicron: error: a.yaml: document 4 (line 17), Widget 'w': kind: 'Widget' is not one of "
-        "App, Group, Api, Grant, Channel, Task, User",
+        "App, Group, Api, Grant, Channel, Calendar, Task, User",
         "apicron: error: a.yaml: document 2 (line 5), Group 'orders': app: no App named "
         "'nobody' in the files or the instance",
         "apicron: error: b.yaml: document 1 (line 1), Task 'task_two': api: no API named 'missing' "

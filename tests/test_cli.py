@@ -131,10 +131,11 @@ def test_walkthrough(server: ApicronProcess, world: World, tmp_path: Path) -> No
     listed = cli(server, "task", "list", "--name", task_name)
     assert listed.returncode == 0, listed.stderr
     header, row = listed.stdout.splitlines()
-    assert header.split() == ["NAME", "STATUS", "TRIGGER", "NEXT_FIRE_TIME", "APP"]
+    assert header.split() == ["NAME", "STATUS", "TRIGGER", "NEXT_FIRE_TIME", "APP", "TAGS",
+                              "NOTE"]
     cron_fields = ["0", "0", "12", "?", "*", "6#3"]  # the TRIGGER column
     assert row.split() == [
-        task_name, "STARTED", *cron_fields, detail["next_fire_time"], caller_name
+        task_name, "STARTED", *cron_fields, detail["next_fire_time"], caller_name, "-", "-"
     ]
 
     stopped = ok(server, "task", "stop", task["id"])
@@ -376,9 +377,9 @@ def test_task_list_wide_shows_ids(server: ApicronProcess, world: World) -> None:
     wide = cli(server, "task", "list", "--name", task["name"], "--wide")
     header, row = wide.stdout.splitlines()
     assert header.split() == ["NAME", "ID", "STATUS", "TRIGGER", "TIMEZONE", "NEXT_FIRE_TIME",
-                              "APP", "API"]
+                              "APP", "API", "TAGS", "NOTE"]
     assert row.split() == [task["name"], task["id"], "INITIALIZED", "0", "0", "12", "?", "*",
-                           "6#3", "Asia/Tokyo", "-", app["name"], api["name"]]
+                           "6#3", "Asia/Tokyo", "-", app["name"], api["name"], "-", "-"]
 
 
 def test_task_runs_attempts_sit_under_their_columns(server: ApicronProcess, world: World) -> None:

@@ -69,7 +69,7 @@ class TestEveryProblemAtOnce:
                                "request.headers[0].name"}
         assert "start with a letter" in listed["name"]
         assert listed["max_retries"] == "must be at most 3"
-        assert listed["trigger_type"] == "must be one of 'CRON' or 'CALENDAR' (got 'cron')"
+        assert listed["trigger_type"] == "must be one of 'CRON', 'CALENDAR' or 'AT' (got 'cron')"
         assert "2026-01-01T09:00:00Z" in listed["effective_time"]
         assert "reserved" in listed["request.headers[0].name"]
         assert world.snapshot() == before

@@ -10,7 +10,6 @@ from apicron.cli.connection import connect
 from apicron.cli.inputs import JsonOpt, choice, model
 from apicron.cli.lookup import TASKS, resolve
 from apicron.cli.output import note, show
-from apicron.domain.backfill import BackfillRequest
 
 execution_cli = typer.Typer(help="Executions: read one, replay one.", no_args_is_help=True)
 
@@ -35,6 +34,9 @@ def task_backfill(
 ) -> None:
     """Run every occurrence the task's schedule had in [--from, --to) (at most 1,000), each
     with its own scheduled time (trigger BACKFILL)."""
+    # Built only when a command runs: shell completion imports this module at every TAB.
+    from apicron.domain.backfill import BackfillRequest
+
     spec = model(BackfillRequest, {
         "from": start, "to": end, "mode": choice("--mode", mode, MODES),
         "rerun_succeeded": rerun_succeeded, "dry_run": dry_run,

@@ -38,8 +38,13 @@ from apicron.cli.task_inputs import (
     success_conditions,
     trigger,
 )
-from apicron.domain.vocabulary import CalendarPolicy, ExecutionStatus, TaskStatus, choices
-from apicron.triggers.schedule import MAX_INTERVAL
+from apicron.domain.vocabulary import (
+    MAX_INTERVAL,
+    CalendarPolicy,
+    ExecutionStatus,
+    TaskStatus,
+    choices,
+)
 
 if TYPE_CHECKING:
     from apicron.client import Client, Execution, Task
@@ -373,7 +378,7 @@ def task_list(
     rows = [
         {**t.model_dump(mode="json"), "trigger": trigger_text(t),
          "app": apps.get(t.app_id, t.app_id), "api": apis.get(t.api_id, t.api_id),
-         "tags": ",".join(f"{k}={v}" for k, v in sorted(t.tags.items())),
+         "tags": ",".join(f"{k}={v}" for k, v in sorted(t.tags.items())) or None,
          "note": t.stop_reason}
         for t in page.items
     ]

@@ -18,6 +18,8 @@ AuthType = Literal["NONE", "APP"]
 ContentType = Literal["application/json", "application/xml", "application/text"]
 
 # --- tasks --------------------------------------------------------------------------------
+# The largest interval of a CALENDAR trigger (every 1-59 units, as the seed's platform).
+MAX_INTERVAL = 59
 TriggerType = Literal["CRON", "CALENDAR", "AT"]
 IntervalUnit = Literal["MINUTE", "HOUR", "DAY", "WEEK", "MONTH"]
 TaskStatus = Literal["INITIALIZED", "STARTED", "STOPPED", "COMPLETED"]

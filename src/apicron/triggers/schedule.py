@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from apicron.domain.errors import InvalidInput
+from apicron.domain.vocabulary import MAX_INTERVAL as MAX_INTERVAL
 from apicron.domain.vocabulary import TriggerType, choices
 from apicron.triggers.at_trigger import AtTrigger
 from apicron.triggers.calendar_trigger import UNITS, CalendarTrigger
@@ -17,7 +18,6 @@ from apicron.triggers.model import Fire, FireSource, FireTime
 from apicron.triggers.zones import load_zone, repeat_pass
 
 TRIGGER_TYPES = choices(TriggerType)
-MAX_INTERVAL = 59
 _MICROSECOND = timedelta(microseconds=1)
 
 
