@@ -15,8 +15,8 @@ from typing import Protocol
 from apicron.domain.models import StoredTask
 from apicron.engine import metrics
 from apicron.engine.call_policy import task_retry_policy
+from apicron.engine.cancellation import overlap_cancel
 from apicron.engine.clock import EngineClock
-from apicron.engine.overlap import overlap_cancel
 from apicron.engine.results import ResultWriter
 from apicron.engine.retry import RetryPolicy, parse_retry_after
 from apicron.logs import about_execution

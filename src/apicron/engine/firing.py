@@ -23,6 +23,7 @@ from apicron.alerts.outbox import Recorded, announce, record_results
 from apicron.domain.alert_decisions import AlertFact
 from apicron.domain.misfire import Circumstances
 from apicron.engine import metrics
+from apicron.engine.cancellation import OverlapCancel, cancel_message
 from apicron.engine.clock import EngineClock
 from apicron.engine.database import EngineDatabase
 from apicron.engine.dispatch import Dispatcher, PlannedExecution
@@ -33,8 +34,6 @@ from apicron.engine.overlap import (
     RECHECK,
     REMOTE_PREVIOUS_NOTE,
     Buffer,
-    OverlapCancel,
-    cancel_message,
 )
 from apicron.engine.settings import EngineSettings
 from apicron.logs import execution_ids

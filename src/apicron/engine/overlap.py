@@ -23,14 +23,11 @@ When an occurrence of a task is due while an execution of it still runs:
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Iterator
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING
 
-if TYPE_CHECKING:  # dispatch imports this module (the cancel's reason)
-    from apicron.engine.dispatch import PlannedExecution
+from apicron.engine.dispatch import PlannedExecution
 
 BUFFERED_NOTE = ("waited for the previous execution to finish, then ran "
                  "(overlap policy BUFFER_ONE)")
@@ -42,26 +39,6 @@ REMOTE_PREVIOUS_NOTE = ("the previous execution runs on another node and could n
 # How often an occurrence waiting for another node's execution looks again: this node hears
 # nothing when that one finishes.
 RECHECK = timedelta(seconds=1)
-
-
-@dataclass(frozen=True)
-class OverlapCancel:
-    """The reason an execution's asyncio task is cancelled by the overlap policy (passed as
-    the ``CancelledError``'s message, so the dispatcher tells it from a shutdown)."""
-
-    message: str
-
-
-def cancel_message(replaced_by: datetime) -> str:
-    return (f"cancelled: the occurrence scheduled at "
-            f"{replaced_by.strftime('%Y-%m-%dT%H:%M:%SZ')} replaced it "
-            "(overlap policy CANCEL_PREVIOUS)")
-
-
-def overlap_cancel(error: asyncio.CancelledError) -> OverlapCancel | None:
-    """The overlap policy's reason, when ``error`` is its cancel (None: a shutdown)."""
-    reason = error.args[0] if error.args else None
-    return reason if isinstance(reason, OverlapCancel) else None
 
 
 class Buffer:
