@@ -104,7 +104,7 @@ def test_the_base_install_is_a_client_and_cli_without_the_server(
     assert applied.returncode == 0, applied.stderr
     assert applied.stdout.splitlines()[-1] == "applied: 4 created, 0 changed, 0 deleted"
     listed = run(apicron, "task", "list", env=env)
-    assert listed.stdout.split()[5:7] == ["nightly_sync", "STARTED"], listed.stdout
+    assert listed.stdout.split()[7:9] == ["nightly_sync", "STARTED"], listed.stdout
     explained = run(apicron, "cron", "explain", "0 0 12 ? * 6#3", "--tz", "Asia/Tokyo", env=env)
     assert "third Friday" in explained.stdout, explained.stderr
 
