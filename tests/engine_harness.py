@@ -217,3 +217,22 @@ class Harness:
             if time.monotonic() > deadline:
                 raise AssertionError("condition not reached in time")
             await asyncio.sleep(0.02)
+
+
+def scenario(fn: Callable[[Harness], Awaitable[None]]) -> Callable[[Path, str | None], None]:
+    """A pytest test running ``fn`` against a new :class:`Harness` on the database under test.
+
+    The returned test takes the ``tmp_path`` and ``database_url`` fixtures, so it runs once on
+    SQLite and once on PostgreSQL; it keeps ``fn``'s name and docstring for pytest's report.
+    """
+
+    def test(tmp_path: Path, database_url: str | None) -> None:
+        async def main() -> None:
+            async with Harness(tmp_path, database_url) as h:
+                await fn(h)
+
+        asyncio.run(main())
+
+    test.__name__ = fn.__name__
+    test.__doc__ = fn.__doc__
+    return test

@@ -5,29 +5,13 @@ backend on loopback."""
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
-from pathlib import Path
 
 from apicron.domain.calendars import CalendarCreate, CalendarUpdate
 from apicron.services import calendars, tasks
-from tests.engine_harness import START, Harness
+from tests.engine_harness import START, Harness, scenario
 
 # START is Monday 2027-03-01 08:00 UTC.
-
-
-def scenario(fn: Callable[[Harness], Awaitable[None]]) -> Callable[[Path, str | None], None]:
-    def test(tmp_path: Path, database_url: str | None) -> None:
-        async def main() -> None:
-            async with Harness(tmp_path, database_url) as h:
-                await fn(h)
-
-        asyncio.run(main())
-
-    test.__name__ = fn.__name__
-    test.__doc__ = fn.__doc__
-    return test
 
 
 def day(n: int, hour: int = 9) -> datetime:

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -15,20 +14,7 @@ from sqlalchemy import select
 from apicron.domain.models import InstanceParamsUpdate, InstanceUpdate
 from apicron.services import apps, executions, grants, instance, tasks
 from apicron.store.tables import executions as execution_rows
-from tests.engine_harness import START, Harness
-
-
-def scenario(fn: Callable[[Harness], Awaitable[None]]) -> Callable[[Path, str | None], None]:
-    def test(tmp_path: Path, database_url: str | None) -> None:
-        async def main() -> None:
-            async with Harness(tmp_path, database_url) as h:
-                await fn(h)
-
-        asyncio.run(main())
-
-    test.__name__ = fn.__name__
-    test.__doc__ = fn.__doc__
-    return test
+from tests.engine_harness import START, Harness, scenario
 
 
 @scenario

@@ -9,8 +9,7 @@ from datetime import timedelta
 from apicron.domain.models import FINAL_STATUSES
 from apicron.engine.overlap import ALREADY_BUFFERED, BUFFERED_NOTE
 from apicron.services import tasks
-from tests.engine_harness import START, Harness
-from tests.test_engine import scenario
+from tests.engine_harness import START, Harness, scenario
 
 
 def finished(h: Harness, task_id: str, count: int) -> bool:

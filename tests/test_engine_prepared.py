@@ -5,27 +5,10 @@ between two fires is in the next call. Driven clock, real store, real backend on
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import Awaitable, Callable
-from pathlib import Path
-
 from apicron.domain.models import InstanceParamsUpdate, InstanceUpdate, TaskUpdate
 from apicron.services import apis, apps, instance, tasks
 from apicron.signing import occurrence_key, verify_occurrence
-from tests.engine_harness import Harness
-
-
-def scenario(fn: Callable[[Harness], Awaitable[None]]) -> Callable[[Path, str | None], None]:
-    def test(tmp_path: Path, database_url: str | None) -> None:
-        async def main() -> None:
-            async with Harness(tmp_path, database_url) as h:
-                await fn(h)
-
-        asyncio.run(main())
-
-    test.__name__ = fn.__name__
-    test.__doc__ = fn.__doc__
-    return test
+from tests.engine_harness import Harness, scenario
 
 
 def _lower(headers: dict[str, str]) -> dict[str, str]:

@@ -6,31 +6,15 @@ real backend on loopback.
 
 from __future__ import annotations
 
-import asyncio
 from collections import Counter
-from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
-from pathlib import Path
 
 from sqlalchemy import select
 
 from apicron.domain.jitter import stable_offset_ms
 from apicron.services import executions
 from apicron.store.tables import executions as executions_table
-from tests.engine_harness import START, Harness
-
-
-def scenario(fn: Callable[[Harness], Awaitable[None]]) -> Callable[[Path, str | None], None]:
-    def test(tmp_path: Path, database_url: str | None) -> None:
-        async def main() -> None:
-            async with Harness(tmp_path, database_url) as h:
-                await fn(h)
-
-        asyncio.run(main())
-
-    test.__name__ = fn.__name__
-    test.__doc__ = fn.__doc__
-    return test
+from tests.engine_harness import START, Harness, scenario
 
 
 def planned_offsets(h: Harness, scheduled_at: datetime) -> dict[str, int]:

@@ -5,29 +5,13 @@ engine restarts. Driven clock, real store (SQLite and PostgreSQL), real backend 
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
-from pathlib import Path
 
 import pytest
 
 from apicron.domain.errors import Conflict, NotFound
 from apicron.services import executions, tasks
-from tests.engine_harness import START, Harness
-
-
-def scenario(fn: Callable[[Harness], Awaitable[None]]) -> Callable[[Path, str | None], None]:
-    def test(tmp_path: Path, database_url: str | None) -> None:
-        async def main() -> None:
-            async with Harness(tmp_path, database_url) as h:
-                await fn(h)
-
-        asyncio.run(main())
-
-    test.__name__ = fn.__name__
-    test.__doc__ = fn.__doc__
-    return test
+from tests.engine_harness import START, Harness, scenario
 
 
 def at(minutes: int = 0, seconds: int = 0) -> datetime:
