@@ -8,10 +8,12 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
 
 import httpx
+
+from tests.forked import ForkedProcess, fork_server
 
 ADMIN_TOKEN = "test-admin-token-0123456789abcdef"
 # Every process of an instance on PostgreSQL shares one key (APICRON_SECRET_KEY).
@@ -22,6 +24,15 @@ def free_port() -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])
+
+
+def _same_interpreter(env: dict[str, str]) -> bool:
+    """Whether ``env`` starts Python as this process was started (``PYTHON*`` variables
+    equal), so that a server forked from the zygote is the one ``python -m apicron`` gives."""
+    def python(e: Mapping[str, str]) -> dict[str, str]:
+        return {k: v for k, v in e.items() if k.startswith("PYTHON")}
+
+    return python(env) == python(os.environ)
 
 
 class ApicronProcess:
@@ -53,19 +64,24 @@ class ApicronProcess:
             "APICRON_LOGIN_MAX_FAILURES": "1000000",
             **(env or {}),
         }
-        self.process: subprocess.Popen[bytes] | None = None
+        self.process: subprocess.Popen[bytes] | ForkedProcess | None = None
 
     def start(self, timeout: float = 90) -> ApicronProcess:
         self.data_dir.mkdir(parents=True, exist_ok=True)
         logged_before = self.log_path.stat().st_size if self.log_path.exists() else 0
-        with self.log_path.open("ab") as log:
-            self.process = subprocess.Popen(
-                [sys.executable, "-m", "apicron", "serve", "--role", self.role],
-                env=self.env,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                preexec_fn=self.preexec,
-            )
+        argv = ["serve", "--role", self.role]
+        zygote = fork_server() if self.preexec is None and _same_interpreter(self.env) else None
+        if zygote is not None:
+            self.process = zygote.spawn(argv, self.env, self.log_path)
+        else:
+            with self.log_path.open("ab") as log:
+                self.process = subprocess.Popen(
+                    [sys.executable, "-m", "apicron", *argv],
+                    env=self.env,
+                    stdout=log,
+                    stderr=subprocess.STDOUT,
+                    preexec_fn=self.preexec,
+                )
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
