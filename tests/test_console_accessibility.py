@@ -150,7 +150,8 @@ def test_every_console_page_has_no_serious_or_critical_violation(
         assert page.url.split("?")[0] == server.url + route.format(**ids), (route, page.url)
         found.extend(f"{route}: {line}" for line in violations(page))
         visited += 1
-    # States that only a posted form shows: the task form's errors, a bulk dry run.
+    # States that only a posted form shows: the task form's errors, a bulk dry run, a test
+    # call's answer.
     page.goto(f"{server.url}/console/tasks/new")
     page.locator("#ok").click()
     expect(page.locator("#name-error")).to_be_visible()
@@ -160,6 +161,10 @@ def test_every_console_page_has_no_serious_or_critical_violation(
     page.locator("#bulk-preview").click()
     expect(page.locator("#bulk-confirm")).to_be_visible()
     found.extend(f"bulk dry run: {line}" for line in violations(page))
+    page.goto(f"{server.url}/console/apis/{ids['api_id']}/edit")
+    page.get_by_role("button", name="Test call").click()
+    expect(page.locator("#trial-status")).to_have_text("200 OK")
+    found.extend(f"API page with a test call's answer: {line}" for line in violations(page))
     assert visited >= 20, visited
     assert not found, "\n".join(found)
 

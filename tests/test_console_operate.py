@@ -416,3 +416,31 @@ def test_edit_an_api_and_republish_the_gateway_serves_the_new_backend(
     gateway = rest.ok(rest.client.get("/v1/instance"))["gateway_url"].rstrip("/")
     assert httpx.get(gateway + api["path"], timeout=30).status_code == 200
     assert backend.to(new_path) and not backend.to(old_path)
+
+
+def test_a_test_call_from_the_api_page_shows_the_backends_answer_and_no_secret(
+    page: Page, server: ApicronProcess, rest: World, backend: Backend,
+    runs: dict[str, dict[str, Any]],
+) -> None:
+    path = backend.path()
+    api = rest.api(rest.group(runs["app"]), method="GET", backend_url=backend.url(path))
+    granted, stranger = rest.app(), rest.app()
+    rest.grant(granted, api)
+    page.goto(f"{server.url}/console/apis/{api['id']}/edit")
+    section = page.locator("#api-test-call")
+    expect(section).to_contain_text(api["path"])
+    callers = section.get_by_label("Call as app").locator("option").all_inner_texts()
+    assert sorted(callers) == sorted([runs["app"]["name"], granted["name"]])
+    assert stranger["name"] not in callers
+    section.get_by_label("Call as app").select_option(label=granted["name"])
+    section.get_by_role("button", name="Test call").click()
+    expect(page.locator("#trial-status")).to_have_text("200 OK")
+    expect(page.locator("#trial-headers")).to_contain_text("X-Backend")
+    expect(page.locator("#trial-headers")).to_contain_text("echo")
+    assert re.fullmatch(r"\d+ ms", page.locator("#trial-time").inner_text())
+    assert '"ok": true' in page.locator("#trial-body").inner_text()
+    assert len(backend.to(path)) == 1
+    html = page.content()
+    assert granted["key"] in html and "&lt;app secret&gt;" in html
+    assert granted["secret"] not in html and runs["app"]["secret"] not in html
+
