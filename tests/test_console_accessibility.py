@@ -102,7 +102,8 @@ def ids(server: ApicronProcess) -> Iterator[dict[str, str]]:
             user = rest.ok(client.post("/v1/users", json={
                 "username": unique("operator"), "role": "operator",
                 "display_name": "Night operator"}), 201)
-            yield {"task_id": task["id"], "api_id": api["id"], "user_id": user["id"]}
+            yield {"task_id": task["id"], "api_id": api["id"], "user_id": user["id"],
+                   "app_id": app["id"], "group_id": api["group_id"]}
     finally:
         receiver.stop()
         backend.stop()

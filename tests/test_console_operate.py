@@ -13,7 +13,7 @@ import httpx
 import pytest
 from playwright.sync_api import Browser, Page, StorageState, expect
 
-from tests.conftest import World
+from tests.conftest import World, unique
 from tests.console_helpers import chromium, console_page, log_in, screenshot
 from tests.servers import ApicronProcess
 from tests.test_engine_crash import parse, wait_for
@@ -443,4 +443,34 @@ def test_a_test_call_from_the_api_page_shows_the_backends_answer_and_no_secret(
     html = page.content()
     assert granted["key"] in html and "&lt;app secret&gt;" in html
     assert granted["secret"] not in html and runs["app"]["secret"] not in html
+
+
+@pytest.mark.parametrize("kind", ["app", "group"])
+def test_edit_an_app_or_group_and_a_bad_name_gets_rests_message_and_changes_nothing(
+    page: Page, server: ApicronProcess, rest: World, kind: str,
+    runs: dict[str, dict[str, Any]],
+) -> None:
+    if kind == "app":
+        made, rest_path, list_page = rest.app(), "/v1/apps", "/console/apps"
+    else:
+        made, rest_path, list_page = rest.group(runs["app"]), "/v1/api-groups", "/console/apis"
+    url = f"{rest_path}/{made['id']}"
+    bad = rest.client.put(url, json={"name": "9 bad name"})
+    assert bad.status_code == 400, bad.text
+    rest_message = bad.json()["errors"][0]["message"]
+    before = rest.ok(rest.client.get(url))
+    page.goto(f"{server.url}{list_page}")
+    page.locator(f'tr[data-{kind}="{made["name"]}"]').get_by_role("link", name="Edit").click()
+    page.get_by_label("Name", exact=True).fill("9 bad name")
+    page.get_by_label("Description").fill("Should not be kept")
+    page.get_by_role("button", name="OK").click()
+    expect(page.locator("#name-error")).to_have_text(rest_message)
+    assert rest.ok(rest.client.get(url)) == before
+    new_name = unique(f"renamed{kind}")
+    page.get_by_label("Name", exact=True).fill(new_name)
+    page.get_by_label("Description").fill("Orders of the night shift")
+    page.get_by_role("button", name="OK").click()
+    expect(page.locator(".flash-ok")).to_contain_text(f"{new_name} saved.")
+    after = rest.ok(rest.client.get(url))
+    assert (after["name"], after["description"]) == (new_name, "Orders of the night shift")
 
