@@ -474,3 +474,31 @@ def test_edit_an_app_or_group_and_a_bad_name_gets_rests_message_and_changes_noth
     after = rest.ok(rest.client.get(url))
     assert (after["name"], after["description"]) == (new_name, "Orders of the night shift")
 
+
+@pytest.mark.parametrize("locale", ["en-US", "de-DE"])
+def test_the_task_forms_times_are_iso_whatever_the_browsers_locale(
+    browser: Browser, state: StorageState, server: ApicronProcess, rest: World, locale: str,
+) -> None:
+    app, api = rest.setup()
+    task = rest.task(app, api, timezone="UTC", effective_time="2031-01-02T03:04:00Z",
+                     end_time="2031-06-07T08:09:30Z")
+    context = browser.new_context(locale=locale, storage_state=state)
+    context.set_default_timeout(10_000)
+    try:
+        page = context.new_page()
+        assert page.evaluate("navigator.language") == locale
+        page.goto(f"{server.url}/console/tasks/{task['id']}/edit")
+        effective, end = page.get_by_label("Effective Time"), page.locator("#end_time")
+        # A text field shows its value as it is: no locale's date picker in between.
+        expect(effective).to_have_attribute("type", "text")
+        expect(end).to_have_attribute("type", "text")
+        expect(effective).to_have_value("2031-01-02 03:04")
+        expect(end).to_have_value("2031-06-07 08:09:30")  # seconds kept when there are some
+        effective.fill("2031-02-03 04:05")
+        page.get_by_role("button", name="OK").click()
+        expect(page.locator(".flash-ok")).to_be_visible()
+    finally:
+        context.close()
+    saved = rest.ok(rest.client.get(f"/v1/tasks/{task['id']}"))
+    assert parse(saved["effective_time"]) == datetime(2031, 2, 3, 4, 5, tzinfo=UTC)
+    assert parse(saved["end_time"]) == datetime(2031, 6, 7, 8, 9, 30, tzinfo=UTC)
