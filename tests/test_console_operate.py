@@ -11,6 +11,7 @@ from typing import Any
 
 import httpx
 import pytest
+from aiohttp import web
 from playwright.sync_api import Browser, Page, StorageState, expect
 
 from tests.conftest import World, unique
@@ -18,6 +19,7 @@ from tests.console_helpers import chromium, console_page, log_in, screenshot
 from tests.servers import ApicronProcess
 from tests.test_engine_crash import parse, wait_for
 from tests.test_gateway import Backend
+from tests.threaded_server import ThreadedServer
 
 
 @pytest.fixture(scope="module")
@@ -502,3 +504,33 @@ def test_the_task_forms_times_are_iso_whatever_the_browsers_locale(
     saved = rest.ok(rest.client.get(f"/v1/tasks/{task['id']}"))
     assert parse(saved["effective_time"]) == datetime(2031, 2, 3, 4, 5, tzinfo=UTC)
     assert parse(saved["end_time"]) == datetime(2031, 6, 7, 8, 9, 30, tzinfo=UTC)
+
+
+class LeakyBackend(ThreadedServer):
+    """A backend that answers ``leak`` in a header and in its body (as a careless one
+    echoing a credential it was given elsewhere would)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.leak = ""
+
+    async def _handle(self, request: web.BaseRequest) -> web.StreamResponse:
+        return web.Response(text=f'{{"echo": "{self.leak}"}}', headers={"X-Echo": self.leak})
+
+
+def test_a_test_call_redacts_the_apps_secret_wherever_the_answer_echoes_it(
+    page: Page, server: ApicronProcess, rest: World, runs: dict[str, dict[str, Any]],
+) -> None:
+    leaky = LeakyBackend().start()
+    try:
+        api = rest.api(rest.group(runs["app"]), method="GET",
+                       backend_url=f"http://127.0.0.1:{leaky.port}/leak")
+        leaky.leak = runs["app"]["secret"]
+        page.goto(f"{server.url}/console/apis/{api['id']}/edit")
+        page.get_by_role("button", name="Test call").click()
+        expect(page.locator("#trial-status")).to_have_text("200 OK")
+        expect(page.locator("#trial-body")).to_have_text('{"echo": "[REDACTED]"}')
+        expect(page.locator("#trial-headers")).to_contain_text("[REDACTED]")
+        assert runs["app"]["secret"] not in page.content()
+    finally:
+        leaky.stop()
