@@ -33,6 +33,8 @@ fi
 # in JavaScript; openapi-generator-cli would download its Java generator from Maven
 # Central) and typescript.
 npm ci --prefix tests/openapi_client --no-audit --no-fund --loglevel=error
+# axe-core, injected into every console page by tests/test_console_accessibility.py.
+npm ci --prefix tests/axe --no-audit --no-fund --loglevel=error
 
 .venv/bin/ruff check src tests bench
 .venv/bin/mypy --strict src bench tests

@@ -11,13 +11,15 @@ from typing import Any
 
 import httpx
 import pytest
+from aiohttp import web
 from playwright.sync_api import Browser, Page, StorageState, expect
 
-from tests.conftest import World
+from tests.conftest import World, unique
 from tests.console_helpers import chromium, console_page, log_in, screenshot
 from tests.servers import ApicronProcess
 from tests.test_engine_crash import parse, wait_for
 from tests.test_gateway import Backend
+from tests.threaded_server import ThreadedServer
 
 
 @pytest.fixture(scope="module")
@@ -416,3 +418,119 @@ def test_edit_an_api_and_republish_the_gateway_serves_the_new_backend(
     gateway = rest.ok(rest.client.get("/v1/instance"))["gateway_url"].rstrip("/")
     assert httpx.get(gateway + api["path"], timeout=30).status_code == 200
     assert backend.to(new_path) and not backend.to(old_path)
+
+
+def test_a_test_call_from_the_api_page_shows_the_backends_answer_and_no_secret(
+    page: Page, server: ApicronProcess, rest: World, backend: Backend,
+    runs: dict[str, dict[str, Any]],
+) -> None:
+    path = backend.path()
+    api = rest.api(rest.group(runs["app"]), method="GET", backend_url=backend.url(path))
+    granted, stranger = rest.app(), rest.app()
+    rest.grant(granted, api)
+    page.goto(f"{server.url}/console/apis/{api['id']}/edit")
+    section = page.locator("#api-test-call")
+    expect(section).to_contain_text(api["path"])
+    callers = section.get_by_label("Call as app").locator("option").all_inner_texts()
+    assert sorted(callers) == sorted([runs["app"]["name"], granted["name"]])
+    assert stranger["name"] not in callers
+    section.get_by_label("Call as app").select_option(label=granted["name"])
+    section.get_by_role("button", name="Test call").click()
+    expect(page.locator("#trial-status")).to_have_text("200 OK")
+    expect(page.locator("#trial-headers")).to_contain_text("X-Backend")
+    expect(page.locator("#trial-headers")).to_contain_text("echo")
+    assert re.fullmatch(r"\d+ ms", page.locator("#trial-time").inner_text())
+    assert '"ok": true' in page.locator("#trial-body").inner_text()
+    assert len(backend.to(path)) == 1
+    html = page.content()
+    assert granted["key"] in html and "&lt;app secret&gt;" in html
+    assert granted["secret"] not in html and runs["app"]["secret"] not in html
+
+
+@pytest.mark.parametrize("kind", ["app", "group"])
+def test_edit_an_app_or_group_and_a_bad_name_gets_rests_message_and_changes_nothing(
+    page: Page, server: ApicronProcess, rest: World, kind: str,
+    runs: dict[str, dict[str, Any]],
+) -> None:
+    if kind == "app":
+        made, rest_path, list_page = rest.app(), "/v1/apps", "/console/apps"
+    else:
+        made, rest_path, list_page = rest.group(runs["app"]), "/v1/api-groups", "/console/apis"
+    url = f"{rest_path}/{made['id']}"
+    bad = rest.client.put(url, json={"name": "9 bad name"})
+    assert bad.status_code == 400, bad.text
+    rest_message = bad.json()["errors"][0]["message"]
+    before = rest.ok(rest.client.get(url))
+    page.goto(f"{server.url}{list_page}")
+    page.locator(f'tr[data-{kind}="{made["name"]}"]').get_by_role("link", name="Edit").click()
+    page.get_by_label("Name", exact=True).fill("9 bad name")
+    page.get_by_label("Description").fill("Should not be kept")
+    page.get_by_role("button", name="OK").click()
+    expect(page.locator("#name-error")).to_have_text(rest_message)
+    assert rest.ok(rest.client.get(url)) == before
+    new_name = unique(f"renamed{kind}")
+    page.get_by_label("Name", exact=True).fill(new_name)
+    page.get_by_label("Description").fill("Orders of the night shift")
+    page.get_by_role("button", name="OK").click()
+    expect(page.locator(".flash-ok")).to_contain_text(f"{new_name} saved.")
+    after = rest.ok(rest.client.get(url))
+    assert (after["name"], after["description"]) == (new_name, "Orders of the night shift")
+
+
+@pytest.mark.parametrize("locale", ["en-US", "de-DE"])
+def test_the_task_forms_times_are_iso_whatever_the_browsers_locale(
+    browser: Browser, state: StorageState, server: ApicronProcess, rest: World, locale: str,
+) -> None:
+    app, api = rest.setup()
+    task = rest.task(app, api, timezone="UTC", effective_time="2031-01-02T03:04:00Z",
+                     end_time="2031-06-07T08:09:30Z")
+    context = browser.new_context(locale=locale, storage_state=state)
+    context.set_default_timeout(10_000)
+    try:
+        page = context.new_page()
+        assert page.evaluate("navigator.language") == locale
+        page.goto(f"{server.url}/console/tasks/{task['id']}/edit")
+        effective, end = page.get_by_label("Effective Time"), page.locator("#end_time")
+        # A text field shows its value as it is: no locale's date picker in between.
+        expect(effective).to_have_attribute("type", "text")
+        expect(end).to_have_attribute("type", "text")
+        expect(effective).to_have_value("2031-01-02 03:04")
+        expect(end).to_have_value("2031-06-07 08:09:30")  # seconds kept when there are some
+        effective.fill("2031-02-03 04:05")
+        page.get_by_role("button", name="OK").click()
+        expect(page.locator(".flash-ok")).to_be_visible()
+    finally:
+        context.close()
+    saved = rest.ok(rest.client.get(f"/v1/tasks/{task['id']}"))
+    assert parse(saved["effective_time"]) == datetime(2031, 2, 3, 4, 5, tzinfo=UTC)
+    assert parse(saved["end_time"]) == datetime(2031, 6, 7, 8, 9, 30, tzinfo=UTC)
+
+
+class LeakyBackend(ThreadedServer):
+    """A backend that answers ``leak`` in a header and in its body (as a careless one
+    echoing a credential it was given elsewhere would)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.leak = ""
+
+    async def _handle(self, request: web.BaseRequest) -> web.StreamResponse:
+        return web.Response(text=f'{{"echo": "{self.leak}"}}', headers={"X-Echo": self.leak})
+
+
+def test_a_test_call_redacts_the_apps_secret_wherever_the_answer_echoes_it(
+    page: Page, server: ApicronProcess, rest: World, runs: dict[str, dict[str, Any]],
+) -> None:
+    leaky = LeakyBackend().start()
+    try:
+        api = rest.api(rest.group(runs["app"]), method="GET",
+                       backend_url=f"http://127.0.0.1:{leaky.port}/leak")
+        leaky.leak = runs["app"]["secret"]
+        page.goto(f"{server.url}/console/apis/{api['id']}/edit")
+        page.get_by_role("button", name="Test call").click()
+        expect(page.locator("#trial-status")).to_have_text("200 OK")
+        expect(page.locator("#trial-body")).to_have_text('{"echo": "[REDACTED]"}')
+        expect(page.locator("#trial-headers")).to_contain_text("[REDACTED]")
+        assert runs["app"]["secret"] not in page.content()
+    finally:
+        leaky.stop()

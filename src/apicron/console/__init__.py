@@ -19,6 +19,7 @@ from apicron.console import (
     account_pages,
     alert_pages,
     api_edit_pages,
+    app_group_edit_pages,
     overview_pages,
     pages,
     replay_pages,
@@ -60,6 +61,7 @@ def mount_console(app: FastAPI) -> None:
     app.include_router(alert_pages.router, dependencies=storable)
     app.include_router(overview_pages.router, dependencies=storable)
     app.include_router(api_edit_pages.router, dependencies=storable)
+    app.include_router(app_group_edit_pages.router, dependencies=storable)
     # After task_pages: /console/tasks/new is a page of its own, not a task id.
     app.include_router(task_detail_pages.router, dependencies=storable)
 

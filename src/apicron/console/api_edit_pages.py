@@ -13,7 +13,7 @@ from apicron.console.web import PREFIX, Answer, Ctx, FormDep, SessionDep, back, 
 from apicron.domain.errors import ApicronError
 from apicron.domain.models import Api, ApiUpdate, PublishedApi
 from apicron.domain.validation import validate
-from apicron.services import apis, groups
+from apicron.services import apis, groups, trial_calls
 from apicron.services.context import Context
 
 router = APIRouter(prefix=PREFIX, include_in_schema=False)
@@ -42,12 +42,14 @@ def _published(ctx: Context, api_id: str) -> PublishedApi | None:
 
 
 def _page(request: Request, session: SessionDep, ctx: Context, api: Api,
-          values: dict[str, Any], errors: dict[str, str], status: int = 200) -> Answer:
+          values: dict[str, Any], errors: dict[str, str], status: int = 200,
+          **trial: Any) -> Answer:
     published = _published(ctx, api.id)
     return render(
         request, session, "api_form.html", http_status=status, nav="apis", values=values,
         errors=errors, groups=groups.list_groups(ctx, None, None, 0, 500).items,
         editing=api, published=published, changes=changes(values, published),
+        callers=trial_calls.caller_apps(ctx, api.id), **trial,
     )
 
 
@@ -97,3 +99,24 @@ def edit_api(
             f"; the gateway still serves the published version until you publish ({what})."
             if what else "."))
     return back(f"{PREFIX}/apis")
+
+
+@router.post("/apis/{api_id}/test-call")
+def test_call(
+    request: Request, session: SessionDep, form: FormDep, ctx: Ctx, api_id: str
+) -> Answer:
+    """One call through the gateway as the chosen app; the API page shows the answer."""
+    try:
+        api = apis.get_api(ctx, api_id)
+    except ApicronError as error:
+        session.flash("error", str(error))
+        return back(f"{PREFIX}/apis")
+    values = api.model_dump()
+    values["publish"] = api.published
+    app_id = form.get("app_id")
+    try:
+        trial = trial_calls.trial_call(ctx, api_id, app_id)
+    except ApicronError as error:
+        return _page(request, session, ctx, api, values, {}, error.status,
+                     trial_error=str(error), trial_app=app_id)
+    return _page(request, session, ctx, api, values, {}, trial=trial, trial_app=app_id)

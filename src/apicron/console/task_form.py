@@ -7,6 +7,7 @@ says exactly what the API says for the same mistake.
 from __future__ import annotations
 
 import json
+from datetime import datetime
 from typing import Any
 
 from apicron.console.web import Form
@@ -15,7 +16,15 @@ from apicron.domain.models import Task
 from apicron.triggers import load_zone
 
 BODY_METHODS = ("POST", "PUT", "PATCH")
-WALL_TIME = "%Y-%m-%dT%H:%M:%S"  # what <input type="datetime-local" step="1"> shows
+# ISO 8601 as the tables show times (a datetime-local picker would follow the browser's
+# locale, issue 15); seconds only when there are some, so that an edit keeps them.
+WALL_TIME = "%Y-%m-%d %H:%M"
+WALL_TIME_SECONDS = "%Y-%m-%d %H:%M:%S"
+
+
+def wall_time(moment: datetime) -> str:
+    """``moment`` (already in the task's zone) as the form's time fields show it."""
+    return moment.strftime(WALL_TIME_SECONDS if moment.second else WALL_TIME)
 
 
 def _int_or_text(text: str) -> int | str | None:
@@ -36,7 +45,7 @@ def _rows(form: Form, kind: str) -> list[dict[str, str]]:
 
 
 def _local_time(text: str) -> str | None:
-    """``datetime-local`` gives minutes only when the seconds are zero."""
+    """A wall time typed without seconds (``YYYY-MM-DD HH:MM``) gets ``:00``."""
     text = text.strip()
     if not text:
         return None
@@ -136,13 +145,13 @@ def values_of(task: Task) -> dict[str, Any]:
     """A stored task as the form shows it: times as wall times in the task's zone."""
     zone = load_zone(task.timezone)
     local = task.effective_time.astimezone(zone)
-    end = task.end_time.astimezone(zone).strftime(WALL_TIME) if task.end_time else ""
+    end = wall_time(task.end_time.astimezone(zone)) if task.end_time else ""
     body = task.request.body
     return {
         "name": task.name,
         "app_id": task.app_id,
         "description": task.description,
-        "effective_time": local.strftime(WALL_TIME),
+        "effective_time": wall_time(local),
         "end_time": end,
         "timezone": task.timezone,
         "trigger_type": task.trigger_type,

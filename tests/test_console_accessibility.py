@@ -1,0 +1,188 @@
+"""An accessibility scan of every console page (issue 15): axe-core (npm, test-only, in
+``tests/axe``; never from a CDN) injected into each page in Debian's chromium, with real
+data on the pages; every violation of impact serious or critical fails the test.
+
+The pages are enumerated from the console's routers, so a new page cannot be left out:
+each GET route is either visited (its ids filled from the data made here) or named in
+``NOT_PAGES`` with the reason it is not a page of its own.
+"""
+
+from __future__ import annotations
+
+import importlib
+import pkgutil
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from fastapi import APIRouter
+from fastapi.routing import APIRoute
+from playwright.sync_api import Browser, Page, StorageState, expect
+
+import apicron.console
+from tests.alert_helpers import WebhookReceiver
+from tests.conftest import World, unique
+from tests.console_helpers import chromium, console_page, log_in
+from tests.servers import ApicronProcess
+from tests.test_console_operate import run_and_wait
+from tests.test_engine_crash import wait_for
+from tests.test_gateway import Backend
+
+AXE = Path(__file__).parent / "axe" / "node_modules" / "axe-core" / "axe.min.js"
+BLOCKING = ("serious", "critical")
+
+# GET routes that are not pages a person lands on, and why.
+NOT_PAGES = {
+    "/": "redirects to /console/instances",
+    "/console": "redirects to /console/instances",
+    "/console/": "redirects to /console/instances",
+    "/favicon.ico": "an image",
+    "/console/overview/panel": "a fragment refresh.js swaps into /console/overview",
+    "/console/tasks/table": "a fragment refresh.js swaps into /console/tasks",
+    "/console/tasks/{task_id}/history/rows": "a fragment history.js swaps into the history",
+}
+
+
+def console_get_routes() -> list[str]:
+    """Every GET path of every router in the ``apicron.console`` package."""
+    paths: set[str] = set()
+    for found in pkgutil.iter_modules(apicron.console.__path__):
+        module = importlib.import_module(f"apicron.console.{found.name}")
+        router = getattr(module, "router", None)
+        if isinstance(router, APIRouter):
+            paths.update(route.path for route in router.routes
+                         if isinstance(route, APIRoute) and "GET" in (route.methods or ()))
+    return sorted(paths)
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ApicronProcess]:
+    process = ApicronProcess(tmp_path_factory.mktemp("a11y")).start(timeout=120)
+    yield process
+    process.stop()
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    with chromium() as b:
+        yield b
+
+
+@pytest.fixture(scope="module")
+def state(browser: Browser, server: ApicronProcess) -> StorageState:
+    with console_page(browser) as p:
+        log_in(p, server)
+        return p.context.storage_state()
+
+
+@pytest.fixture(scope="module")
+def ids(server: ApicronProcess) -> Iterator[dict[str, str]]:
+    """Real data on every page: an app granted a published API, a task with succeeded and
+    failed runs and a FAILURE alert sent to a webhook channel, a Started task, a user."""
+    backend, receiver = Backend().start(), WebhookReceiver().start()
+    try:
+        with server.client() as client:
+            rest = World(client)
+            app, api = rest.setup(backend_url=backend.url(backend.path()),
+                                  description="Orders of the night")
+            failing_api = rest.api(rest.group(app),
+                                   backend_url=backend.url("/status/503" + backend.path()))
+            rest.grant(rest.app(), api)
+            channel = rest.ok(client.post("/v1/channels", json={
+                "name": unique("chan"), "kind": "webhook", "url": receiver.url}), 201)
+            task = rest.task(app, api, description="Posts the nightly orders",
+                             request={"headers": [{"name": "X-Tenant", "value": "acme"}]})
+            failing = rest.task(app, failing_api, alerts={
+                "channel_ids": [channel["id"]], "on_failure_after": 1})
+            run_and_wait(rest, task, 2)
+            run_and_wait(rest, failing, 1)
+            wait_for(lambda: rest.ok(client.get("/v1/alerts"))["items"], 60, "an alert")
+            rest.ok(client.post(f"/v1/tasks/{rest.task(app, api)['id']}/start"))
+            user = rest.ok(client.post("/v1/users", json={
+                "username": unique("operator"), "role": "operator",
+                "display_name": "Night operator"}), 201)
+            yield {"task_id": task["id"], "api_id": api["id"], "user_id": user["id"],
+                   "app_id": app["id"], "group_id": api["group_id"]}
+    finally:
+        receiver.stop()
+        backend.stop()
+
+
+def violations(page: Page) -> list[str]:
+    """axe-core's serious and critical violations on the page, one line per element."""
+    page.add_script_tag(path=str(AXE))
+    result: dict[str, Any] = page.evaluate("async () => await axe.run(document)")
+    return [
+        f"{v['id']} ({v['impact']}): {v['help']} at {node['target']}: {node['failureSummary']}"
+        for v in result["violations"] if v["impact"] in BLOCKING for node in v["nodes"]
+    ]
+
+
+@pytest.fixture
+def page(browser: Browser, state: StorageState) -> Iterator[Page]:
+    # axe is injected as an inline script: the console's CSP refuses those, rightly.
+    context = browser.new_context(viewport={"width": 1280, "height": 800},
+                                  storage_state=state, bypass_csp=True)
+    context.set_default_timeout(10_000)
+    try:
+        yield context.new_page()
+    finally:
+        context.close()
+
+
+def test_axe_is_installed_from_npm() -> None:
+    if not AXE.is_file():
+        pytest.fail(f"{AXE} is missing: scripts/test.sh installs it (npm ci in tests/axe)")
+
+
+def test_every_console_page_has_no_serious_or_critical_violation(
+    page: Page, server: ApicronProcess, ids: dict[str, str]
+) -> None:
+    routes = console_get_routes()
+    assert "/console/tasks/{task_id}" in routes and "/console/overview" in routes, routes
+    found: list[str] = []
+    visited = 0
+    for route in routes:
+        if route in NOT_PAGES:
+            continue
+        page.goto(server.url + route.format(**ids))
+        # A page that sends the browser elsewhere (a refusal, a missing id) was not scanned.
+        assert page.url.split("?")[0] == server.url + route.format(**ids), (route, page.url)
+        found.extend(f"{route}: {line}" for line in violations(page))
+        visited += 1
+    # States that only a posted form shows: the task form's errors, a bulk dry run, a test
+    # call's answer.
+    page.goto(f"{server.url}/console/tasks/new")
+    page.locator("#ok").click()
+    expect(page.locator("#name-error")).to_be_visible()
+    found.extend(f"task form with errors: {line}" for line in violations(page))
+    page.goto(f"{server.url}/console/tasks/bulk")
+    page.get_by_label("Status").select_option("STARTED")
+    page.locator("#bulk-preview").click()
+    expect(page.locator("#bulk-confirm")).to_be_visible()
+    found.extend(f"bulk dry run: {line}" for line in violations(page))
+    page.goto(f"{server.url}/console/apis/{ids['api_id']}/edit")
+    page.get_by_role("button", name="Test call").click()
+    expect(page.locator("#trial-status")).to_have_text("200 OK")
+    found.extend(f"API page with a test call's answer: {line}" for line in violations(page))
+    assert visited >= 20, visited
+    assert not found, "\n".join(found)
+
+
+def test_the_sign_in_page_has_no_serious_or_critical_violation(
+    browser: Browser, server: ApicronProcess
+) -> None:
+    context = browser.new_context(bypass_csp=True)
+    try:
+        signin = context.new_page()
+        signin.goto(f"{server.url}/console/login")
+        found = violations(signin)
+        signin.get_by_label("Username").fill("nobody")
+        signin.get_by_label("Password").fill("wrong")
+        signin.get_by_role("button", name="Log in").click()
+        expect(signin.get_by_text("Wrong username or password.")).to_be_visible()
+        found += violations(signin)
+    finally:
+        context.close()
+    assert not found, "\n".join(found)
