@@ -46,7 +46,14 @@ def create_api(ctx: Context, spec: ApiCreate) -> Api:
         q.insert_api(
             {
                 "id": api_id,
-                **spec.model_dump(exclude={"publish"}),
+                "group_id": spec.group_id,
+                "name": spec.name,
+                "description": spec.description,
+                "method": spec.method,
+                "path": spec.path,
+                "auth_type": spec.auth_type,
+                "backend_url": spec.backend_url,
+                "backend_timeout_ms": spec.backend_timeout_ms,
                 "published_snapshot": None,
                 "published_at": None,
                 "published_route": None,
@@ -99,9 +106,11 @@ def update_api(ctx: Context, api_id: str, patch: ApiUpdate) -> Api:
         merged.update(patch.model_dump(exclude_none=True, exclude={"publish"}))
         spec = validate(ApiCreate, merged)
         now = ctx.now()
-        q.update_api(
-            api_id, {**spec.model_dump(exclude={"group_id", "publish"}), "updated_at": now}
-        )
+        q.update_api(api_id, {
+            "name": spec.name, "description": spec.description, "method": spec.method,
+            "path": spec.path, "auth_type": spec.auth_type, "backend_url": spec.backend_url,
+            "backend_timeout_ms": spec.backend_timeout_ms, "updated_at": now,
+        })
         if patch.publish:
             _publish(q, load_api(q, api_id), now)
         after = load_api(q, api_id)

@@ -8,6 +8,7 @@ from apicron.domain.errors import Conflict, NotFound
 from apicron.domain.models import App, AppCreate, AppUpdate, AppWithSecret, Page
 from apicron.services.audit import REDACTED, audit
 from apicron.services.context import Context, new_id
+from apicron.store.rows import AppChanges
 from apicron.store.store import Queries
 
 
@@ -55,7 +56,11 @@ def list_apps(ctx: Context, name: str | None, offset: int, limit: int) -> Page[A
 
 def update_app(ctx: Context, app_id: str, patch: AppUpdate) -> App:
     ctx.require(Permission.APPS)
-    values = patch.model_dump(exclude_none=True)
+    values: AppChanges = {}
+    if patch.name is not None:
+        values["name"] = patch.name
+    if patch.description is not None:
+        values["description"] = patch.description
     with ctx.changing() as q:
         before = load_app(q, app_id)
         if values:

@@ -26,6 +26,7 @@ from apicron.domain.models import Page, StoredTask, TaskFields
 from apicron.domain.schedules import schedule_of
 from apicron.services.audit import audit
 from apicron.services.context import Context, new_id
+from apicron.store.rows import CalendarChanges
 from apicron.store.store import Queries
 from apicron.triggers import Schedule
 
@@ -85,16 +86,19 @@ def update_calendar(ctx: Context, calendar_id: str, patch: CalendarUpdate) -> Ca
     given = patch.model_fields_set
     if "holidays" in given:
         _check_holidays(patch.holidays)
-    values: dict[str, object] = {}
-    for name in ("name", "description", "exclude_dates", "include_dates"):
-        value = getattr(patch, name)
-        if name in given and value is None:
+    for name in ("name", "description", "exclude_dates", "include_dates", "exclude_weekdays"):
+        if name in given and getattr(patch, name) is None:
             raise InvalidInput("must not be null", field=name)
-        if value is not None:
-            values[name] = value
-    if "exclude_weekdays" in given:
-        if patch.exclude_weekdays is None:
-            raise InvalidInput("must not be null", field="exclude_weekdays")
+    values: CalendarChanges = {}
+    if patch.name is not None:
+        values["name"] = patch.name
+    if patch.description is not None:
+        values["description"] = patch.description
+    if patch.exclude_dates is not None:
+        values["exclude_dates"] = patch.exclude_dates
+    if patch.include_dates is not None:
+        values["include_dates"] = patch.include_dates
+    if patch.exclude_weekdays is not None:
         values["exclude_weekdays"] = unique_weekdays(patch.exclude_weekdays)
     if "holidays" in given:
         values["holidays"] = _holidays_row(patch.holidays)

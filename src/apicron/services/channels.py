@@ -32,6 +32,7 @@ from apicron.domain.models import Page
 from apicron.gateway.proxy import backend_session
 from apicron.services.audit import REDACTED, audit, changes_between
 from apicron.services.context import Context, new_id
+from apicron.store.rows import ChannelChanges
 from apicron.store.store import Queries
 
 # A channel's fields that are credentials (or, masked, still name where they point).
@@ -106,7 +107,7 @@ def update_channel(ctx: Context, channel_id: str, patch: ChannelUpdate) -> Chann
     with ctx.store.write() as q:
         channel = load_channel(q, channel_id)
         check_channel(channel.kind, patch.url, patch.secret)
-        values: dict[str, object] = {}
+        values: ChannelChanges = {}
         if patch.name is not None:
             values["name"] = patch.name
         if patch.description is not None:

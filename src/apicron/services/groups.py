@@ -7,6 +7,7 @@ from apicron.domain.errors import Conflict, InvalidInput, NotFound
 from apicron.domain.models import Group, GroupCreate, GroupUpdate, Page
 from apicron.services.audit import audit
 from apicron.services.context import Context, new_id
+from apicron.store.rows import GroupChanges
 from apicron.store.store import Queries
 
 DOMAIN_SUFFIX = "apicron.internal"
@@ -59,7 +60,11 @@ def list_groups(
 
 def update_group(ctx: Context, group_id: str, patch: GroupUpdate) -> Group:
     ctx.require(Permission.APIS)
-    values = patch.model_dump(exclude_none=True)
+    values: GroupChanges = {}
+    if patch.name is not None:
+        values["name"] = patch.name
+    if patch.description is not None:
+        values["description"] = patch.description
     with ctx.store.write() as q:
         before = load_group(q, group_id)
         if values:

@@ -8,6 +8,7 @@ from apicron.domain.models import Instance, InstanceUpdate
 from apicron.services.audit import audit
 from apicron.services.channels import check_channels_exist
 from apicron.services.context import Context
+from apicron.store.rows import InstanceChanges
 from apicron.triggers import load_zone
 
 # Why each parameter matters to a scheduled task, for the refusal message.
@@ -25,14 +26,22 @@ def get_instance(ctx: Context) -> Instance:
 
 def update_instance(ctx: Context, patch: InstanceUpdate) -> Instance:
     ctx.require(Permission.INSTANCE)
-    values: dict[str, object] = {}
+    values: InstanceChanges = {}
     if patch.name is not None:
         values["name"] = patch.name
     if patch.timezone is not None:
         load_zone(patch.timezone)
         values["timezone"] = patch.timezone
-    if patch.params is not None:
-        values.update(patch.params.model_dump(exclude_none=True))
+    params = patch.params
+    if params is not None:
+        if params.app_route is not None:
+            values["app_route"] = params.app_route
+        if params.app_secret is not None:
+            values["app_secret"] = params.app_secret
+        if params.replay_guard is not None:
+            values["replay_guard"] = params.replay_guard
+        if params.unsigned_payload is not None:
+            values["unsigned_payload"] = params.unsigned_payload
     # Issue 14: an explicit null clears the default rules.
     if "default_alerts" in patch.model_fields_set:
         rules = patch.default_alerts

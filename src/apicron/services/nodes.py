@@ -12,13 +12,13 @@ import logging
 import os
 import socket
 from datetime import timedelta
-from typing import Any
 
 from apicron import __version__
 from apicron.domain.access import Permission
 from apicron.domain.models import Node
 from apicron.services.context import Context
 from apicron.store.database import is_unavailable
+from apicron.store.rows import NodeRow
 
 log = logging.getLogger("apicron.nodes")
 
@@ -37,7 +37,7 @@ class Heartbeat:
     def __init__(self, ctx: Context):
         self._ctx = ctx
         now = ctx.now()
-        self.row: dict[str, Any] = {
+        self.row: NodeRow = {
             "id": ctx.node_id,
             "role": ctx.role,
             "host": socket.gethostname()[:255],

@@ -41,6 +41,7 @@ from apicron.services.channels import check_channels_exist
 from apicron.services.context import Context, new_id
 from apicron.services.instance import require_task_params
 from apicron.store.records import NewExecution
+from apicron.store.rows import TaskChanges, TaskLifecycle, TaskSpecColumns
 from apicron.store.store import Queries
 from apicron.triggers import load_zone
 from apicron.triggers.zones import wall_to_utc
@@ -220,13 +221,39 @@ def check_callable(q: Queries, app_id: str, app_name: str, api: PublishedApi) ->
         )
 
 
-def _row(fields: TaskFields) -> dict[str, Any]:
-    row = fields.model_dump(mode="python")
-    row["request"] = fields.request.model_dump(mode="json")
-    for name in ("success", "alerts"):
-        value = getattr(fields, name)
-        row[name] = None if value is None else value.model_dump(mode="json")
-    return row
+def _row(fields: TaskFields) -> TaskSpecColumns:
+    """The columns of a normalised spec (``_normalise`` has filled the time and zone)."""
+    assert fields.effective_time is not None and fields.timezone is not None, "normalised"
+    success, alerts = fields.success, fields.alerts
+    return {
+        "name": fields.name,
+        "app_id": fields.app_id,
+        "description": fields.description,
+        "effective_time": fields.effective_time,
+        "end_time": fields.end_time,
+        "timezone": fields.timezone,
+        "trigger_type": fields.trigger_type,
+        "cron_expression": fields.cron_expression,
+        "interval_unit": fields.interval_unit,
+        "interval_value": fields.interval_value,
+        "max_retries": fields.max_retries,
+        "api_id": fields.api_id,
+        "request": fields.request.model_dump(mode="json"),
+        "misfire_policy": fields.misfire_policy,
+        "overlap_policy": fields.overlap_policy,
+        "success": None if success is None else success.model_dump(mode="json"),
+        "alerts": None if alerts is None else alerts.model_dump(mode="json"),
+        "run_at": fields.run_at,
+        "after_completion": fields.after_completion,
+        "jitter_s": fields.jitter_s,
+        "jitter_mode": fields.jitter_mode,
+        "timeout_ms": fields.timeout_ms,
+        "retry_backoff_base_ms": fields.retry_backoff_base_ms,
+        "retry_backoff_cap_ms": fields.retry_backoff_cap_ms,
+        "calendar_ids": list(fields.calendar_ids),
+        "calendar_policy": fields.calendar_policy,
+        "tags": dict(fields.tags),
+    }
 
 
 def check_alerting(q: Queries, fields: TaskFields) -> None:
@@ -247,17 +274,15 @@ def create_task(ctx: Context, spec: TaskCreate) -> Task:
         check_all(lambda: _check_fires_again(fields, now, wall), lambda: _check_api(q, fields),
                   lambda: check_alerting(q, fields),
                   lambda: check_calendars_exist(q, fields.calendar_ids))
-        q.insert_task(
-            {
-                "id": task_id,
-                **_row(fields),
-                "effective_wall": wall,
-                "status": "INITIALIZED",
-                "next_fire_time": None,
-                "created_at": now,
-                "updated_at": now,
-            }
-        )
+        lifecycle: TaskLifecycle = {
+            "id": task_id,
+            "effective_wall": wall,
+            "status": "INITIALIZED",
+            "next_fire_time": None,
+            "created_at": now,
+            "updated_at": now,
+        }
+        q.insert_task({**_row(fields), **lifecycle})
         task = load_task(q, task_id)
         audit(q, ctx, "create", "task", task_id, name=task.name, after=task)
         return present(q, task)
@@ -319,8 +344,8 @@ def update_task(ctx: Context, task_id: str, patch: TaskUpdate) -> Task:
         check_all(lambda: _check_fires_again(fields, now, wall), lambda: _check_api(q, fields),
                   lambda: check_alerting(q, fields),
                   lambda: check_calendars_exist(q, fields.calendar_ids))
-        q.update_task(task_id, {**_row(fields), "effective_wall": wall,
-                                "updated_at": ctx.now()})
+        edited: TaskChanges = {"effective_wall": wall, "updated_at": ctx.now()}
+        q.update_task(task_id, {**_row(fields), **edited})
         after = load_task(q, task_id)
         audit(q, ctx, "update", "task", task_id, name=after.name, before=task, after=after)
         return present(q, after)

@@ -13,6 +13,7 @@ from apicron.domain.models import Page
 from apicron.services.audit import REDACTED, audit, changes_between
 from apicron.services.context import Context, new_id
 from apicron.services.credentials import hash_password, verify_password
+from apicron.store.rows import UserChanges
 from apicron.store.store import Queries
 
 
@@ -59,7 +60,13 @@ def update_user(ctx: Context, user_id: str, patch: UserUpdate) -> User:
     """Change the fields given. A new password, disabling and a lower role end the user's
     console sessions (they sign in again, under the new terms)."""
     ctx.require(Permission.USERS)
-    values = patch.model_dump(exclude_none=True, exclude={"password"})
+    values: UserChanges = {}
+    if patch.display_name is not None:
+        values["display_name"] = patch.display_name
+    if patch.role is not None:
+        values["role"] = patch.role
+    if patch.disabled is not None:
+        values["disabled"] = patch.disabled
     with ctx.store.write() as q:
         before = load_user(q, user_id)
         if patch.password is not None:
@@ -126,7 +133,7 @@ def update_me(ctx: Context, patch: MeUpdate) -> Me:
                         "API token", code="TOKEN_NOT_ALLOWED")
     with ctx.store.write() as q:
         before = load_user(q, actor.user_id)
-        values: dict[str, object] = {}
+        values: UserChanges = {}
         if patch.display_name is not None:
             values["display_name"] = patch.display_name
         if patch.password is not None:

@@ -7,9 +7,8 @@ node at the next request (issue 16).
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from datetime import datetime
-from typing import Any
 
 from sqlalchemy import and_, case, delete, exists, func, insert, literal, or_, select, update
 from sqlalchemy.engine import Connection
@@ -18,6 +17,7 @@ from sqlalchemy.exc import IntegrityError
 from apicron.domain.accounts import Token, User
 from apicron.domain.errors import Conflict
 from apicron.store.records import StoredSession, TokenOwner, UserCredentials
+from apicron.store.rows import SessionChanges, SessionRow, TokenRow, UserChanges, UserRow
 from apicron.store.tables import api_tokens, auth_failures, console_sessions, users
 from apicron.store.types import UTCDateTime
 
@@ -34,7 +34,7 @@ class AccountQueries:
 
     # -- users -----------------------------------------------------------------------------
 
-    def insert_user(self, values: Mapping[str, Any]) -> None:
+    def insert_user(self, values: UserRow) -> None:
         try:
             with self.connection.begin_nested():
                 self.connection.execute(insert(users).values(**values))
@@ -69,7 +69,7 @@ class AccountQueries:
         return UserCredentials(id=row[0], username=row[1], display_name=row[2], role=row[3],
                                disabled=row[4], password_hash=row[5])
 
-    def update_user(self, user_id: str, values: Mapping[str, Any]) -> None:
+    def update_user(self, user_id: str, values: UserChanges) -> None:
         self.connection.execute(update(users).where(users.c.id == user_id).values(**values))
 
     def delete_user(self, user_id: str) -> None:
@@ -88,7 +88,7 @@ class AccountQueries:
 
     # -- API tokens ------------------------------------------------------------------------
 
-    def insert_token(self, values: Mapping[str, Any]) -> None:
+    def insert_token(self, values: TokenRow) -> None:
         try:
             with self.connection.begin_nested():
                 self.connection.execute(insert(api_tokens).values(**values))
@@ -150,7 +150,7 @@ class AccountQueries:
 
     # -- console sessions ------------------------------------------------------------------
 
-    def insert_session(self, values: Mapping[str, Any]) -> None:
+    def insert_session(self, values: SessionRow) -> None:
         self.connection.execute(insert(console_sessions).values(**values))
 
     def get_session(self, session_id: str) -> StoredSession | None:
@@ -172,7 +172,7 @@ class AccountQueries:
             role=row[11], disabled=row[12],
         )
 
-    def update_session(self, session_id: str, values: Mapping[str, Any]) -> None:
+    def update_session(self, session_id: str, values: SessionChanges) -> None:
         self.connection.execute(
             update(console_sessions).where(console_sessions.c.id == session_id).values(**values)
         )

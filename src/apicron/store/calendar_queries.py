@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from typing import Any
+from collections.abc import Sequence
 
 from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.engine import Connection
@@ -12,6 +11,7 @@ from sqlalchemy.exc import IntegrityError
 from apicron.domain.calendars import Calendar
 from apicron.domain.errors import Conflict
 from apicron.domain.models import StoredTask
+from apicron.store.rows import CalendarChanges, CalendarRow
 from apicron.store.tables import calendars, tasks
 
 
@@ -23,7 +23,7 @@ def _like(text: str) -> str:
 class CalendarQueries:
     connection: Connection
 
-    def insert_calendar(self, values: Mapping[str, Any]) -> None:
+    def insert_calendar(self, values: CalendarRow) -> None:
         try:
             with self.connection.begin_nested():
                 self.connection.execute(insert(calendars).values(**values))
@@ -31,7 +31,7 @@ class CalendarQueries:
             raise Conflict(f"a calendar named {values['name']!r} already exists",
                            field="name") from None
 
-    def update_calendar(self, calendar_id: str, values: Mapping[str, Any]) -> None:
+    def update_calendar(self, calendar_id: str, values: CalendarChanges) -> None:
         try:
             with self.connection.begin_nested():
                 self.connection.execute(

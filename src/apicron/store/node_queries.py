@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from datetime import datetime
-from typing import Any
 
 from sqlalchemy import delete, insert, select, text, update
 from sqlalchemy.engine import Connection
 
 from apicron.domain.models import Node
 from apicron.domain.vocabulary import UNFINISHED
+from apicron.store.rows import NodeRow
 from apicron.store.tables import change_counters, executions, nodes
 
 CHANNEL = "apicron_changes"
@@ -47,11 +46,11 @@ class NodeQueries:
 
     # -- nodes ---------------------------------------------------------------------------------
 
-    def register_node(self, values: Mapping[str, Any]) -> None:
+    def register_node(self, values: NodeRow) -> None:
         self.connection.execute(delete(nodes).where(nodes.c.id == values["id"]))
         self.connection.execute(insert(nodes).values(**values))
 
-    def heartbeat(self, node: Mapping[str, Any], now: datetime) -> None:
+    def heartbeat(self, node: NodeRow, now: datetime) -> None:
         """Mark the node alive; re-register it if its row went (pruned while it was cut
         off from the database)."""
         found = self.connection.execute(

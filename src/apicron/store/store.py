@@ -40,6 +40,20 @@ from apicron.store.execution_queries import ExecutionQueries
 from apicron.store.node_queries import NodeQueries
 from apicron.store.one_off_queries import OneOffQueries
 from apicron.store.overview_queries import OverviewQueries
+from apicron.store.rows import (
+    ApiChanges,
+    ApiRow,
+    AppChanges,
+    AppRow,
+    ChannelChanges,
+    ChannelRow,
+    GrantRow,
+    GroupChanges,
+    GroupRow,
+    InstanceChanges,
+    TaskChanges,
+    TaskRow,
+)
 from apicron.store.tables import (
     api_groups,
     apis,
@@ -166,7 +180,7 @@ class Queries(
             except IntegrityError:
                 pass
 
-    def update_instance(self, values: Mapping[str, Any]) -> None:
+    def update_instance(self, values: InstanceChanges) -> None:
         self.connection.execute(
             update(instance).where(instance.c.id == INSTANCE_ID).values(**values)
         )
@@ -175,7 +189,7 @@ class Queries(
 
     _app_select = select(*(c for c in apps.c if c.name != "secret_encrypted"))
 
-    def insert_app(self, values: Mapping[str, Any]) -> None:
+    def insert_app(self, values: AppRow) -> None:
         self._insert(apps, values, f"an integration app named {values['name']!r} already exists")
 
     def get_app(self, app_id: str) -> App | None:
@@ -188,7 +202,7 @@ class Queries(
         order = (apps.c.created_at.desc(), apps.c.id)
         return self._page(App.model_validate, statement, order, offset, limit)
 
-    def update_app(self, app_id: str, values: Mapping[str, Any]) -> int:
+    def update_app(self, app_id: str, values: AppChanges) -> int:
         return self._update(
             apps, app_id, values, f"an integration app named {values.get('name')!r} already exists"
         )
@@ -209,7 +223,7 @@ class Queries(
 
     # -- API groups ------------------------------------------------------------------------
 
-    def insert_group(self, values: Mapping[str, Any]) -> None:
+    def insert_group(self, values: GroupRow) -> None:
         self._insert(api_groups, values, f"an API group named {values['name']!r} already exists")
 
     def get_group(self, group_id: str) -> Group | None:
@@ -228,7 +242,7 @@ class Queries(
         order = (api_groups.c.created_at.desc(), api_groups.c.id)
         return self._page(Group.model_validate, statement, order, offset, limit)
 
-    def update_group(self, group_id: str, values: Mapping[str, Any]) -> int:
+    def update_group(self, group_id: str, values: GroupChanges) -> int:
         return self._update(
             api_groups, group_id, values,
             f"an API group named {values.get('name')!r} already exists",
@@ -250,7 +264,7 @@ class Queries(
     def _api(row: Mapping[Any, Any]) -> Api:
         return Api.model_validate({**row, "published": row["published_at"] is not None})
 
-    def insert_api(self, values: Mapping[str, Any]) -> None:
+    def insert_api(self, values: ApiRow) -> None:
         self._insert(
             apis, values, f"the group already has an API named {values['name']!r}"
         )
@@ -298,7 +312,7 @@ class Queries(
         order = (apis.c.created_at.desc(), apis.c.id)
         return self._page(self._api, statement, order, offset, limit)
 
-    def update_api(self, api_id: str, values: Mapping[str, Any]) -> int:
+    def update_api(self, api_id: str, values: ApiChanges) -> int:
         return self._update(
             apis, api_id, values, f"the group already has an API named {values.get('name')!r}"
         )
@@ -307,11 +321,11 @@ class Queries(
         self._update(
             apis,
             api_id,
-            {
-                "published_snapshot": snapshot.model_dump(mode="json"),
-                "published_at": snapshot.published_at,
-                "published_route": route,
-            },
+            ApiChanges(
+                published_snapshot=snapshot.model_dump(mode="json"),
+                published_at=snapshot.published_at,
+                published_route=route,
+            ),
             f"another published API already serves {route}",
         )
 
@@ -334,7 +348,7 @@ class Queries(
 
     # -- grants ----------------------------------------------------------------------------
 
-    def insert_grant(self, values: Mapping[str, Any]) -> None:
+    def insert_grant(self, values: GrantRow) -> None:
         self._insert(app_auths, values, "the app already holds this grant")
 
     def get_grant(self, grant_id: str) -> Grant | None:
@@ -371,7 +385,7 @@ class Queries(
 
     # -- tasks -----------------------------------------------------------------------------
 
-    def insert_task(self, values: Mapping[str, Any]) -> None:
+    def insert_task(self, values: TaskRow) -> None:
         self._insert(tasks, values, f"a task named {values['name']!r} already exists")
 
     def get_task(self, task_id: str) -> StoredTask | None:
@@ -403,7 +417,7 @@ class Queries(
         order = (tasks.c.created_at.desc(), tasks.c.id)
         return self._page(StoredTask.model_validate, statement, order, offset, limit)
 
-    def update_task(self, task_id: str, values: Mapping[str, Any]) -> int:
+    def update_task(self, task_id: str, values: TaskChanges) -> int:
         return self._update(
             tasks, task_id, values, f"a task named {values.get('name')!r} already exists"
         )
@@ -499,10 +513,10 @@ class Queries(
 
     # -- channels (issue 14) ---------------------------------------------------------------
 
-    def insert_channel(self, values: Mapping[str, Any]) -> None:
+    def insert_channel(self, values: ChannelRow) -> None:
         self._insert(channels, values, f"a channel named {values['name']!r} already exists")
 
-    def update_channel(self, channel_id: str, values: Mapping[str, Any]) -> int:
+    def update_channel(self, channel_id: str, values: ChannelChanges) -> int:
         return self._update(
             channels, channel_id, values, f"a channel named {values.get('name')!r} already exists"
         )
