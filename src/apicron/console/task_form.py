@@ -11,7 +11,7 @@ from typing import Any
 
 from apicron.console.web import Form
 from apicron.domain.errors import ApicronError, Problem
-from apicron.domain.models import Task
+from apicron.domain.models import Task, TaskFields
 from apicron.triggers import load_zone
 
 BODY_METHODS = ("POST", "PUT", "PATCH")
@@ -84,7 +84,20 @@ def alerts_data(form: Form) -> dict[str, Any] | None:
     }
 
 
+def _default(name: str) -> Any:
+    """The domain's default for a task field the form left empty (issue 18: jitter_s 0,
+    jitter_mode RANDOM, after_completion KEEP, calendar_policy SKIP), never spelled here."""
+    return TaskFields.model_fields[name].default
+
+
+def _int_or_default(form: Form, name: str) -> int | str | None:
+    value = _int_or_text(form.get(name))
+    return _default(name) if value is None else value
+
+
 def task_data(form: Form) -> dict[str, Any]:
+    """The posted form as a task's fields (``TaskCreate``/``TaskUpdate`` input): only the
+    chosen trigger's fields are given; an empty optional number is the domain's default."""
     trigger = form.get("trigger_type", "CRON")
     content_type, content = form.get("body_content_type"), form.get("body_content")
     body = {"content_type": content_type, "content": content} if content.strip() else None
@@ -110,6 +123,17 @@ def task_data(form: Form) -> dict[str, Any]:
         "alerts": alerts_data(form),
         # Issue 18: "env=prod, team=billing"; a key alone has an empty value.
         "tags": tags_of_text(form.get("tags")),
+        # Issue 18: a one-off run at a wall time in the task's zone, jitter, the call's own
+        # timeout and backoff, and business calendars (not for a one-off task).
+        "run_at": _local_time(form.get("run_at")) if trigger == "AT" else None,
+        "after_completion": form.get("after_completion") or _default("after_completion"),
+        "jitter_s": _int_or_default(form, "jitter_s"),
+        "jitter_mode": form.get("jitter_mode") or _default("jitter_mode"),
+        "timeout_ms": _int_or_text(form.get("timeout_ms")),
+        "retry_backoff_base_ms": _int_or_text(form.get("retry_backoff_base_ms")),
+        "retry_backoff_cap_ms": _int_or_text(form.get("retry_backoff_cap_ms")),
+        "calendar_ids": form.getlist("calendar_ids") if trigger != "AT" else [],
+        "calendar_policy": form.get("calendar_policy") or _default("calendar_policy"),
     }
 
 
@@ -137,6 +161,7 @@ def values_of(task: Task) -> dict[str, Any]:
     zone = load_zone(task.timezone)
     local = task.effective_time.astimezone(zone)
     end = task.end_time.astimezone(zone).strftime(WALL_TIME) if task.end_time else ""
+    run_at = task.run_at.astimezone(zone).strftime(WALL_TIME) if task.run_at else ""
     body = task.request.body
     return {
         "name": task.name,
@@ -161,6 +186,15 @@ def values_of(task: Task) -> dict[str, Any]:
         "success": task.success.model_dump(mode="json") if task.success else None,
         "alerts": task.alerts.model_dump(mode="json") if task.alerts else None,
         "tags": dict(task.tags),
+        "run_at": run_at,
+        "after_completion": task.after_completion,
+        "jitter_s": task.jitter_s,
+        "jitter_mode": task.jitter_mode,
+        "timeout_ms": task.timeout_ms,
+        "retry_backoff_base_ms": task.retry_backoff_base_ms,
+        "retry_backoff_cap_ms": task.retry_backoff_cap_ms,
+        "calendar_ids": list(task.calendar_ids),
+        "calendar_policy": task.calendar_policy,
     }
 
 
@@ -173,12 +207,21 @@ _SECTIONS = (
     ("success", "success"),
     ("alerts", "alerts"),
     ("tags", "tags"),
+    ("calendar_ids", "calendar_ids"),
 )
 FORM_FIELDS = {
     "name", "app_id", "description", "effective_time", "timezone", "trigger_type",
     "cron_expression", "interval_unit", "interval_value", "max_retries", "api_id", "end_time",
     "misfire_policy", "overlap_policy",
+    # Issue 18
+    "run_at", "after_completion", "jitter_s", "jitter_mode", "timeout_ms",
+    "retry_backoff_base_ms", "retry_backoff_cap_ms", "calendar_policy",
 }
+# The fields inside the form's folded "More schedule options": an error there unfolds it.
+ADVANCED_FIELDS = (
+    "end_time", "misfire_policy", "overlap_policy", "jitter_s", "jitter_mode", "timeout_ms",
+    "retry_backoff_base_ms", "retry_backoff_cap_ms",
+)
 
 
 def _place(problem: Problem) -> tuple[str, str]:
