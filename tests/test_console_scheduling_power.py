@@ -213,3 +213,32 @@ def test_bad_values_are_refused_at_their_fields_and_change_nothing(
     expect(page.locator("#timeout_ms-error")).to_be_visible()
     expect(page.get_by_label("Jitter (s)")).to_have_value("999999")
     assert rest.ok(rest.client.get(f"/v1/tasks/{task['id']}")) == before
+
+
+def test_each_trigger_type_is_chosen_by_its_own_radio(
+    page: Page, console_server: ApicronProcess
+) -> None:
+    """Each trigger radio is its own click target (AT, added last, once lay on top of CRON
+    and CALENDAR, so a click on those radios checked AT), and shows its own fields."""
+    page.goto(f"{console_server.url}/console/tasks/new")
+    shown = {"CRON": "Cron Expression", "CALENDAR": "Every", "AT": "Run At"}
+    for trigger in ("CALENDAR", "AT", "CRON", "AT", "CALENDAR"):
+        page.get_by_role("radio", name=trigger, exact=True).check()
+        expect(page.get_by_role("radio", name=trigger, exact=True)).to_be_checked()
+        for other, label in shown.items():
+            field = page.get_by_label(label, exact=True)
+            if other == trigger:
+                expect(field).to_be_visible()
+            else:
+                expect(field).to_be_hidden()
+    # A person clicks on the segment's text (where the radio lies); the arrow keys move
+    # between the radios.
+    box = page.get_by_role("group", name="Trigger Type").get_by_text("AT", exact=True)\
+        .bounding_box()
+    assert box is not None
+    page.mouse.click(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+    expect(page.get_by_role("radio", name="AT", exact=True)).to_be_checked()
+    page.keyboard.press("ArrowLeft")
+    expect(page.get_by_role("radio", name="CALENDAR", exact=True)).to_be_checked()
+    expect(page.get_by_label("Every", exact=True)).to_be_visible()
+
