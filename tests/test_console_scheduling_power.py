@@ -5,8 +5,9 @@ REST, and a bad value refused at its field with nothing changed."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -114,7 +115,8 @@ def test_editing_an_at_task_keeps_it_an_at_task_and_saves_a_new_run_at(
                      run_at=first.strftime(WALL))
     page.goto(f"{console_server.url}/console/tasks/{task['id']}/edit")
     expect(page.get_by_role("radio", name="AT", exact=True)).to_be_checked()
-    expect(page.get_by_label("Run At")).to_have_value(first.strftime(WALL))
+    # Shown as ISO 8601 with a space (never the browser's locale), seconds as set.
+    expect(page.get_by_label("Run At")).to_have_value(first.strftime("%Y-%m-%d %H:%M:%S"))
     later = first + timedelta(days=1, hours=2)
     page.get_by_label("Run At").fill(later.strftime(WALL))
     page.get_by_role("button", name="OK").click()
@@ -242,3 +244,37 @@ def test_each_trigger_type_is_chosen_by_its_own_radio(
     expect(page.get_by_role("radio", name="CALENDAR", exact=True)).to_be_checked()
     expect(page.get_by_label("Every", exact=True)).to_be_visible()
 
+
+def test_an_at_task_runs_in_10_minutes_as_in_the_cli(
+    page: Page, rest: World, console_server: ApicronProcess
+) -> None:
+    """Run At also reads "in 10 minutes" (the CLI's --at rule): the preview shows the one
+    fire time, and the saved run_at is ten minutes after the save."""
+    app, api = rest.setup()
+    name = unique("soon")
+    _start_form(page, console_server, name, app)
+    page.get_by_role("radio", name="AT", exact=True).check()
+    page.get_by_label("Run At").fill("in 10 lightyears")
+    _select_api(page, api)
+    page.get_by_role("button", name="OK").click()
+    expect(page.locator("#run_at-error")).to_contain_text("in 10 minutes")
+    expect(page.get_by_label("Run At")).to_have_value("in 10 lightyears")
+    assert rest.ok(rest.client.get("/v1/tasks", params={"name": name}))["items"] == []
+
+    page.get_by_label("Run At").fill("in 10 minutes")
+    expect(page.locator("#preview-times li")).to_have_count(1)
+    before = datetime.now(UTC).replace(microsecond=0)
+    page.get_by_role("button", name="OK").click()
+    expect(page.locator(".flash-ok")).to_contain_text(name)
+    after = datetime.now(UTC)
+    task = _task_named(rest, name)
+    run_at = datetime.fromisoformat(task["run_at"].replace("Z", "+00:00"))
+    assert before + timedelta(minutes=10) <= run_at <= after + timedelta(minutes=10)
+
+    # The edit form shows it as a wall time in the task's zone, ISO 8601.
+    page.goto(f"{console_server.url}/console/tasks/{task['id']}/edit")
+    shown = run_at.astimezone(ZoneInfo(ZONE)).strftime("%Y-%m-%d %H:%M:%S")
+    expect(page.get_by_label("Run At")).to_have_value(re.compile(
+        re.escape(shown.removesuffix(":00")) + "(:00)?$"))
+    expect(page.get_by_label("Effective Time")).to_have_value(
+        re.compile(r"^\d{4}-\d{2}-\d{2} \d{2}:\d{2}(:\d{2})?$"))

@@ -7,15 +7,21 @@ says exactly what the API says for the same mistake.
 from __future__ import annotations
 
 import json
+import re
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from apicron.console.web import Form
-from apicron.domain.errors import ApicronError, Problem
+from apicron.domain.errors import ApicronError, InvalidInput, Problem
 from apicron.domain.models import Task, TaskFields
+from apicron.relative_time import relative_seconds
 from apicron.triggers import load_zone
 
 BODY_METHODS = ("POST", "PUT", "PATCH")
-WALL_TIME = "%Y-%m-%dT%H:%M:%S"  # what <input type="datetime-local" step="1"> shows
+# The form's date-time fields are text showing ISO 8601 as "2027-03-01 09:30" (a
+# datetime-local input would show the browser's locale, e.g. 03/01/2027, 09:30 AM).
+WALL_TIME = "%Y-%m-%d %H:%M:%S"
+_WALL = re.compile(r"(\d{4}-\d{2}-\d{2})[Tt ](\d{2}:\d{2})(:\d{2})?")
 
 
 def _int_or_text(text: str) -> int | str | None:
@@ -35,12 +41,38 @@ def _rows(form: Form, kind: str) -> list[dict[str, str]]:
     return rows
 
 
-def _local_time(text: str) -> str | None:
-    """``datetime-local`` gives minutes only when the seconds are zero."""
+def wall_time(text: str) -> str | None:
+    """A typed wall time as the domain reads it: ``2027-03-01 09:30``, with seconds or a
+    ``T`` too, becomes ``2027-03-01T09:30:00``; other text goes on as typed, so the domain
+    names the rule it breaks."""
     text = text.strip()
     if not text:
         return None
-    return text + ":00" if len(text) == 16 else text
+    wall = _WALL.fullmatch(text)
+    return f"{wall[1]}T{wall[2]}{wall[3] or ':00'}" if wall else text
+
+
+def shown_time(moment: datetime) -> str:
+    """A wall time as the form shows it: ``2027-03-01 09:30``, seconds only when set."""
+    return moment.strftime("%Y-%m-%d %H:%M" if moment.second == 0 else WALL_TIME)
+
+
+def run_at_given(data: dict[str, Any], now: datetime) -> dict[str, Any]:
+    """``data`` with a relative Run At ("in 10 minutes", "in 2h 30m"; the CLI's ``--at``
+    rule, apicron.relative_time) as the UTC instant it names from ``now``; data without one
+    is returned as it is. Raises InvalidInput (run_at) for relative text that does not
+    read."""
+    text = data.get("run_at")
+    if not isinstance(text, str):
+        return data
+    try:
+        seconds = relative_seconds(text)
+    except ValueError as exc:
+        raise InvalidInput(str(exc), field="run_at") from None
+    if seconds is None:
+        return data
+    moment = now.astimezone(UTC) + timedelta(seconds=seconds)
+    return {**data, "run_at": moment.strftime("%Y-%m-%dT%H:%M:%SZ")}
 
 
 def _json_or_text(text: str) -> Any:
@@ -105,8 +137,8 @@ def task_data(form: Form) -> dict[str, Any]:
         "name": form.get("name").strip(),
         "app_id": form.get("app_id"),
         "description": form.get("description"),
-        "effective_time": _local_time(form.get("effective_time")),
-        "end_time": _local_time(form.get("end_time")),
+        "effective_time": wall_time(form.get("effective_time")),
+        "end_time": wall_time(form.get("end_time")),
         "timezone": form.get("timezone") or None,
         "trigger_type": trigger,
         "cron_expression": form.get("cron_expression").strip() if trigger == "CRON" else None,
@@ -125,7 +157,8 @@ def task_data(form: Form) -> dict[str, Any]:
         "tags": tags_of_text(form.get("tags")),
         # Issue 18: a one-off run at a wall time in the task's zone, jitter, the call's own
         # timeout and backoff, and business calendars (not for a one-off task).
-        "run_at": _local_time(form.get("run_at")) if trigger == "AT" else None,
+        # A wall time in the task's zone, or "in 10 minutes" (resolved by run_at_given).
+        "run_at": wall_time(form.get("run_at")) if trigger == "AT" else None,
         "after_completion": form.get("after_completion") or _default("after_completion"),
         "jitter_s": _int_or_default(form, "jitter_s"),
         "jitter_mode": form.get("jitter_mode") or _default("jitter_mode"),
@@ -160,14 +193,14 @@ def values_of(task: Task) -> dict[str, Any]:
     """A stored task as the form shows it: times as wall times in the task's zone."""
     zone = load_zone(task.timezone)
     local = task.effective_time.astimezone(zone)
-    end = task.end_time.astimezone(zone).strftime(WALL_TIME) if task.end_time else ""
-    run_at = task.run_at.astimezone(zone).strftime(WALL_TIME) if task.run_at else ""
+    end = shown_time(task.end_time.astimezone(zone)) if task.end_time else ""
+    run_at = shown_time(task.run_at.astimezone(zone)) if task.run_at else ""
     body = task.request.body
     return {
         "name": task.name,
         "app_id": task.app_id,
         "description": task.description,
-        "effective_time": local.strftime(WALL_TIME),
+        "effective_time": shown_time(local),
         "end_time": end,
         "timezone": task.timezone,
         "trigger_type": task.trigger_type,

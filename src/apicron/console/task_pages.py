@@ -16,8 +16,10 @@ from apicron.console.task_form import (
     BODY_METHODS,
     form_values,
     placed,
+    run_at_given,
     task_data,
     values_of,
+    wall_time,
 )
 from apicron.console.task_organise_pages import console_tag_filter
 from apicron.console.web import (
@@ -205,7 +207,7 @@ def _invalid(
 def create_task(request: Request, session: SessionDep, form: FormDep, ctx: Ctx) -> Answer:
     data = task_data(form)
     try:
-        task = tasks.create_task(ctx, validate(TaskCreate, data))
+        task = tasks.create_task(ctx, validate(TaskCreate, run_at_given(data, ctx.now())))
     except ApicronError as error:
         return _invalid(request, session, ctx, data, error)
     session.flash("ok", f"Scheduled task {task.name} created: it is Initialized; "
@@ -234,7 +236,8 @@ def update_task(
 ) -> Answer:
     data = task_data(form)
     try:
-        task = tasks.update_task(ctx, task_id, validate(TaskUpdate, data))
+        task = tasks.update_task(
+            ctx, task_id, validate(TaskUpdate, run_at_given(data, ctx.now())))
     except ApicronError as error:
         return _invalid(request, session, ctx, data, error, task_id)
     session.flash("ok", f"Scheduled task {task.name} saved.")
@@ -325,9 +328,10 @@ def preview_trigger(ctx: Ctx, raw: JsonDep) -> JSONResponse:
         return JSONResponse({"field": "body", "error_msg": "must be a JSON object"}, 400)
     data = {k: v for k, v in raw.items() if v not in ("", None)}
     for moment in ("effective_time", "end_time", "run_at"):
-        if isinstance(data.get(moment), str) and len(data[moment]) == 16:
-            data[moment] += ":00"  # datetime-local drops zero seconds
+        if isinstance(data.get(moment), str):
+            data[moment] = wall_time(data[moment])  # "2027-03-01 09:30" as the form shows it
     try:
+        data = run_at_given(data, ctx.now())  # "in 10 minutes", as the form accepts it
         result = preview.preview(ctx, validate(PreviewRequest, data))
     except ApicronError as error:
         return JSONResponse(
