@@ -15,7 +15,7 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from tests.conftest import World, unique
-from tests.console_helpers import chromium, console_page, log_in
+from tests.console_helpers import chromium, console_page, log_in, nav
 from tests.servers import ApicronProcess
 
 ZONE = "Europe/Paris"
@@ -278,3 +278,72 @@ def test_an_at_task_runs_in_10_minutes_as_in_the_cli(
         re.escape(shown.removesuffix(":00")) + "(:00)?$"))
     expect(page.get_by_label("Effective Time")).to_have_value(
         re.compile(r"^\d{4}-\d{2}-\d{2} \d{2}:\d{2}(:\d{2})?$"))
+
+
+def test_business_calendars_are_kept_on_their_own_console_page(
+    page: Page, rest: World, console_server: ApicronProcess
+) -> None:
+    """Business Calendars (in the navigation): create, edit and delete through the same
+    services and messages as REST /v1/calendars; a bad entry is refused at its field and
+    creates nothing; a calendar a task follows is not deleted; the task form offers it by
+    name."""
+    name = unique("holidays")
+    page.goto(f"{console_server.url}/console/tasks")
+    nav(page, "Business Calendars")
+    expect(page.get_by_role("heading", name="Business Calendars")).to_be_visible()
+    page.get_by_role("link", name="Create Calendar").click()
+    page.get_by_label("Name", exact=True).fill(name)
+    page.get_by_label("SAT", exact=True).check()
+    page.get_by_label("SUN", exact=True).check()
+    page.get_by_label("Public holidays: country").fill("Germany")
+    page.get_by_label("Excluded dates").fill("2027-12-24..2027-12-31\n2027-13-01")
+    page.get_by_label("Working days whatever else excludes them").fill("2027-12-28")
+    page.get_by_role("button", name="OK").click()
+    # Both problems at their fields, what was typed kept, nothing created.
+    expect(page.locator("#holidays_country-error")).to_contain_text("ISO 3166-1")
+    expect(page.locator("#exclude_dates-error")).to_contain_text("2027-13-01")
+    expect(page.get_by_label("SAT", exact=True)).to_be_checked()
+    assert rest.ok(rest.client.get("/v1/calendars", params={"name": name}))["items"] == []
+
+    page.get_by_label("Public holidays: country").fill("DE")
+    page.get_by_label("Subdivision (optional)").fill("BY")
+    page.get_by_label("Excluded dates").fill("2027-12-24..2027-12-31")
+    page.get_by_role("button", name="OK").click()
+    expect(page.locator(".flash-ok")).to_contain_text(f"Calendar {name} created")
+    row = page.locator(f'tr[data-calendar="{name}"]')
+    expect(row).to_contain_text("excludes SAT, SUN")
+    expect(row).to_contain_text("public holidays of DE-BY")
+    (made,) = rest.ok(rest.client.get("/v1/calendars", params={"name": name}))["items"]
+    assert made["exclude_weekdays"] == ["SAT", "SUN"]
+    assert made["holidays"] == {"country": "DE", "subdivision": "BY"}
+    assert (made["exclude_dates"], made["include_dates"]) == (
+        ["2027-12-24..2027-12-31"], ["2027-12-28"])
+
+    # Edit: Saturdays back, a description; the rest kept.
+    row.get_by_role("link", name="Edit").click()
+    expect(page.get_by_label("Public holidays: country")).to_have_value("DE")
+    page.get_by_label("SAT", exact=True).uncheck()
+    page.get_by_label("Description").fill("Bavarian office")
+    page.get_by_role("button", name="OK").click()
+    expect(page.locator(".flash-ok")).to_contain_text(f"Calendar {name} saved")
+    edited = rest.ok(rest.client.get(f"/v1/calendars/{made['id']}"))
+    assert edited["exclude_weekdays"] == ["SUN"] and edited["description"] == "Bavarian office"
+    assert edited["holidays"] == made["holidays"]
+    assert edited["exclude_dates"] == made["exclude_dates"]
+
+    # The task form offers it by name; while a task follows it, it is not deleted.
+    page.goto(f"{console_server.url}/console/tasks/new")
+    page.get_by_label("Business calendars").select_option(label=name)
+    app, api = rest.setup()
+    task = rest.task(app, api, calendar_ids=[made["id"]])
+    page.goto(f"{console_server.url}/console/calendars")
+    row.get_by_role("button", name="Delete").click()
+    page.locator("#confirm-dialog").get_by_role("button", name="Yes").click()
+    expect(page.locator(".flash-error")).to_contain_text(task["name"])
+    rest.ok(rest.client.get(f"/v1/calendars/{made['id']}"))
+    assert rest.client.delete(f"/v1/tasks/{task['id']}").status_code in (200, 204)
+    row.get_by_role("button", name="Delete").click()
+    page.locator("#confirm-dialog").get_by_role("button", name="Yes").click()
+    expect(page.locator(".flash-ok")).to_contain_text(f"Calendar {name} deleted")
+    expect(row).to_have_count(0)
+    assert rest.client.get(f"/v1/calendars/{made['id']}").status_code == 404

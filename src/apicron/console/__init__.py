@@ -19,6 +19,7 @@ from apicron.console import (
     account_pages,
     alert_pages,
     api_edit_pages,
+    calendar_pages,
     overview_pages,
     pages,
     replay_pages,
@@ -58,6 +59,7 @@ def mount_console(app: FastAPI) -> None:
     app.include_router(replay_pages.router, dependencies=storable)
     app.include_router(account_pages.router, dependencies=storable)
     app.include_router(alert_pages.router, dependencies=storable)
+    app.include_router(calendar_pages.router, dependencies=storable)
     app.include_router(overview_pages.router, dependencies=storable)
     app.include_router(api_edit_pages.router, dependencies=storable)
     # After task_pages: /console/tasks/new is a page of its own, not a task id.
