@@ -3,43 +3,16 @@ jitter and the task's call policy."""
 
 from __future__ import annotations
 
-import re
 from datetime import UTC, datetime, timedelta
 
 from apicron.cli.inputs import Json, choice, given
 from apicron.cli.output import usage
 from apicron.domain.vocabulary import AfterCompletion, JitterMode, choices
+from apicron.relative_time import relative_seconds
 
 AFTER_COMPLETION = choices(AfterCompletion)
 JITTER_MODES = choices(JitterMode)
-_UNITS = {
-    "s": 1, "sec": 1, "secs": 1, "second": 1, "seconds": 1,
-    "m": 60, "min": 60, "mins": 60, "minute": 60, "minutes": 60,
-    "h": 3600, "hr": 3600, "hrs": 3600, "hour": 3600, "hours": 3600,
-    "d": 86400, "day": 86400, "days": 86400,
-    "w": 604800, "week": 604800, "weeks": 604800,
-}
-_PART = re.compile(r"\s*(\d+)\s*([a-z]+)\s*,?\s*(?:and\s+)?")
-
-
-def relative_seconds(text: str) -> int | None:
-    """Seconds from now that ``text`` says ("in 10 minutes", "in 2h", "in 1h 30m"), or
-    None when it is not relative (then it is a time the API reads). Raises ValueError for
-    relative text that does not read."""
-    words = text.strip().lower()
-    if not words.startswith("in ") and not words.startswith("+"):
-        return None
-    rest = words[1:] if words.startswith("+") else words[3:]
-    total, position = 0, 0
-    while position < len(rest):
-        match = _PART.match(rest, position)
-        if match is None or match.group(2) not in _UNITS:
-            raise ValueError(f"cannot read {text!r}: write e.g. 'in 10 minutes' or 'in 2h 30m'")
-        total += int(match.group(1)) * _UNITS[match.group(2)]
-        position = match.end()
-    if position == 0:
-        raise ValueError(f"cannot read {text!r}: write e.g. 'in 10 minutes' or 'in 2h 30m'")
-    return total
+__all__ = ["one_off_trigger", "relative_seconds", "run_at", "scheduling_fields"]
 
 
 def run_at(value: str, now: datetime | None = None) -> str:

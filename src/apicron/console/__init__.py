@@ -20,6 +20,7 @@ from apicron.console import (
     alert_pages,
     api_edit_pages,
     app_group_edit_pages,
+    calendar_pages,
     overview_pages,
     pages,
     replay_pages,
@@ -59,6 +60,7 @@ def mount_console(app: FastAPI) -> None:
     app.include_router(replay_pages.router, dependencies=storable)
     app.include_router(account_pages.router, dependencies=storable)
     app.include_router(alert_pages.router, dependencies=storable)
+    app.include_router(calendar_pages.router, dependencies=storable)
     app.include_router(overview_pages.router, dependencies=storable)
     app.include_router(api_edit_pages.router, dependencies=storable)
     app.include_router(app_group_edit_pages.router, dependencies=storable)

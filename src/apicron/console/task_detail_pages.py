@@ -10,11 +10,11 @@ from fastapi import APIRouter, Request
 
 from apicron.console.curl import curl_command
 from apicron.console.run_charts import CHART_HEIGHT, CHART_WIDTH, SYMBOLS, recent_runs
+from apicron.console.task_pages import calendar_names
 from apicron.console.web import PREFIX, Answer, Ctx, SessionDep, back, render
 from apicron.domain.errors import ApicronError
 from apicron.domain.models import Task
-from apicron.domain.schedules import schedule_of
-from apicron.services import apis, apps, channels, executions, groups, instance, tasks
+from apicron.services import apis, apps, calendars, channels, executions, groups, instance, tasks
 from apicron.services.context import Context
 
 router = APIRouter(prefix=PREFIX, include_in_schema=False)
@@ -43,7 +43,8 @@ def _request_view(ctx: Context, task: Task) -> dict[str, Any]:
 
 def _fire_times(ctx: Context, task: Task) -> tuple[list[Any], str | None]:
     try:
-        return schedule_of(task).preview(ctx.now(), FIRE_TIMES), None
+        # Issue 18: with its business calendars applied, as the engine plans it.
+        return calendars.next_fire_times(ctx, task, FIRE_TIMES), None
     except ApicronError as error:  # e.g. a zone gone from tzdata since it was saved
         return [], str(error)
 
@@ -64,6 +65,7 @@ def task_page(request: Request, session: SessionDep, ctx: Ctx, task_id: str) -> 
     return render(
         request, session, "task.html", nav="tasks", task=task, fire_times=fire_times,
         schedule_error=schedule_error, recent=recent_runs(recent.items, RECENT),
+        calendar_names=calendar_names(ctx) if task.calendar_ids else {},
         runs_total=recent.total, symbols=SYMBOLS, chart_width=CHART_WIDTH,
         chart_height=CHART_HEIGHT, channel_names=channel_names,
         default_alerts=instance.get_instance(ctx).default_alerts, **_request_view(ctx, task),

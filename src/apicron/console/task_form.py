@@ -7,24 +7,21 @@ says exactly what the API says for the same mistake.
 from __future__ import annotations
 
 import json
-from datetime import datetime
+import re
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from apicron.console.web import Form
-from apicron.domain.errors import ApicronError, Problem
-from apicron.domain.models import Task
+from apicron.domain.errors import ApicronError, InvalidInput, Problem
+from apicron.domain.models import Task, TaskFields
+from apicron.relative_time import relative_seconds
 from apicron.triggers import load_zone
 
 BODY_METHODS = ("POST", "PUT", "PATCH")
-# ISO 8601 as the tables show times (a datetime-local picker would follow the browser's
-# locale, issue 15); seconds only when there are some, so that an edit keeps them.
-WALL_TIME = "%Y-%m-%d %H:%M"
-WALL_TIME_SECONDS = "%Y-%m-%d %H:%M:%S"
-
-
-def wall_time(moment: datetime) -> str:
-    """``moment`` (already in the task's zone) as the form's time fields show it."""
-    return moment.strftime(WALL_TIME_SECONDS if moment.second else WALL_TIME)
+# The form's date-time fields are text showing ISO 8601 as "2027-03-01 09:30" (a
+# datetime-local input would show the browser's locale, e.g. 03/01/2027, 09:30 AM).
+WALL_TIME = "%Y-%m-%d %H:%M:%S"
+_WALL = re.compile(r"(\d{4}-\d{2}-\d{2})[Tt ](\d{2}:\d{2})(:\d{2})?")
 
 
 def _int_or_text(text: str) -> int | str | None:
@@ -44,12 +41,38 @@ def _rows(form: Form, kind: str) -> list[dict[str, str]]:
     return rows
 
 
-def _local_time(text: str) -> str | None:
-    """A wall time typed without seconds (``YYYY-MM-DD HH:MM``) gets ``:00``."""
+def wall_time(text: str) -> str | None:
+    """A typed wall time as the domain reads it: ``2027-03-01 09:30``, with seconds or a
+    ``T`` too, becomes ``2027-03-01T09:30:00``; other text goes on as typed, so the domain
+    names the rule it breaks."""
     text = text.strip()
     if not text:
         return None
-    return text + ":00" if len(text) == 16 else text
+    wall = _WALL.fullmatch(text)
+    return f"{wall[1]}T{wall[2]}{wall[3] or ':00'}" if wall else text
+
+
+def shown_time(moment: datetime) -> str:
+    """A wall time as the form shows it: ``2027-03-01 09:30``, seconds only when set."""
+    return moment.strftime("%Y-%m-%d %H:%M" if moment.second == 0 else WALL_TIME)
+
+
+def run_at_given(data: dict[str, Any], now: datetime) -> dict[str, Any]:
+    """``data`` with a relative Run At ("in 10 minutes", "in 2h 30m"; the CLI's ``--at``
+    rule, apicron.relative_time) as the UTC instant it names from ``now``; data without one
+    is returned as it is. Raises InvalidInput (run_at) for relative text that does not
+    read."""
+    text = data.get("run_at")
+    if not isinstance(text, str):
+        return data
+    try:
+        seconds = relative_seconds(text)
+    except ValueError as exc:
+        raise InvalidInput(str(exc), field="run_at") from None
+    if seconds is None:
+        return data
+    moment = now.astimezone(UTC) + timedelta(seconds=seconds)
+    return {**data, "run_at": moment.strftime("%Y-%m-%dT%H:%M:%SZ")}
 
 
 def _json_or_text(text: str) -> Any:
@@ -93,7 +116,20 @@ def alerts_data(form: Form) -> dict[str, Any] | None:
     }
 
 
+def _default(name: str) -> Any:
+    """The domain's default for a task field the form left empty (issue 18: jitter_s 0,
+    jitter_mode RANDOM, after_completion KEEP, calendar_policy SKIP), never spelled here."""
+    return TaskFields.model_fields[name].default
+
+
+def _int_or_default(form: Form, name: str) -> int | str | None:
+    value = _int_or_text(form.get(name))
+    return _default(name) if value is None else value
+
+
 def task_data(form: Form) -> dict[str, Any]:
+    """The posted form as a task's fields (``TaskCreate``/``TaskUpdate`` input): only the
+    chosen trigger's fields are given; an empty optional number is the domain's default."""
     trigger = form.get("trigger_type", "CRON")
     content_type, content = form.get("body_content_type"), form.get("body_content")
     body = {"content_type": content_type, "content": content} if content.strip() else None
@@ -101,8 +137,8 @@ def task_data(form: Form) -> dict[str, Any]:
         "name": form.get("name").strip(),
         "app_id": form.get("app_id"),
         "description": form.get("description"),
-        "effective_time": _local_time(form.get("effective_time")),
-        "end_time": _local_time(form.get("end_time")),
+        "effective_time": wall_time(form.get("effective_time")),
+        "end_time": wall_time(form.get("end_time")),
         "timezone": form.get("timezone") or None,
         "trigger_type": trigger,
         "cron_expression": form.get("cron_expression").strip() if trigger == "CRON" else None,
@@ -119,6 +155,18 @@ def task_data(form: Form) -> dict[str, Any]:
         "alerts": alerts_data(form),
         # Issue 18: "env=prod, team=billing"; a key alone has an empty value.
         "tags": tags_of_text(form.get("tags")),
+        # Issue 18: a one-off run at a wall time in the task's zone, jitter, the call's own
+        # timeout and backoff, and business calendars (not for a one-off task).
+        # A wall time in the task's zone, or "in 10 minutes" (resolved by run_at_given).
+        "run_at": wall_time(form.get("run_at")) if trigger == "AT" else None,
+        "after_completion": form.get("after_completion") or _default("after_completion"),
+        "jitter_s": _int_or_default(form, "jitter_s"),
+        "jitter_mode": form.get("jitter_mode") or _default("jitter_mode"),
+        "timeout_ms": _int_or_text(form.get("timeout_ms")),
+        "retry_backoff_base_ms": _int_or_text(form.get("retry_backoff_base_ms")),
+        "retry_backoff_cap_ms": _int_or_text(form.get("retry_backoff_cap_ms")),
+        "calendar_ids": form.getlist("calendar_ids") if trigger != "AT" else [],
+        "calendar_policy": form.get("calendar_policy") or _default("calendar_policy"),
     }
 
 
@@ -145,13 +193,14 @@ def values_of(task: Task) -> dict[str, Any]:
     """A stored task as the form shows it: times as wall times in the task's zone."""
     zone = load_zone(task.timezone)
     local = task.effective_time.astimezone(zone)
-    end = wall_time(task.end_time.astimezone(zone)) if task.end_time else ""
+    end = shown_time(task.end_time.astimezone(zone)) if task.end_time else ""
+    run_at = shown_time(task.run_at.astimezone(zone)) if task.run_at else ""
     body = task.request.body
     return {
         "name": task.name,
         "app_id": task.app_id,
         "description": task.description,
-        "effective_time": wall_time(local),
+        "effective_time": shown_time(local),
         "end_time": end,
         "timezone": task.timezone,
         "trigger_type": task.trigger_type,
@@ -170,6 +219,15 @@ def values_of(task: Task) -> dict[str, Any]:
         "success": task.success.model_dump(mode="json") if task.success else None,
         "alerts": task.alerts.model_dump(mode="json") if task.alerts else None,
         "tags": dict(task.tags),
+        "run_at": run_at,
+        "after_completion": task.after_completion,
+        "jitter_s": task.jitter_s,
+        "jitter_mode": task.jitter_mode,
+        "timeout_ms": task.timeout_ms,
+        "retry_backoff_base_ms": task.retry_backoff_base_ms,
+        "retry_backoff_cap_ms": task.retry_backoff_cap_ms,
+        "calendar_ids": list(task.calendar_ids),
+        "calendar_policy": task.calendar_policy,
     }
 
 
@@ -182,12 +240,21 @@ _SECTIONS = (
     ("success", "success"),
     ("alerts", "alerts"),
     ("tags", "tags"),
+    ("calendar_ids", "calendar_ids"),
 )
 FORM_FIELDS = {
     "name", "app_id", "description", "effective_time", "timezone", "trigger_type",
     "cron_expression", "interval_unit", "interval_value", "max_retries", "api_id", "end_time",
     "misfire_policy", "overlap_policy",
+    # Issue 18
+    "run_at", "after_completion", "jitter_s", "jitter_mode", "timeout_ms",
+    "retry_backoff_base_ms", "retry_backoff_cap_ms", "calendar_policy",
 }
+# The fields inside the form's folded "More schedule options": an error there unfolds it.
+ADVANCED_FIELDS = (
+    "end_time", "misfire_policy", "overlap_policy", "jitter_s", "jitter_mode", "timeout_ms",
+    "retry_backoff_base_ms", "retry_backoff_cap_ms",
+)
 
 
 def _place(problem: Problem) -> tuple[str, str]:

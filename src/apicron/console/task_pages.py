@@ -11,7 +11,16 @@ from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse
 from apicron.console.history_filter import PAGE_SIZE as HISTORY_PAGE
 from apicron.console.history_filter import STATUSES as HISTORY_STATUSES
 from apicron.console.history_filter import TRIGGERS, HistoryFilter, read_filter
-from apicron.console.task_form import BODY_METHODS, form_values, placed, task_data, values_of
+from apicron.console.task_form import (
+    ADVANCED_FIELDS,
+    BODY_METHODS,
+    form_values,
+    placed,
+    run_at_given,
+    task_data,
+    values_of,
+    wall_time,
+)
 from apicron.console.task_organise_pages import console_tag_filter
 from apicron.console.web import (
     PREFIX,
@@ -29,15 +38,54 @@ from apicron.console.web import (
 from apicron.domain.errors import ApicronError
 from apicron.domain.models import PreviewRequest, TaskCreate, TaskUpdate
 from apicron.domain.validation import validate
-from apicron.domain.vocabulary import TaskStatus, choices
+from apicron.domain.vocabulary import (
+    AfterCompletion,
+    CalendarPolicy,
+    ContentType,
+    IntervalUnit,
+    JitterMode,
+    MisfirePolicy,
+    OverlapPolicy,
+    TaskStatus,
+    TriggerType,
+    choices,
+)
 from apicron.services import apis as apis_service
-from apicron.services import apps, channels, executions, grants, instance, preview, tasks
+from apicron.services import (
+    apps,
+    calendars,
+    channels,
+    executions,
+    grants,
+    instance,
+    preview,
+    tasks,
+)
 from apicron.services.context import Context
 
 router = APIRouter(prefix=PREFIX, include_in_schema=False)
 PAGE_SIZE = 10
 ALL = 500
 STATUSES: tuple[TaskStatus, ...] = choices(TaskStatus)
+
+
+# The form's choice lists (issue 18), from the vocabulary.
+FORM_CHOICES: dict[str, tuple[str, ...]] = {
+    "trigger_types": choices(TriggerType),
+    "interval_units": choices(IntervalUnit),
+    "after_completions": choices(AfterCompletion),
+    "jitter_modes": choices(JitterMode),
+    "calendar_policies": choices(CalendarPolicy),
+    "misfire_policies": choices(MisfirePolicy),
+    "overlap_policies": choices(OverlapPolicy),
+    "content_types": choices(ContentType),
+}
+
+
+def calendar_names(ctx: Context) -> dict[str, str]:
+    """Every business calendar's id -> name (the form's multi-select, the task page)."""
+    return {c.id: c.name for c in calendars.list_calendars(
+        ctx, name=None, offset=0, limit=ALL).items}
 
 
 def _app_names(ctx: Context) -> dict[str, str]:
@@ -132,6 +180,7 @@ def _form_page(
         channel_names={c.id: c.name for c in channels.list_channels(
             ctx, kind=None, offset=0, limit=500).items},
         catalog=json.dumps(_catalog(ctx)).replace("<", "\\u003c"),
+        calendar_names=calendar_names(ctx), advanced_fields=ADVANCED_FIELDS, **FORM_CHOICES,
     )
 
 
@@ -158,7 +207,7 @@ def _invalid(
 def create_task(request: Request, session: SessionDep, form: FormDep, ctx: Ctx) -> Answer:
     data = task_data(form)
     try:
-        task = tasks.create_task(ctx, validate(TaskCreate, data))
+        task = tasks.create_task(ctx, validate(TaskCreate, run_at_given(data, ctx.now())))
     except ApicronError as error:
         return _invalid(request, session, ctx, data, error)
     session.flash("ok", f"Scheduled task {task.name} created: it is Initialized; "
@@ -187,7 +236,8 @@ def update_task(
 ) -> Answer:
     data = task_data(form)
     try:
-        task = tasks.update_task(ctx, task_id, validate(TaskUpdate, data))
+        task = tasks.update_task(
+            ctx, task_id, validate(TaskUpdate, run_at_given(data, ctx.now())))
     except ApicronError as error:
         return _invalid(request, session, ctx, data, error, task_id)
     session.flash("ok", f"Scheduled task {task.name} saved.")
@@ -277,10 +327,11 @@ def preview_trigger(ctx: Ctx, raw: JsonDep) -> JSONResponse:
     if not isinstance(raw, dict):
         return JSONResponse({"field": "body", "error_msg": "must be a JSON object"}, 400)
     data = {k: v for k, v in raw.items() if v not in ("", None)}
-    for moment in ("effective_time", "end_time"):
-        if isinstance(data.get(moment), str) and len(data[moment]) == 16:
-            data[moment] += ":00"  # datetime-local drops zero seconds
+    for moment in ("effective_time", "end_time", "run_at"):
+        if isinstance(data.get(moment), str):
+            data[moment] = wall_time(data[moment])  # "2027-03-01 09:30" as the form shows it
     try:
+        data = run_at_given(data, ctx.now())  # "in 10 minutes", as the form accepts it
         result = preview.preview(ctx, validate(PreviewRequest, data))
     except ApicronError as error:
         return JSONResponse(
@@ -296,6 +347,8 @@ def preview_trigger(ctx: Ctx, raw: JsonDep) -> JSONResponse:
                     "local": t.local,
                     "dst_shifted": t.dst_shifted,
                     "dst_note": t.dst_note,
+                    # Issue 18: what a business calendar did to this fire (moved from).
+                    "calendar_note": t.calendar_note,
                 }
                 for t in result.fire_times
             ],

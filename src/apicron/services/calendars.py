@@ -28,7 +28,7 @@ from apicron.services.audit import audit
 from apicron.services.context import Context, new_id
 from apicron.store.rows import CalendarChanges
 from apicron.store.store import Queries
-from apicron.triggers import Schedule
+from apicron.triggers import FireTime, Schedule
 
 
 def load_calendar(q: Queries, calendar_id: str) -> Calendar:
@@ -164,3 +164,13 @@ def task_schedule(
     if not task.calendar_ids:
         return schedule
     return apply_calendars(schedule, calendars_of(q, task.calendar_ids), task.calendar_policy)
+
+
+def next_fire_times(ctx: Context, task: StoredTask, count: int) -> list[FireTime]:
+    """The next ``count`` fire times of ``task`` from now, its calendars applied (what the
+    console's task page lists; issue 18). Raises InvalidInput when its trigger no longer
+    makes a schedule (e.g. a zone gone from tzdata)."""
+    ctx.require(Permission.READ)
+    with ctx.store.read() as q:
+        schedule = task_schedule(q, task)
+    return schedule.preview(ctx.now(), count)

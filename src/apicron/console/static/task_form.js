@@ -8,15 +8,25 @@
   const catalog = JSON.parse($("api-catalog").textContent);
   const csrf = form.querySelector("input[name=csrf_token]").value;
 
-  // --- trigger type: CRON shows the expression, CALENDAR the interval ---------------------
-  function triggerType() { return $("trigger_calendar").checked ? "CALENDAR" : "CRON"; }
+  // --- trigger type: CRON shows the expression, CALENDAR the interval, AT the one instant;
+  // business calendars apply to the repeating triggers only (issue 18) ---------------------
+  function triggerType() {
+    const chosen = form.querySelector("input[name=trigger_type]:checked");
+    return chosen ? chosen.value : "CRON";
+  }
+  function show(id, on, inputs) {
+    $(id).hidden = !on;
+    inputs.forEach(function (name) { $(name).disabled = !on; });
+  }
   function switchTrigger() {
-    const calendar = triggerType() === "CALENDAR";
-    $("cron-fields").hidden = calendar;
-    $("calendar-fields").hidden = !calendar;
-    $("cron_expression").disabled = calendar;
-    $("interval_unit").disabled = !calendar;
-    $("interval_value").disabled = !calendar;
+    const type = triggerType();
+    show("cron-fields", type === "CRON", ["cron_expression"]);
+    show("calendar-fields", type === "CALENDAR", ["interval_unit", "interval_value"]);
+    show("at-fields", type === "AT", ["run_at", "after_completion"]);
+    show("business-calendar-fields", type !== "AT", ["calendar_ids", "calendar_policy"]);
+  }
+  function chosenCalendars() {
+    return Array.from($("calendar_ids").selectedOptions).map(function (o) { return o.value; });
   }
 
   // --- live preview: the words and the next five fire times, from the server ----------------
@@ -34,13 +44,20 @@
       timezone: $("timezone").value || null,
       count: 5,
     };
-    if (body.trigger_type === "CRON") {
+    if (body.trigger_type === "AT") {
+      body.run_at = $("run_at").value || null;
+      if (!body.run_at) { showPreviewHint(); return; }
+    } else if (body.trigger_type === "CRON") {
       body.cron_expression = $("cron_expression").value.trim();
       if (!body.cron_expression) { showPreviewHint(); return; }
     } else {
       body.interval_unit = $("interval_unit").value;
       const value = parseInt($("interval_value").value, 10);
       body.interval_value = isNaN(value) ? $("interval_value").value : value;
+    }
+    if (body.trigger_type !== "AT") {
+      body.calendar_ids = chosenCalendars();
+      body.calendar_policy = $("calendar_policy").value;
     }
     const mine = ++sequence;
     let answer;
@@ -97,6 +114,13 @@
         note.className = "dst-note";
         note.textContent = t.dst_note || "";
         item.append(" ", mark, " ", note);
+      }
+      // A fire a business calendar moved says from where and which calendar entry did it.
+      if (t.calendar_note) {
+        const moved = document.createElement("span");
+        moved.className = "calendar-note";
+        moved.textContent = t.calendar_note;
+        item.append(" ", moved);
       }
       list.append(item);
     });
@@ -217,11 +241,14 @@
   });
 
   // --- wiring -------------------------------------------------------------------------------
-  ["cron_expression", "interval_value", "effective_time"].forEach(function (id) {
+  ["cron_expression", "interval_value", "effective_time", "run_at"].forEach(function (id) {
     $(id).addEventListener("input", schedulePreview);
   });
-  ["interval_unit", "timezone", "trigger_cron", "trigger_calendar", "effective_time", "end_time"].forEach(function (id) {
+  ["interval_unit", "timezone", "effective_time", "end_time", "run_at", "calendar_ids", "calendar_policy"].forEach(function (id) {
     $(id).addEventListener("change", function () { switchTrigger(); schedulePreview(); });
+  });
+  form.querySelectorAll("input[name=trigger_type]").forEach(function (radio) {
+    radio.addEventListener("change", function () { switchTrigger(); schedulePreview(); });
   });
   $("select-api").addEventListener("click", openPicker);
   $("picker-close").addEventListener("click", function () { picker.close(); });
