@@ -68,7 +68,13 @@ def test_it_fires_on_schedule_and_answers_history(
             time.sleep(1.5)
             assert len(backend.to(path)) == fired  # stop means stop
             history = all_executions(client, task["id"])
-            assert {e["status"] for e in history} <= {"SUCCEEDED"}
+            # On a loaded machine an occurrence can be due, not yet fired, when the stop
+            # arrives: the stop records it MISSED saying so (issue 13: every due occurrence
+            # leaves a row) and it never fires. Anything else is a fault.
+            by_stop = [e for e in history if e["status"] == "MISSED"
+                       and "the task was stopped" in (e.get("error_msg") or "")]
+            assert len(by_stop) <= 2, by_stop
+            assert {e["status"] for e in history if e not in by_stop} <= {"SUCCEEDED"}, history
             done = [e for e in history if e["status"] == "SUCCEEDED"]
             assert len(done) == fired
             one = world.ok(client.get(f"/v1/executions/{done[0]['id']}"))
