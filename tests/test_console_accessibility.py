@@ -102,8 +102,12 @@ def ids(server: ApicronProcess) -> Iterator[dict[str, str]]:
             user = rest.ok(client.post("/v1/users", json={
                 "username": unique("operator"), "role": "operator",
                 "display_name": "Night operator"}), 201)
+            calendar = rest.ok(client.post("/v1/calendars", json={
+                "name": unique("cal"), "exclude_weekdays": ["SAT", "SUN"],
+                "holidays": {"country": "DE", "subdivision": "BY"}}), 201)
             yield {"task_id": task["id"], "api_id": api["id"], "user_id": user["id"],
-                   "app_id": app["id"], "group_id": api["group_id"]}
+                   "app_id": app["id"], "group_id": api["group_id"],
+                   "calendar_id": calendar["id"]}
     finally:
         receiver.stop()
         backend.stop()
