@@ -267,3 +267,19 @@ def test_a_killed_worker_is_reported_and_restarted_and_sigterm_stops_them_all(
         for pid in _worker_pids(process).values():
             if _alive(pid):
                 os.kill(pid, signal.SIGKILL)
+
+
+def test_workers_do_not_outlive_a_serve_killed_with_9(tmp_path: Path) -> None:
+    """Their stdin is serve's pipe: its end stops them (no orphan keeps the port)."""
+    process = ApicronProcess(tmp_path, {"APICRON_GATEWAY_WORKERS": "2"}).start()
+    pids = _worker_pids(process)
+    try:
+        assert set(pids) == WORKERS
+        process.stop(signal.SIGKILL)
+        wait_for(lambda: not any(_alive(pid) for pid in pids.values()),
+                 "the workers to stop after serve was killed")
+    finally:
+        process.stop()
+        for pid in pids.values():
+            if _alive(pid):
+                os.kill(pid, signal.SIGKILL)

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import logging
 import os
 import signal
@@ -77,6 +78,7 @@ async def _serve(settings: Settings, ctx: Context, slot: int, channel: TextIO) -
         gateway = Gateway(ctx, outbound=settings.outbound_policy, worker=slot)
         await gateway.start(settings.gateway_host, settings.gateway_port,
                             gateway_context(settings), reuse_port=True)
+        gc.freeze()  # as serve does: no full collection pass stalls the calls in flight
         try:
             channel.write(f"ready {os.getpid()}\n")
             channel.flush()

@@ -222,9 +222,9 @@ class GatewayWorkers:
                 return
             try:
                 await self._spawn(worker)
-            except ConfigurationError as error:
+            except Exception as error:  # e.g. no process could be made: try again, said
                 worker.failures_in_a_row += 1
-                worker.last_exit = f"could not restart: {error}"
+                worker.last_exit = f"could not be restarted ({error})"
                 continue
             log.warning("gateway worker %d restarted (pid %s)", worker.slot, worker.pid)
             return
