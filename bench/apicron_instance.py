@@ -150,9 +150,11 @@ class Instance:
 class Server:
     """``apicron serve`` in its own process, on free ports."""
 
-    def __init__(self, group: Children, instance: Instance, log: Path):
+    def __init__(self, group: Children, instance: Instance, log: Path,
+                 env: dict[str, str] | None = None):
         self.group = group
         self.instance = instance
+        self.extra_env = env or {}
         self.api_port = free_port()
         self.gateway_port = free_port()
         self.log = log
@@ -168,7 +170,7 @@ class Server:
         """Start and wait until the management API answers; returns the seconds it took."""
         env = {**os.environ, "APICRON_DATA_DIR": str(self.instance.data_dir),
                "APICRON_ADMIN_TOKEN": ADMIN_TOKEN, "APICRON_API_PORT": str(self.api_port),
-               "APICRON_GATEWAY_PORT": str(self.gateway_port)}
+               "APICRON_GATEWAY_PORT": str(self.gateway_port), **self.extra_env}
         self.process = self.group.start(python_module("apicron", "serve"), env=env, log=self.log)
         self.startup_s = wait_http(f"http://127.0.0.1:{self.api_port}/healthz", self.process,
                                    "apicron serve", timeout=120)

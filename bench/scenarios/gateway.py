@@ -6,7 +6,8 @@ with one request at a time (p50, p99) and **throughput** with 32 in flight, for 
 direct call, the gateway with ``X-HW-ID`` / ``X-HW-AppKey`` (the scheduler's way) and the
 gateway with an SDK-HMAC-SHA256 signature (signed before the clock starts). Then the
 maximum throughput as wrk (C) sees it, 64 connections, for the same three and for nginx
-(the machine's limit). ``+p50`` is the gateway's addition to the direct call.
+(the machine's limit). ``+p50`` is the gateway's addition to the direct call. Last, the
+same wrk through ``apicron serve`` with ``APICRON_GATEWAY_WORKERS=2``, as a ratio to one.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Awaitable, Callable
+from pathlib import Path
 from typing import Any
 
 import aiohttp
@@ -26,6 +28,7 @@ from bench.peers import wrk_nginx
 
 NAME = "gateway"
 GOAL_ADDED_P50_MS = 1.0
+GOAL_WORKERS_RATIO = 1.4
 CONCURRENCY = 32
 
 Call = Callable[[], Awaitable[float]]
@@ -121,6 +124,9 @@ def run(bench: Bench) -> dict[str, Any]:
             rows["nginx (limit)"] = {"wrk": wrk_nginx.run_wrk(nginx, seconds)}
     finally:
         server.stop()
+    try:
+        workers = _one_vs_two_workers(bench, instance, folder, rows, seconds, missing)
+    finally:
         instance.close()
     bench.records()
     base = rows["direct"]
@@ -129,7 +135,9 @@ def run(bench: Bench) -> dict[str, Any]:
             row["added_p50_ms"] = row["p50_ms"] - base["p50_ms"]
             row["added_p99_ms"] = row["p99_ms"] - base["p99_ms"]
     goals = [goal("gateway added p50", rows["gateway X-HW-AppKey"]["added_p50_ms"],
-                  GOAL_ADDED_P50_MS, "ms")]
+                  GOAL_ADDED_P50_MS, "ms"),
+             goal("2 gateway workers / 1 (wrk req/s)", workers.get("ratio"),
+                  GOAL_WORKERS_RATIO, "×", at_least=True)]
 
     def line(name: str, r: dict[str, Any]) -> list[object]:
         wrk = r.get("wrk", {})
@@ -148,7 +156,41 @@ def run(bench: Bench) -> dict[str, Any]:
         [f"latency: one request at a time (aiohttp); req/s: aiohttp client, {CONCURRENCY} in "
          f"flight; wrk: 64 connections, {seconds:.0f} s; direct/this = direct wrk req/s / "
          f"this row's; signing one request: {sign_us:.0f} µs (not timed)",
+         f"gateway workers (APICRON_GATEWAY_WORKERS, X-HW-AppKey, wrk as above): "
+         f"{_workers_line(workers)}",
          *goal_lines(goals)],
     )
     return {"requests": requests, "rows": rows, "sign_us": sign_us, "goals": goals,
-            "table": table}
+            "workers": workers, "table": table}
+
+
+def _one_vs_two_workers(
+    bench: Bench, instance: Instance, folder: Path, rows: dict[str, dict[str, Any]],
+    seconds: float, missing: list[str],
+) -> dict[str, Any]:
+    """wrk through ``apicron serve`` with APICRON_GATEWAY_WORKERS=2, against the one-worker
+    row measured just before with the same wrk (issue 20: a gateway that uses every core)."""
+    if missing:
+        return {"skipped": f"skipped: not installed ({', '.join(missing)})"}
+    one = rows["gateway X-HW-AppKey"]["wrk"]
+    server = Server(bench.group, instance, folder / "serve-2-workers.log",
+                    env={"APICRON_GATEWAY_WORKERS": "2"})
+    server.start()
+    try:
+        through = f"http://127.0.0.1:{server.gateway_port}/bench/items?view=full"
+        headers = {"X-HW-ID": instance.app_key, "X-HW-AppKey": instance.app_secret}
+        wrk_nginx.run_wrk(through, 1, headers=headers)  # both workers warm
+        two = wrk_nginx.run_wrk(through, seconds, headers=headers)
+    finally:
+        server.stop()
+    rate = two["rps"] / one["rps"] if one["rps"] > 0 else float("nan")
+    return {"one": one, "two": two, "ratio": rate}
+
+
+def _workers_line(workers: dict[str, Any]) -> str:
+    if "skipped" in workers:
+        return str(workers["skipped"])
+    one, two = workers["one"], workers["two"]
+    return (f"1 worker {one['rps']:,.0f} req/s (p99 {one.get('p99_ms', float('nan')):.1f} "
+            f"ms), 2 workers {two['rps']:,.0f} req/s (p99 "
+            f"{two.get('p99_ms', float('nan')):.1f} ms): ×{workers['ratio']:.2f}")

@@ -7,7 +7,13 @@ The process and build metrics always; the engine's only where an engine runs (ro
 
 from __future__ import annotations
 
-from prometheus_client import REGISTRY, Gauge, disable_created_metrics, generate_latest
+from prometheus_client import (
+    REGISTRY,
+    CollectorRegistry,
+    Gauge,
+    disable_created_metrics,
+    generate_latest,
+)
 
 from apicron import __version__
 from apicron.engine.metrics import REGISTRY as ENGINE_REGISTRY
@@ -23,11 +29,21 @@ ENGINE_ROLES = frozenset({"all", "scheduler"})
 GATEWAY_ROLES = frozenset({"all", "gateway"})
 
 
+_gateway_registry = [GATEWAY_REGISTRY]
+
+
+def use_gateway_registry(registry: CollectorRegistry | None) -> None:
+    """Expose the gateway's metrics from ``registry`` (the sums over the gateway worker
+    processes, :mod:`apicron.gateway.workers`) instead of this process's own; ``None``:
+    this process's own again."""
+    _gateway_registry[0] = registry or GATEWAY_REGISTRY
+
+
 def exposition(role: str) -> bytes:
     """The Prometheus text of a process of ``role``."""
     body = generate_latest(REGISTRY)
     if role in ENGINE_ROLES:
         body += generate_latest(ENGINE_REGISTRY)
     if role in GATEWAY_ROLES:
-        body += generate_latest(GATEWAY_REGISTRY)
+        body += generate_latest(_gateway_registry[0])
     return body

@@ -29,7 +29,9 @@ from apicron.engine.scheduler import Engine, EngineFailed, EngineSettings, watch
 from apicron.gateway import Gateway
 from apicron.gateway.proxy import backend_session
 from apicron.gateway.snapshot import SnapshotCache
+from apicron.gateway.workers import GatewayWorkers
 from apicron.logs import LogLevel, configure_logging, set_node_id
+from apicron.metrics import use_gateway_registry
 from apicron.ops import OpsListener
 from apicron.services.change_watcher import ChangeWatcher
 from apicron.services.context import AccessPolicy, Context, system_clock
@@ -180,7 +182,10 @@ async def _serve(runtime: Runtime, role: str = "all") -> int:
             stack.push_async_callback(heartbeat.stop)
             watcher = ChangeWatcher(runtime.ctx).start()
             stack.callback(watcher.stop)
-            if role in ("all", "gateway"):
+            gateway: Gateway | None = None
+            if role in ("all", "gateway") and settings.gateway_workers > 1:
+                listening.append(await _start_gateway_workers(runtime, stack, scheme))
+            elif role in ("all", "gateway"):
                 # Started first, so that a healthy management API implies a listening gateway.
                 gateway = Gateway(runtime.ctx, outbound=settings.outbound_policy)
                 await gateway.start(settings.gateway_host, settings.gateway_port, tls)
@@ -239,6 +244,22 @@ async def _serve(runtime: Runtime, role: str = "all") -> int:
     finally:
         undo_signals()
     return exit_code
+
+
+async def _start_gateway_workers(
+    runtime: Runtime, stack: contextlib.AsyncExitStack, scheme: str
+) -> str:
+    """``APICRON_GATEWAY_WORKERS`` > 1: the gateway in that many child processes sharing
+    its port (:mod:`apicron.gateway.workers`); what is listening, in words."""
+    settings = runtime.settings
+    workers = GatewayWorkers(settings, settings.gateway_workers)
+    await workers.start()
+    stack.push_async_callback(workers.close)
+    runtime.ctx.readiness_checks["gateway_workers"] = workers.problem
+    use_gateway_registry(workers.registry)
+    stack.callback(use_gateway_registry, None)
+    return (f"gateway {scheme}://{settings.gateway_host}:{settings.gateway_port} "
+            f"({settings.gateway_workers} worker processes)")
 
 
 async def _start_engine(

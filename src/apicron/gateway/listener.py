@@ -101,6 +101,8 @@ class _Server(web.Server):
         # As web.Server.__call__ does, with the handler above.
         return _RequestHandler(self, loop=self._loop, **self._kwargs)
 
+WORKER_HEADER = "X-Apicron-Gateway-Worker"
+"""Names the worker (1…``APICRON_GATEWAY_WORKERS``) that answered; sent only with several."""
 _LOGGED_PATH_MAX = 300
 # An answer this small is read whole and sent in one write (status, headers and body
 # together: one syscall instead of two), and can still become a 502 if it breaks off.
@@ -159,8 +161,14 @@ class Gateway:
         resolver: AbstractResolver | None = None,
         max_connections: int = MAX_BACKEND_CONNECTIONS,
         outbound: OutboundPolicy | None = None,
+        worker: int | None = None,
     ):
         self.ctx = ctx
+        # One of several gateway processes on one port (apicron.gateway.workers): each
+        # answer names its worker, so that an operator can see the load shared.
+        self._worker_header = (
+            {WORKER_HEADER: str(worker)} if worker is not None else None
+        )
         self._outbound = outbound
         self.cache = SnapshotCache(ctx)
         self.replay_guard = ReplayGuard(ctx)
@@ -177,10 +185,12 @@ class Gateway:
         return self._session
 
     async def start(
-        self, host: str, port: int, ssl_context: ssl.SSLContext | None = None
+        self, host: str, port: int, ssl_context: ssl.SSLContext | None = None,
+        *, reuse_port: bool = False,
     ) -> None:
         """Listen on ``host:port`` (0: any free port, then read ``self.port``), over TLS
-        with ``ssl_context`` (:func:`apicron.tls.gateway_context`)."""
+        with ``ssl_context`` (:func:`apicron.tls.gateway_context`); ``reuse_port``: share
+        the port with the other gateway workers (SO_REUSEPORT, Linux)."""
         self._session = await self._stack.enter_async_context(
             backend_session(
                 max_connections=self._max_connections, resolver=self._resolver,
@@ -195,7 +205,10 @@ class Gateway:
         await runner.setup()
         self._stack.push_async_callback(runner.cleanup)
         try:
-            await web.TCPSite(runner, host, port, backlog=1024, ssl_context=ssl_context).start()
+            await web.TCPSite(
+                runner, host, port, backlog=1024, ssl_context=ssl_context,
+                reuse_port=reuse_port or None,
+            ).start()
         except OSError as error:
             await self.close()
             raise ConfigurationError(
@@ -215,7 +228,10 @@ class Gateway:
         call = _Call()
         IN_FLIGHT.inc()
         try:
-            return await self._proxy(request, raw_path, query_string, call)
+            response = await self._proxy(request, raw_path, query_string, call)
+            if self._worker_header is not None and not response.prepared:
+                response.headers.update(self._worker_header)
+            return response
         except Exception as exc:
             if is_unavailable(exc):
                 # Only reached when the snapshot cannot answer alone (an app key it has
@@ -293,6 +309,8 @@ class Gateway:
                 response = web.StreamResponse(
                     status=backend.status, reason=backend.reason, headers=backend.headers
                 )
+                if self._worker_header is not None:
+                    response.headers.update(self._worker_header)
                 await response.prepare(request)
                 try:
                     async for chunk in backend.content.iter_any():

@@ -31,6 +31,8 @@ IN_FLIGHT = Gauge(
     "apicron_gateway_calls_in_flight",
     "Calls the gateway is handling right now.",
     registry=REGISTRY,
+    # With several gateway workers (apicron.gateway.workers), the sum over live ones.
+    multiprocess_mode="livesum",
 )
 
 

@@ -81,6 +81,11 @@ class Context:
     """One alert delivery's bound (a channel test's too)."""
     outbound: OutboundPolicy | None = None
     """Where webhooks may connect (default: the built-in deny list)."""
+    readiness_checks: dict[str, Callable[[], str | None]] = field(
+        default_factory=dict, hash=False, compare=False
+    )
+    """Further checks of ``/readyz`` by name (the gateway workers): each returns what fails,
+    or ``None`` when all is well."""
 
     def now(self) -> datetime:
         return self.clock()

@@ -63,6 +63,9 @@ def readiness(ctx: Context) -> Probe:
         )
     problem = ctx.health.problem
     checks["writes"] = "ok" if problem is None else f"failing: {problem}"
+    for name, check in ctx.readiness_checks.items():
+        failing = check()
+        checks[name] = "ok" if failing is None else failing
     ready = all(value == "ok" for value in checks.values())
     return Probe(200 if ready else 503, {"status": "ok" if ready else "unhealthy", **checks})
 

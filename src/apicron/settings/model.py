@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import contextlib
 import ipaddress
+import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
@@ -194,6 +195,19 @@ def _whole(low: int, high: int) -> Callable[[object], int]:
     return parse
 
 
+MAX_GATEWAY_WORKERS = 64
+
+
+def _gateway_workers(raw: object) -> int:
+    workers = _whole(1, MAX_GATEWAY_WORKERS)(raw)
+    # Several listeners on one port share its connections only where the kernel balances
+    # SO_REUSEPORT sockets (Linux 3.9+); elsewhere the option lets the last one take all.
+    if workers > 1 and not sys.platform.startswith("linux"):
+        raise _refuse(f"must be 1 on this platform ({sys.platform}): several gateway workers "
+                      "share the port through SO_REUSEPORT, which only Linux balances")
+    return workers
+
+
 def _flag(raw: object) -> bool:
     if isinstance(raw, bool):
         return raw
@@ -305,6 +319,11 @@ class Settings(BaseSettings):
         default=LOOPBACK, description="Address of the gateway.")
     gateway_port: Annotated[int, BeforeValidator(_port)] = Field(
         default=DEFAULT_GATEWAY_PORT, description="Port of the gateway.")
+    gateway_workers: Annotated[int, BeforeValidator(_gateway_workers)] = Field(
+        default=1,
+        description="Gateway processes sharing the gateway port (SO_REUSEPORT, Linux), "
+        "1-64; with more than 1 they are child processes of apicron serve, restarted if "
+        "they die.")
     tls_cert: Annotated[str | None, BeforeValidator(_optional_path)] = Field(
         default=None, description="PEM certificate for both listeners (with tls_key).")
     tls_key: Annotated[str | None, BeforeValidator(_optional_path)] = Field(
