@@ -140,4 +140,18 @@ def test_root_makes_an_operator_and_a_viewer_who_each_see_what_they_may_do(
         expect(entry).to_contain_text(operator)
         expect(entry).to_contain_text(task["name"])
         expect(entry).to_contain_text("INITIALIZED → STARTED")
+        # The time filters are ISO text in UTC, as the table shows times (not the browser's
+        # locale); one that cannot be read is said at once, never left out of the search.
+        page.get_by_label("From (UTC)").fill("yesterday")
+        page.get_by_role("button", name="Search").click()
+        expect(page.locator(".flash-error")).to_have_text(
+            "From: must be a UTC date-time as YYYY-MM-DD HH:MM (seconds optional), "
+            "got 'yesterday'")
+        expect(page.get_by_label("From (UTC)")).to_have_value("yesterday")
+        expect(page.locator('#audit-table tr[data-action="start"]')).to_have_count(0)
+        page.get_by_label("From (UTC)").fill("2020-01-01 00:00")
+        page.get_by_label("To (UTC)").fill("2999-12-31 23:59:59")
+        page.get_by_role("button", name="Search").click()
+        expect(page.locator('#audit-table tr[data-action="start"]').first).to_contain_text(
+            task["name"])
         screenshot(page, "audit-log")

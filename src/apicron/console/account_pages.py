@@ -199,15 +199,20 @@ def revoke_token(user_id: str, token_id: str, session: SessionDep, _form: FormDe
 # --- Audit Log ----------------------------------------------------------------------------
 
 
-def _moment(text: str) -> datetime | None:
-    """A ``datetime-local`` value (UTC, as the page says) or an RFC 3339 time."""
+AUDIT_TIME_RULE = "must be a UTC date-time as YYYY-MM-DD HH:MM (seconds optional)"
+
+
+def _moment(text: str, field: str) -> datetime | None:
+    """The filter's time as typed: ``2027-03-01 09:30`` (UTC, as the page says; seconds,
+    a ``T`` or an offset are accepted too), or ``None`` when empty. Raises InvalidInput
+    naming ``field``: a time that cannot be read is said, never dropped from the filter."""
     text = text.strip()
     if not text:
         return None
     try:
         moment = datetime.fromisoformat(text)
     except ValueError:
-        return None
+        raise InvalidInput(f"{AUDIT_TIME_RULE}, got {text!r}", field=field) from None
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
@@ -220,9 +225,17 @@ def audit_page(
     filters = {"actor": actor.strip()[:64], "resource_type": resource_type.strip()[:32],
                "action": action.strip()[:32], "start": start[:32], "end": end[:32]}
     try:
+        bounds = _moment(start, "start"), _moment(end, "end")
+    except InvalidInput as error:
+        # The page again with what was typed and the rule, listing nothing: a filter
+        # left out would list entries the user did not ask for.
+        session.flash("error", f"{'From' if error.field == 'start' else 'To'}: {error.rule}")
+        return render(request, session, "audit.html", nav="audit", entries=[], total=0,
+                      page=1, pages=1, filters=filters)
+    try:
         result = audit.list_audit(
             ctx, actor=filters["actor"] or None, resource_type=filters["resource_type"] or None,
-            action=filters["action"] or None, start=_moment(start), end=_moment(end),
+            action=filters["action"] or None, start=bounds[0], end=bounds[1],
             offset=(page - 1) * AUDIT_PAGE, limit=AUDIT_PAGE,
         )
     except ApicronError as error:

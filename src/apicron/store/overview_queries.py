@@ -32,10 +32,11 @@ class OverviewQueries:
         return {status: int(count) for status, count in rows}
 
     def alerts_sent_since(self, since: datetime) -> int:
-        """Alert events delivered (SENT) and created at or after ``since``."""
+        """Alert events delivered (SENT) at or after ``since``, however long ago they were
+        raised (one held back by a channel that was down counts when it is sent)."""
         return int(self.connection.execute(
             select(func.count()).select_from(alert_events).where(
-                alert_events.c.status == "SENT", alert_events.c.created_at >= since
+                alert_events.c.status == "SENT", alert_events.c.sent_at >= since
             )
         ).scalar_one())
 
