@@ -33,6 +33,9 @@ from apicron.store.records import (
 )
 from apicron.store.tables import attempts, executions, tasks
 
+# The pg_advisory_xact_lock key that serializes claim_queued across nodes ("apicclm").
+_CLAIM_LOCK = 0x61706963636C6D
+
 _INSERT_EXECUTIONS: dict[str, Any] = {
     "sqlite": sqlite.insert(executions).on_conflict_do_nothing().returning(executions.c.id),
     "postgresql": postgresql.insert(executions)
@@ -307,13 +310,32 @@ class ExecutionQueries:
             expired,
             executions.c.claimed_by != node if all_foreign else expired,
         )
+        claimable = [executions.c.status.in_(UNFINISHED), free]
+        if not all_foreign:
+            # Issue 18: a SEQUENTIAL backfill runs one execution at a time, and only the
+            # engine holding them keeps that order. So no part of a sequence another live
+            # node holds is taken; once that node is done with its part, the rest is free.
+            other = executions.alias("held")
+            held_elsewhere = select(other.c.sequence_id).where(
+                other.c.sequence_id.is_not(None),
+                other.c.status.in_(UNFINISHED),
+                other.c.claimed_by.is_not(None),
+                other.c.claimed_by != node,
+                other.c.lease_until >= now,
+            )
+            claimable.append(or_(executions.c.sequence_id.is_(None),
+                                 executions.c.sequence_id.not_in(held_elsewhere)))
         candidates = (
             select(executions.c.id)
-            .where(executions.c.status.in_(UNFINISHED), free)
+            .where(*claimable)
             .order_by(executions.c.scheduled_at)
             .limit(limit)
         )
         if self.connection.dialect.name == "postgresql":
+            # Claims are taken one node at a time: two nodes claiming at once would each
+            # see no holder of a sequence and take different parts of it. (SQLite has one
+            # writer already.) The lock ends with the transaction.
+            self.connection.execute(select(func.pg_advisory_xact_lock(_CLAIM_LOCK)))
             candidates = candidates.with_for_update(skip_locked=True)
         rows = self.connection.execute(
             update(executions)
