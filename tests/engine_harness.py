@@ -117,14 +117,16 @@ class Harness:
         await self.backend.stop()
         self.ctx.store.close()
 
-    async def start_engine(self, **overrides: Any) -> None:
+    async def start_engine(self, *, settle: bool = True, **overrides: Any) -> None:
+        """A new engine running; ``settle=False`` returns as soon as it has begun (in its
+        start-up take-over), for tests of what arrives at that moment."""
         assert self.session is not None
         caller = GatewayCaller(SnapshotCache(self.ctx), self.session, self.clock)
         dispatcher = Dispatcher(caller, ResultWriter(), self.clock, RetryPolicy())
         settings = EngineSettings(node_id=unique("node"), **overrides)
         self.engine = Engine(self.ctx, dispatcher, self.clock, settings)
         self._run = asyncio.create_task(self.engine.run())
-        await asyncio.sleep(0.05)
+        await asyncio.sleep(0.05 if settle else 0)
 
     async def stop_engine(self) -> None:
         if self.engine is not None and self._run is not None:

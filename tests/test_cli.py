@@ -411,3 +411,23 @@ def test_task_runs_attempts_sit_under_their_columns(server: ApicronProcess, worl
         assert at(line, "STATUS") == "FAILED" and at(line, "ERROR") == "CONNECT"
         assert at(line, "DURATION") == f"{attempt['duration_ms']} ms"
         assert at(line, "MESSAGE") == attempt["error_msg"]
+
+
+def test_an_api_is_named_group_slash_name_as_in_apply_files(
+    server: ApicronProcess, world: World
+) -> None:
+    """API names are unique only within their group: ``--api group/name`` picks one (the
+    README's calendar example uses it), and a name shared by two groups is refused."""
+    app, first = world.setup()
+    other_group = world.group(app)
+    second = world.api(other_group, name=first["name"])
+    group = world.ok(world.client.get(f"/v1/api-groups/{first['group_id']}"))
+    made = ok(server, "task", "create", unique("gs"), "--app", app["name"],
+              "--api", f"{group['name']}/{first['name']}", "--cron", "0 0 9 * * ?")
+    assert made["api_id"] == first["id"] != second["id"]
+    assert "2 APIs are named" in refused(server, 2, "task", "create", unique("gs"),
+                                         "--app", app["name"], "--api", first["name"],
+                                         "--cron", "0 0 9 * * ?")
+    line = refused(server, 1, "task", "create", unique("gs"), "--app", app["name"],
+                   "--api", f"{group['name']}/nope", "--cron", "0 0 9 * * ?")
+    assert line == f"apicron: error: --api: no API named 'nope' in group {group['name']!r}"

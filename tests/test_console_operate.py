@@ -104,7 +104,7 @@ def rest_figures(rest: World) -> dict[str, str]:
     tasks = rest.ok(rest.client.get("/v1/tasks", params={"limit": 500}))["items"]
     now = datetime.now(UTC)
     figures: dict[str, str] = {}
-    for status in ("INITIALIZED", "STARTED", "STOPPED"):
+    for status in ("INITIALIZED", "STARTED", "STOPPED", "COMPLETED"):
         figures[f"count-{status}"] = str(sum(t["status"] == status for t in tasks))
     for hours in (24, 168):
         since = (now - timedelta(hours=hours)).isoformat()

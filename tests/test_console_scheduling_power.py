@@ -255,6 +255,10 @@ def test_an_at_task_runs_in_10_minutes_as_in_the_cli(
     _start_form(page, console_server, name, app)
     page.get_by_role("radio", name="AT", exact=True).check()
     page.get_by_label("Run At").fill("in 10 lightyears")
+    # Every problem at once: the unreadable Run At and the API not chosen yet.
+    page.get_by_role("button", name="OK").click()
+    expect(page.locator("#run_at-error")).to_contain_text("in 10 minutes")
+    expect(page.locator("#api_id-error")).to_contain_text("is required")
     _select_api(page, api)
     page.get_by_role("button", name="OK").click()
     expect(page.locator("#run_at-error")).to_contain_text("in 10 minutes")

@@ -302,6 +302,20 @@ async def every_slot_taken(h: Harness, delay: float) -> list[str]:
 
 
 @scenario
+async def test_a_stop_during_the_start_up_take_over_is_not_lost(h: Harness) -> None:
+    """A stop that arrives while a new engine takes over the queue at start-up ends it. The
+    pass after the take-over cleared the wake-up and slept until the next planned time:
+    with nothing planned, forever (a SIGTERM that never ended the process; under load the
+    suite's engine tests hung on it)."""
+    await h.stop_engine()
+    await h.start_engine(settle=False)
+    engine = h.engine
+    assert engine is not None and engine.running
+    await asyncio.wait_for(engine.stop(grace_seconds=1), 10)
+    h.engine = None
+
+
+@scenario
 async def test_with_every_slot_taken_the_next_wait_pending_and_leases_stay_alive(
     h: Harness,
 ) -> None:

@@ -157,3 +157,18 @@ def test_a_postgresql_url_without_psycopg_says_what_to_install(
         "apicron: error: APICRON_DATABASE_URL is a PostgreSQL URL but its driver, psycopg, is "
         "not installed: pip install 'apicron[server,postgres]'"
     ]
+
+
+def test_every_file_the_package_reads_is_in_the_package_data() -> None:
+    """A file next to the code that no package-data pattern names is left out of the wheel:
+    the installed console then answered 500 for /favicon.ico (favicon.svg was missing; the
+    editable install the suite uses reads the source tree, so nothing else noticed)."""
+    patterns = PYPROJECT["tool"]["setuptools"]["package-data"]["apicron"]
+    package = ROOT / "src" / "apicron"
+    left_out = sorted(
+        str(path.relative_to(package)) for path in package.rglob("*")
+        if path.is_file() and path.suffix not in (".py", ".pyc")
+        and "__pycache__" not in path.parts
+        and not any(path.relative_to(package).match(pattern) for pattern in patterns)
+    )
+    assert left_out == [], f"add them to [tool.setuptools.package-data]: {left_out}"

@@ -1,8 +1,9 @@
 """An app, group, API or task given on the command line by id or by name.
 
 A name is matched exactly (case-sensitive) first; a value that is no name but has the
-shape of an id is fetched by id. A name several objects share (API names are unique only
-within their group) is refused with the candidates' ids, never guessed.
+shape of an id is fetched by id; an API may be given as ``group/name``. A name several
+objects share (API names are unique only within their group) is refused with the
+candidates' ids, never guessed.
 """
 
 from __future__ import annotations
@@ -65,7 +66,18 @@ CALENDARS: Kind[Calendar] = Kind(
 
 
 def resolve(client: Client, kind: Kind[N], value: str, option: str) -> N:
-    """The object ``value`` names (see the module's docstring); exits when there is none."""
+    """The object ``value`` names (see the module's docstring); exits when there is none.
+
+    An API may also be named ``group/name``, as apply files name it (API names are unique
+    only within their group)."""
+    if kind is APIS and value.count("/") == 1:
+        group_name, name = value.split("/")
+        group = resolve(client, GROUPS, group_name, option)
+        found = [item for item in kind.find(client, name)
+                 if item.name == name and getattr(item, "group_id", None) == group.id]
+        if len(found) == 1:
+            return found[0]
+        fail(f"{option}: no API named {name!r} in group {group_name!r}")
     if NAME_PATTERN.fullmatch(value):
         exact = [item for item in kind.find(client, value) if item.name == value]
         if len(exact) == 1:

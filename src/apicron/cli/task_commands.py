@@ -217,8 +217,12 @@ def _channel_ids(client: Client, values: list[str] | None) -> list[str] | None:
 
 
 def trigger_text(task: Task) -> str:
+    """The TRIGGER column: the cron expression, "every N units" or "at <UTC time>"."""
     if task.trigger_type == "CRON":
         return str(task.cron_expression)
+    if task.trigger_type == "AT":
+        at = task.run_at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ") if task.run_at else "-"
+        return f"at {at}"
     value, unit = task.interval_value or 1, str(task.interval_unit).lower()
     return f"every {value} {unit}{'' if value == 1 else 's'}"
 

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import json
-from typing import Annotated, Any
+from datetime import datetime
+from typing import Annotated, Any, TypeVar
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse
@@ -35,7 +36,7 @@ from apicron.console.web import (
     render,
     timezones,
 )
-from apicron.domain.errors import ApicronError
+from apicron.domain.errors import ApicronError, InvalidInput, Problem
 from apicron.domain.models import PreviewRequest, TaskCreate, TaskUpdate
 from apicron.domain.validation import validate
 from apicron.domain.vocabulary import (
@@ -63,6 +64,7 @@ from apicron.services import (
 )
 from apicron.services.context import Context
 
+_Input = TypeVar("_Input", TaskCreate, TaskUpdate)
 router = APIRouter(prefix=PREFIX, include_in_schema=False)
 PAGE_SIZE = 10
 ALL = 500
@@ -207,12 +209,30 @@ def _invalid(
 def create_task(request: Request, session: SessionDep, form: FormDep, ctx: Ctx) -> Answer:
     data = task_data(form)
     try:
-        task = tasks.create_task(ctx, validate(TaskCreate, run_at_given(data, ctx.now())))
+        task = tasks.create_task(ctx, _checked(TaskCreate, data, ctx.now()))
     except ApicronError as error:
         return _invalid(request, session, ctx, data, error)
     session.flash("ok", f"Scheduled task {task.name} created: it is Initialized; "
                         "click Start to have it run.")
     return back(f"{PREFIX}/tasks")
+
+
+def _checked(model: type[_Input], data: dict[str, Any], now: datetime) -> _Input:
+    """The form's ``data`` as ``model``, with a relative Run At ("in 10 minutes") read from
+    ``now``. Raises ApicronError naming every problem at once: a Run At that cannot be
+    read is listed with whatever else the form breaks, not alone (issue 15)."""
+    try:
+        given = run_at_given(data, now)
+    except ApicronError as unreadable:
+        others: list[Problem] = []
+        try:
+            validate(model, {k: v for k, v in data.items() if k != "run_at"})
+        except ApicronError as rest:
+            others = [p for p in rest.problems if p.field != "run_at"]
+        if not others:
+            raise
+        raise InvalidInput(unreadable.rule, field="run_at", more=others) from None
+    return validate(model, given)
 
 
 @router.get("/tasks/{task_id}/edit")
@@ -237,7 +257,7 @@ def update_task(
     data = task_data(form)
     try:
         task = tasks.update_task(
-            ctx, task_id, validate(TaskUpdate, run_at_given(data, ctx.now())))
+            ctx, task_id, _checked(TaskUpdate, data, ctx.now()))
     except ApicronError as error:
         return _invalid(request, session, ctx, data, error, task_id)
     session.flash("ok", f"Scheduled task {task.name} saved.")

@@ -178,7 +178,9 @@ class Engine:
                 self.passes += 1
                 liveness.alive(self.clock.now())
                 metrics.LAST_PASS.set_to_current_time()
-                if rest:
+                # A stop that came before this pass cleared the wake-up (during the start-up
+                # takeover, say) would be lost in the sleep: with nothing planned, forever.
+                if rest and not self._stopping:
                     await self.clock.sleep_until(self._next_wake(), self._wake)
         except EngineFailed:
             gave_up = True

@@ -14,9 +14,11 @@ from apicron.domain.access import Permission
 from apicron.domain.errors import ApicronError
 from apicron.domain.models import ExecutionSummary
 from apicron.domain.schedules import occurrences, schedule_of
+from apicron.domain.vocabulary import TaskStatus, choices
 from apicron.services.context import Context
 
-TASK_STATUSES = ("INITIALIZED", "STARTED", "STOPPED")
+# Every state, COMPLETED one-off tasks too: the counts add up to what GET /v1/tasks lists.
+TASK_STATUSES = choices(TaskStatus)
 FAILING_SHOWN = 20
 UPCOMING_TASKS = 50
 # Per task: an every-second task fires 3600 times an hour; the count stops here.
