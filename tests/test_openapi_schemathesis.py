@@ -40,8 +40,9 @@ algorithms = []
 
 
 def schemathesis(
-    server: ApicronProcess, work: Path, *args: str
+    server: ApicronProcess, work: Path, *args: str, exclude: tuple[str, ...] = ()
 ) -> subprocess.CompletedProcess[str]:
+    """schemathesis run over the server's document; ``exclude``: operationIds left out."""
     st = shutil.which("schemathesis", path=str(Path(sys.executable).parent))
     assert st is not None, "schemathesis is a test dependency"
     work.mkdir(parents=True, exist_ok=True)
@@ -56,11 +57,9 @@ def schemathesis(
             # the 3.11 releases after 3.11.7: python/cpython#106905): a runtime error in
             # whichever operation meets it.
             "--generation-database", "none", "--workers", "1", "--seed", "20261125",
-            # schemathesis 4.32.5's coverage phase reports ST201 for PUT /v1/calendars/{id}
-            # with a body without "name" ("Missing required property: name"), though the
-            # served CalendarUpdate schema requires no property; a per-operation check
-            # setting did not take. Set aside until understood (the closing note says so).
-            "--exclude-operation-id", "updateCalendar", *args,
+            *(option for operation in exclude
+              for option in ("--exclude-operation-id", operation)),
+            *args,
         ],
         capture_output=True, text=True, timeout=300, check=False, cwd=work,
     )
@@ -88,6 +87,13 @@ def test_the_api_honours_its_schema_statefully_with_the_token(
         "--header", f"Authorization: Bearer {ADMIN_TOKEN}",
         "--checks", "all", "--exclude-checks", "positive_data_acceptance",
         "--max-examples", "10",
+        # schemathesis 4.32.5's coverage phase reports ST201 ("schema-violating request
+        # accepted: Missing required property: name") for PUT /v1/calendars/{id} with a
+        # body without "name", though the served CalendarUpdate schema requires no property
+        # and the document has no link into that operation; its false positives of this
+        # family are known upstream (schemathesis#3949, #3954). It is left out here only;
+        # the anonymous run below still covers it, and tests/test_calendars_api.py its PUT.
+        exclude=("updateCalendar",),
     )
     output = result.stdout + result.stderr
     assert result.returncode == 0, output[-8000:]
