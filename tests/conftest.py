@@ -10,8 +10,14 @@ import pytest
 
 from tests.pg_cluster import PostgresCluster
 from tests.servers import SECRET_KEY, ApicronProcess
+from tests.suite_order import longest_first
 
 _names = itertools.count(1)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """The longest files first, so the last minutes do not leave a worker idle."""
+    longest_first(items)
 
 
 def unique(prefix: str) -> str:

@@ -190,7 +190,7 @@ def check_exactly_once(
     return per_node
 
 
-def test_three_schedulers_500_tasks_every_second_for_a_minute(
+def test_three_schedulers_500_tasks_every_second_for_half_a_minute(
     cluster: Cluster, backend: Backend
 ) -> None:
     nodes = [cluster.add("scheduler") for _ in range(3)]
@@ -198,7 +198,9 @@ def test_three_schedulers_500_tasks_every_second_for_a_minute(
         world = World(client)
         path = backend.path()
         first = start_tasks(world, backend, path, 500)
-        time.sleep(60)
+        # 15,000 occurrences shared by three nodes; a minute (stop 24: 190 s of the
+        # serial part's 640 s) proved no more than half of one does.
+        time.sleep(30)
         stopped = stop_tasks(world, list(first))
     settle(cluster)
     per_node = check_exactly_once(cluster, backend, path, first, stopped)
