@@ -33,7 +33,7 @@ from sqlalchemy import func, select
 
 from apicron.store.tables import attempts, executions, nodes
 from bench.apicron_instance import Instance, Server, TaskSpec
-from bench.common import goal, goal_lines, print_table
+from bench.common import goal, goal_lines, percentile, print_table
 from bench.harness import Bench
 from bench.scenarios import capacity
 
@@ -68,7 +68,7 @@ def _first_attempts_by_node(instance: Instance, window: tuple[int, int]) -> dict
 
 
 def _skipped_after_the_previous_ended(instance: Instance,
-                                      window: tuple[int, int]) -> dict[str, int]:
+                                      window: tuple[int, int]) -> dict[str, float]:
     """SKIPPED occurrences of the window, and how many of them were decided when the
     task's previous call had already ended (its last attempt's end ≤ the SKIPPED row's
     time): skipped for a RUNNING row whose result was not written yet, not for a call
@@ -90,12 +90,15 @@ def _skipped_after_the_previous_ended(instance: Instance,
     ended: dict[str, list[tuple[datetime, datetime]]] = {}
     for task_id, scheduled, finished in ran:
         ended.setdefault(str(task_id), []).append((scheduled, finished))
-    stale = 0
+    stale: list[float] = []
     for task_id, scheduled, decided in skipped:
         before = [e for e in ended.get(str(task_id), []) if e[0] < scheduled]
         if before and decided is not None and max(before)[1] <= decided:
-            stale += 1
-    return {"skipped": len(skipped), "previous_call_had_ended": stale}
+            stale.append((decided - max(before)[1]).total_seconds())
+    stale.sort()
+    return {"skipped": len(skipped), "previous_call_had_ended": len(stale),
+            "ended_before_ms_p50": percentile(stale, 0.5) * 1000,
+            "ended_before_ms_max": stale[-1] * 1000 if stale else math.nan}
 
 
 def _scheduler_nodes(instance: Instance) -> dict[str, int]:
@@ -210,7 +213,9 @@ def run(bench: Bench) -> dict[str, Any]:
                 f"{last['rate']:,}: {'held' if last['held'] else last['why_not']}",
                 last["p50_ms"], last["p99_ms"], last["cpu_per_call_ms"],
                 sum(t["duplicates"] for t in r["steps"]),
-                f"{last['skips']['skipped']:,} / {last['skips']['previous_call_had_ended']:,}",
+                f"{last['skips']['skipped']:,} / {last['skips']['previous_call_had_ended']:,}"
+                + (f" (by p50 {last['skips']['ended_before_ms_p50']:,.0f} ms)"
+                   if last["skips"]["previous_call_had_ended"] else ""),
                 f"{shown['rate']:,}: {_shares(shown)}",
                 " ".join(f"{t['rate']:,}{'✓' if t['held'] else '✗'}" for t in r["steps"])]
 
@@ -223,8 +228,8 @@ def run(bench: Bench) -> dict[str, Any]:
              "largest held step (else the last tried)",
              "SKIPPED / previous call had ended (last step tried): occurrences recorded "
              "SKIPPED by the overlap rule, and of them those decided after the task's "
-             "previous call had ended (a node reads another node's calls from the store, "
-             "RUNNING until that node writes its results)"]
+             "previous call had ended, and by how long (p50) it had (a node reads another "
+             "node's calls from the store, RUNNING until that node writes its results)"]
     if 1 not in rows:
         notes.append("--quick: 2 processes only (the harness is checked, not the ratio)")
     elif not bounded:
