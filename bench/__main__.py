@@ -4,6 +4,7 @@
     python -m bench --quick                  # every scenario at 1/100 (CI smoke run)
     python -m bench --only burst,gateway     # some scenarios
     python -m bench --only capacity --capacity-steps 500,1000 --capacity-seconds 30
+    python -m bench --only scaleout --capacity-steps 100,250,500,1000 --capacity-seconds 20
     python -m bench soak [--minutes 30]      # the soak (not part of the default run)
 
 Each scenario runs apicron and its peers one after the other, in the same run, on the same
@@ -27,10 +28,10 @@ from typing import Any
 
 from bench.common import Scale, children, machine, write_results
 from bench.harness import Bench
-from bench.scenarios import burst, capacity, faults, gateway, lateness, scale, soak
+from bench.scenarios import burst, capacity, faults, gateway, lateness, scale, scaleout, soak
 
 SCENARIOS: dict[str, ModuleType] = {
-    m.NAME: m for m in (lateness, burst, capacity, scale, gateway, faults)
+    m.NAME: m for m in (lateness, burst, capacity, scaleout, scale, gateway, faults)
 }
 
 
@@ -81,11 +82,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--only", default="",
                         help=f"comma-separated scenarios, of: {', '.join(SCENARIOS)}")
     parser.add_argument("--capacity-steps", default="",
-                        help="capacity: calls a second to step through, comma-separated "
+                        help="capacity and scaleout: calls a second to step through, "
+                             "comma-separated "
                              f"(default {','.join(map(str, capacity.STEPS))}; --quick "
-                             f"{','.join(map(str, capacity.QUICK_STEPS))})")
+                             f"{','.join(map(str, capacity.QUICK_STEPS))}, scaleout "
+                             f"{','.join(map(str, scaleout.QUICK_STEPS))})")
     parser.add_argument("--capacity-seconds", type=float, default=0.0,
-                        help="capacity: seconds measured per step (default 60; --quick 2)")
+                        help="capacity and scaleout: seconds measured per step (default 60; "
+                             "--quick 2)")
     args = parser.parse_args(argv)
     try:
         steps = tuple(int(s) for s in args.capacity_steps.split(",") if s.strip())

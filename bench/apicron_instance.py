@@ -55,13 +55,24 @@ class Instance:
     app_key: str = ""
     app_secret: str = ""
     waker_id: str = ""
+    database_url: str = ""
+    """A ``postgresql://`` URL shared by several processes; empty: SQLite in ``data_dir``."""
+    secret_key: str = ""
+    """``APICRON_SECRET_KEY`` (required with PostgreSQL: every node reads the app secrets)."""
     _ctx: Context | None = None
+
+    def settings_env(self) -> dict[str, str]:
+        """The settings every process of this instance is started with."""
+        env = {"APICRON_DATA_DIR": str(self.data_dir), "APICRON_ADMIN_TOKEN": ADMIN_TOKEN}
+        if self.database_url:
+            env |= {"APICRON_DATABASE_URL": self.database_url,
+                    "APICRON_SECRET_KEY": self.secret_key}
+        return env
 
     @property
     def ctx(self) -> Context:
         if self._ctx is None:
-            settings = load_settings({"APICRON_DATA_DIR": str(self.data_dir),
-                                      "APICRON_ADMIN_TOKEN": ADMIN_TOKEN})
+            settings = load_settings(self.settings_env())
             self._ctx = open_runtime(settings, announce_token=False).ctx
         return self._ctx
 
@@ -148,15 +159,22 @@ class Instance:
 
 
 class Server:
-    """``apicron serve`` in its own process, on free ports."""
+    """``apicron serve`` in its own process, on free ports.
+
+    ``role`` is ``serve --role``: ``all`` (API, gateway and engine in one process) by
+    default; a ``scheduler`` or ``gateway`` node serves no management API, so it is also
+    given an ops port (``APICRON_OPS_PORT``) whose ``/healthz`` tells it has started.
+    """
 
     def __init__(self, group: Children, instance: Instance, log: Path,
-                 env: dict[str, str] | None = None):
+                 env: dict[str, str] | None = None, role: str = "all"):
         self.group = group
         self.instance = instance
         self.extra_env = env or {}
+        self.role = role
         self.api_port = free_port()
         self.gateway_port = free_port()
+        self.ops_port = free_port() if role in ("scheduler", "gateway") else None
         self.log = log
         self.process: subprocess.Popen[bytes] | None = None
         self.startup_s = 0.0
@@ -168,12 +186,19 @@ class Server:
 
     def start(self) -> float:
         """Start and wait until the management API answers; returns the seconds it took."""
-        env = {**os.environ, "APICRON_DATA_DIR": str(self.instance.data_dir),
-               "APICRON_ADMIN_TOKEN": ADMIN_TOKEN, "APICRON_API_PORT": str(self.api_port),
+        env = {**os.environ, **self.instance.settings_env(),
+               "APICRON_API_PORT": str(self.api_port),
                "APICRON_GATEWAY_PORT": str(self.gateway_port), **self.extra_env}
-        self.process = self.group.start(python_module("apicron", "serve"), env=env, log=self.log)
-        self.startup_s = wait_http(f"http://127.0.0.1:{self.api_port}/healthz", self.process,
-                                   "apicron serve", timeout=120)
+        command = python_module("apicron", "serve")
+        health = f"http://127.0.0.1:{self.api_port}/healthz"
+        if self.role != "all":
+            command += ["--role", self.role]
+        if self.ops_port is not None:
+            env["APICRON_OPS_PORT"] = str(self.ops_port)
+            health = f"http://127.0.0.1:{self.ops_port}/healthz"
+        self.process = self.group.start(command, env=env, log=self.log)
+        self.startup_s = wait_http(health, self.process, f"apicron serve --role {self.role}",
+                                   timeout=120)
         return self.startup_s
 
     def client(self) -> httpx.Client:

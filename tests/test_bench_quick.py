@@ -14,8 +14,8 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-TABLES = ("== lateness:", "== burst:", "== capacity:", "== scale:", "== gateway:",
-          "== faults:")
+TABLES = ("== lateness:", "== burst:", "== capacity:", "== scaleout:", "== scale:",
+          "== gateway:", "== faults:")
 
 
 @pytest.mark.slow

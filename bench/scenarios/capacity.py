@@ -71,14 +71,15 @@ def _window(bench: Bench) -> tuple[int, int]:
 
 
 def _measure(bench: Bench, kind: str, rate: int, window: tuple[int, int],
-             pid: int) -> dict[str, Any]:
-    """Receipts of ``kind`` scheduled in ``window``: held or not, and why."""
+             *pids: int) -> dict[str, Any]:
+    """Receipts of ``kind`` scheduled in ``window``: held or not, and why (CPU: the sum
+    over the processes ``pids``)."""
     w0, w1 = window
     sleep_until(w0 - 0.5)
     bench.records()
-    cpu0 = cpu_seconds(pid)
+    cpu0 = sum(cpu_seconds(pid) for pid in pids)
     sleep_until(w1)
-    cpu = cpu_seconds(pid) - cpu0
+    cpu = sum(cpu_seconds(pid) for pid in pids) - cpu0
     # An occurrence later than this is later than the 1 s a held step allows anyway.
     time.sleep(HELD_P99_S + bench.scale.seconds(2, 0.5))
     got = occurrences(bench, bench.records(), kinds={kind}, window=(w0, w1))
@@ -167,6 +168,12 @@ def apicron_step(bench: Bench, rate: int) -> dict[str, Any]:
         server.stop()
     history = _history(instance, window)
     instance.close()
+    return judge_history(figures, history)
+
+
+def judge_history(figures: dict[str, Any], history: dict[str, int]) -> dict[str, Any]:
+    """``figures`` of an apicron step with its execution rows (``history``: by status):
+    not held if any occurrence of the window was recorded MISSED or SKIPPED or has no row."""
     rows = sum(history.values())
     figures["history"] = history
     figures["without_history_row"] = max(figures["expected"] - rows, 0)
@@ -204,10 +211,12 @@ def bare_step(bench: Bench, rate: int) -> dict[str, Any]:
                                            "--count", rate, "--every-second"), "bare", rate)
 
 
-def climb(bench: Bench, name: str, step: StepRun) -> dict[str, Any]:
-    """Steps up until one is not held; the largest held step is the capacity."""
+def climb(bench: Bench, name: str, step: StepRun,
+          rates: tuple[int, ...] = ()) -> dict[str, Any]:
+    """Steps up (through ``rates``, default :func:`steps`) until one is not held; the
+    largest held step is the capacity."""
     tried: list[dict[str, Any]] = []
-    for rate in steps(bench):
+    for rate in rates or steps(bench):
         figures = step(bench, rate)
         tried.append(figures)
         print(f"  {name} at {rate:,}/s: "
