@@ -8,8 +8,10 @@ from typing import Any
 
 from fastapi import APIRouter, Request
 
+from apicron.console import trial_form
 from apicron.console.pages import _field_errors
 from apicron.console.web import PREFIX, Answer, Ctx, FormDep, SessionDep, back, refused, render
+from apicron.domain import rules
 from apicron.domain.errors import ApicronError
 from apicron.domain.models import Api, ApiUpdate, PublishedApi
 from apicron.domain.validation import validate
@@ -49,7 +51,9 @@ def _page(request: Request, session: SessionDep, ctx: Context, api: Api,
         request, session, "api_form.html", http_status=status, nav="apis", values=values,
         errors=errors, groups=groups.list_groups(ctx, None, None, 0, 500).items,
         editing=api, published=published, changes=changes(values, published),
-        callers=trial_calls.caller_apps(ctx, api.id), **trial,
+        callers=trial_calls.caller_apps(ctx, api.id),
+        path_params=trial_calls.path_params(published.path) if published else [],
+        body_methods=rules.BODY_METHODS, **trial,
     )
 
 
@@ -105,7 +109,9 @@ def edit_api(
 def test_call(
     request: Request, session: SessionDep, form: FormDep, ctx: Ctx, api_id: str
 ) -> Answer:
-    """One call through the gateway as the chosen app; the API page shows the answer."""
+    """One call through the gateway as the chosen app, its path parameters, query,
+    headers and body as filled in; the API page shows the answer, or each problem at its
+    field."""
     try:
         api = apis.get_api(ctx, api_id)
     except ApicronError as error:
@@ -113,10 +119,12 @@ def test_call(
         return back(f"{PREFIX}/apis")
     values = api.model_dump()
     values["publish"] = api.published
-    app_id = form.get("app_id")
+    published = _published(ctx, api_id)
+    typed = trial_form.form_values(form, published.path if published else api.path)
     try:
-        trial = trial_calls.trial_call(ctx, api_id, app_id)
+        trial = trial_calls.trial_call(ctx, api_id, typed["app_id"],
+                                       trial_form.trial_request(typed))
     except ApicronError as error:
         return _page(request, session, ctx, api, values, {}, error.status,
-                     trial_error=str(error), trial_app=app_id)
-    return _page(request, session, ctx, api, values, {}, trial=trial, trial_app=app_id)
+                     trial_errors=trial_form.field_errors(error), trial_values=typed)
+    return _page(request, session, ctx, api, values, {}, trial=trial, trial_values=typed)
