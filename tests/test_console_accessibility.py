@@ -30,7 +30,7 @@ from playwright.sync_api import Browser, Page, StorageState, expect
 import apicron.console
 from tests.alert_helpers import WebhookReceiver
 from tests.conftest import World, unique
-from tests.console_helpers import chromium, console_page, log_in
+from tests.console_helpers import module_fixtures
 from tests.servers import ApicronProcess
 from tests.test_console_operate import run_and_wait
 from tests.test_engine_crash import wait_for
@@ -65,24 +65,7 @@ def console_get_routes() -> list[str]:
     return sorted(paths)
 
 
-@pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ApicronProcess]:
-    process = ApicronProcess(tmp_path_factory.mktemp("a11y")).start(timeout=120)
-    yield process
-    process.stop()
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    with chromium() as b:
-        yield b
-
-
-@pytest.fixture(scope="module")
-def state(browser: Browser, server: ApicronProcess) -> StorageState:
-    with console_page(browser) as p:
-        log_in(p, server)
-        return p.context.storage_state()
+server, browser, state = module_fixtures("a11y", timeout=120)
 
 
 @pytest.fixture(scope="module")

@@ -15,19 +15,14 @@ from aiohttp import web
 from playwright.sync_api import Browser, Page, StorageState, expect
 
 from tests.conftest import World, unique
-from tests.console_helpers import chromium, console_page, log_in, screenshot
+from tests.console_helpers import console_page, log_in, module_fixtures, screenshot
 from tests.servers import ApicronProcess
 from tests.test_engine_crash import parse, wait_for
 from tests.test_gateway import Backend
 from tests.threaded_server import ThreadedServer
 
-
-@pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ApicronProcess]:
-    # The machine is shared: start-up may take longer than the default wait.
-    process = ApicronProcess(tmp_path_factory.mktemp("operate")).start(timeout=120)
-    yield process
-    process.stop()
+# The machine is shared: start-up may take longer than the default wait.
+server, browser, state = module_fixtures("operate", timeout=120)
 
 
 @pytest.fixture(scope="module")
@@ -35,19 +30,6 @@ def backend() -> Iterator[Backend]:
     b = Backend().start()
     yield b
     b.stop()
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    with chromium() as b:
-        yield b
-
-
-@pytest.fixture(scope="module")
-def state(browser: Browser, server: ApicronProcess) -> StorageState:
-    with console_page(browser) as p:
-        log_in(p, server)
-        return p.context.storage_state()
 
 
 @pytest.fixture
