@@ -9,7 +9,9 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
+import pytest
 from playwright.sync_api import Browser, Page, StorageState, expect, sync_playwright
 
 from tests.servers import ADMIN_TOKEN, ApicronProcess
@@ -65,3 +67,36 @@ def screenshot(page: Page, name: str) -> None:
 def nav(page: Page, name: str) -> None:
     menu = page.get_by_role("navigation", name="Console")
     menu.get_by_role("link", name=name, exact=True).click()
+
+
+def module_fixtures(
+    data_dir: str, *, server: str = "server", state: str = "state", timeout: float = 90
+) -> tuple[Any, Any, Any]:
+    """The module-scoped fixtures a console test module needs, made once here: a server of
+    the module's own in ``tmp/<data_dir>`` (started within ``timeout`` seconds), Debian's
+    chromium (``browser``), and a signed-in root session's storage state. The fixtures
+    are named ``server`` and ``state`` unless the module calls them otherwise.
+
+    Assign the three at module level, which is where pytest finds fixtures::
+
+        server, browser, state = module_fixtures("operate")
+    """
+
+    @pytest.fixture(scope="module", name=server)
+    def server_fixture(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ApicronProcess]:
+        process = ApicronProcess(tmp_path_factory.mktemp(data_dir)).start(timeout=timeout)
+        yield process
+        process.stop()
+
+    @pytest.fixture(scope="module", name="browser")
+    def browser_fixture() -> Iterator[Browser]:
+        with chromium() as b:
+            yield b
+
+    @pytest.fixture(scope="module", name=state)
+    def state_fixture(browser: Browser, request: pytest.FixtureRequest) -> StorageState:
+        with console_page(browser) as p:
+            log_in(p, request.getfixturevalue(server))
+            return p.context.storage_state()
+
+    return server_fixture, browser_fixture, state_fixture

@@ -5,13 +5,20 @@ data on the pages; every violation of impact serious or critical fails the test.
 The pages are enumerated from the console's routers, so a new page cannot be left out:
 each GET route is either visited (its ids filled from the data made here) or named in
 ``NOT_PAGES`` with the reason it is not a page of its own.
+
+Every page is scanned at each of the issue's sizes (``SIZES``), in one browser with one
+signed-in state: one tab per size, the three loaded and scanned side by side (axe runs in
+each tab's own renderer, so the scans share the cores instead of queueing), axe injected
+by the context rather than once more per page, and collecting only violations
+(``resultTypes``), the results this test reads.
 """
 
 from __future__ import annotations
 
 import importlib
 import pkgutil
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -23,7 +30,7 @@ from playwright.sync_api import Browser, Page, StorageState, expect
 import apicron.console
 from tests.alert_helpers import WebhookReceiver
 from tests.conftest import World, unique
-from tests.console_helpers import chromium, console_page, log_in
+from tests.console_helpers import module_fixtures
 from tests.servers import ApicronProcess
 from tests.test_console_operate import run_and_wait
 from tests.test_engine_crash import wait_for
@@ -31,6 +38,8 @@ from tests.test_gateway import Backend
 
 AXE = Path(__file__).parent / "axe" / "node_modules" / "axe-core" / "axe.min.js"
 BLOCKING = ("serious", "critical")
+# Issue 15: desktop, small laptop, phone.
+SIZES = ((1280, 800), (1024, 768), (390, 844))
 
 # GET routes that are not pages a person lands on, and why.
 NOT_PAGES = {
@@ -56,24 +65,7 @@ def console_get_routes() -> list[str]:
     return sorted(paths)
 
 
-@pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ApicronProcess]:
-    process = ApicronProcess(tmp_path_factory.mktemp("a11y")).start(timeout=120)
-    yield process
-    process.stop()
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    with chromium() as b:
-        yield b
-
-
-@pytest.fixture(scope="module")
-def state(browser: Browser, server: ApicronProcess) -> StorageState:
-    with console_page(browser) as p:
-        log_in(p, server)
-        return p.context.storage_state()
+server, browser, state = module_fixtures("a11y", timeout=120)
 
 
 @pytest.fixture(scope="module")
@@ -113,26 +105,57 @@ def ids(server: ApicronProcess) -> Iterator[dict[str, str]]:
         backend.stop()
 
 
-def violations(page: Page) -> list[str]:
-    """axe-core's serious and critical violations on the page, one line per element."""
-    page.add_script_tag(path=str(AXE))
-    result: dict[str, Any] = page.evaluate("async () => await axe.run(document)")
+def _lines(where: str, page: Page, result: list[dict[str, Any]]) -> list[str]:
+    size = page.viewport_size or {"width": 0, "height": 0}
     return [
-        f"{v['id']} ({v['impact']}): {v['help']} at {node['target']}: {node['failureSummary']}"
-        for v in result["violations"] if v["impact"] in BLOCKING for node in v["nodes"]
+        f"{where} at {size['width']}x{size['height']}: {v['id']} ({v['impact']}): "
+        f"{v['help']} at {node['target']}: {node['failureSummary']}"
+        for v in result if v["impact"] in BLOCKING for node in v["nodes"]
     ]
 
 
-@pytest.fixture
-def page(browser: Browser, state: StorageState) -> Iterator[Page]:
-    # axe is injected as an inline script: the console's CSP refuses those, rightly.
-    context = browser.new_context(viewport={"width": 1280, "height": 800},
-                                  storage_state=state, bypass_csp=True)
+def scan(tabs: Sequence[Page], where: str) -> list[str]:
+    """axe-core's serious and critical violations in each tab, one line per element, each
+    saying where and at what size. The scans are started in every tab, then awaited."""
+    for tab in tabs:
+        # Only violations are read: axe skips gathering passes and incomplete results then.
+        tab.evaluate("() => { window.axeScan = axe.run(document, "
+                     "{resultTypes: ['violations']}); }")
+    return [line for tab in tabs for line in _lines(
+        where, tab, tab.evaluate("async () => (await window.axeScan).violations"))]
+
+
+def load(tabs: Sequence[Page], url: str) -> None:
+    """Every tab loads ``url``, the requests sent together."""
+    for tab in tabs:
+        tab.goto(url, wait_until="commit")
+    for tab in tabs:
+        tab.wait_for_load_state()
+
+
+@contextmanager
+def tabs_at_every_size(browser: Browser, state: StorageState | None) -> Iterator[list[Page]]:
+    """One context (one signed-in state) with a tab at each of ``SIZES``, every page of
+    it with axe loaded before its own scripts."""
+    # axe is an inline script to the page: the console's CSP refuses those, rightly.
+    context = browser.new_context(storage_state=state, bypass_csp=True)
     context.set_default_timeout(10_000)
+    context.add_init_script(path=AXE)
     try:
-        yield context.new_page()
+        tabs = []
+        for width, height in SIZES:
+            tab = context.new_page()
+            tab.set_viewport_size({"width": width, "height": height})
+            tabs.append(tab)
+        yield tabs
     finally:
         context.close()
+
+
+@pytest.fixture
+def tabs(browser: Browser, state: StorageState) -> Iterator[list[Page]]:
+    with tabs_at_every_size(browser, state) as opened:
+        yield opened
 
 
 def test_axe_is_installed_from_npm() -> None:
@@ -141,7 +164,7 @@ def test_axe_is_installed_from_npm() -> None:
 
 
 def test_every_console_page_has_no_serious_or_critical_violation(
-    page: Page, server: ApicronProcess, ids: dict[str, str]
+    tabs: list[Page], server: ApicronProcess, ids: dict[str, str]
 ) -> None:
     routes = console_get_routes()
     assert "/console/tasks/{task_id}" in routes and "/console/overview" in routes, routes
@@ -150,26 +173,30 @@ def test_every_console_page_has_no_serious_or_critical_violation(
     for route in routes:
         if route in NOT_PAGES:
             continue
-        page.goto(server.url + route.format(**ids))
+        url = server.url + route.format(**ids)
+        load(tabs, url)
         # A page that sends the browser elsewhere (a refusal, a missing id) was not scanned.
-        assert page.url.split("?")[0] == server.url + route.format(**ids), (route, page.url)
-        found.extend(f"{route}: {line}" for line in violations(page))
+        assert [t.url.split("?")[0] for t in tabs] == [url] * len(tabs), (route, tabs[0].url)
+        found.extend(scan(tabs, route))
         visited += 1
     # States that only a posted form shows: the task form's errors, a bulk dry run, a test
     # call's answer.
-    page.goto(f"{server.url}/console/tasks/new")
-    page.locator("#ok").click()
-    expect(page.locator("#name-error")).to_be_visible()
-    found.extend(f"task form with errors: {line}" for line in violations(page))
-    page.goto(f"{server.url}/console/tasks/bulk")
-    page.get_by_label("Status").select_option("STARTED")
-    page.locator("#bulk-preview").click()
-    expect(page.locator("#bulk-confirm")).to_be_visible()
-    found.extend(f"bulk dry run: {line}" for line in violations(page))
-    page.goto(f"{server.url}/console/apis/{ids['api_id']}/edit")
-    page.get_by_role("button", name="Test call").click()
-    expect(page.locator("#trial-status")).to_have_text("200 OK")
-    found.extend(f"API page with a test call's answer: {line}" for line in violations(page))
+    load(tabs, f"{server.url}/console/tasks/new")
+    for tab in tabs:
+        tab.locator("#ok").click()
+        expect(tab.locator("#name-error")).to_be_visible()
+    found.extend(scan(tabs, "task form with errors"))
+    load(tabs, f"{server.url}/console/tasks/bulk")
+    for tab in tabs:
+        tab.get_by_label("Status").select_option("STARTED")
+        tab.locator("#bulk-preview").click()
+        expect(tab.locator("#bulk-confirm")).to_be_visible()
+    found.extend(scan(tabs, "bulk dry run"))
+    load(tabs, f"{server.url}/console/apis/{ids['api_id']}/edit")
+    for tab in tabs:
+        tab.get_by_role("button", name="Test call").click()
+        expect(tab.locator("#trial-status")).to_have_text("200 OK")
+    found.extend(scan(tabs, "API page with a test call's answer"))
     assert visited >= 20, visited
     assert not found, "\n".join(found)
 
@@ -177,16 +204,16 @@ def test_every_console_page_has_no_serious_or_critical_violation(
 def test_the_sign_in_page_has_no_serious_or_critical_violation(
     browser: Browser, server: ApicronProcess
 ) -> None:
-    context = browser.new_context(bypass_csp=True)
-    try:
-        signin = context.new_page()
-        signin.goto(f"{server.url}/console/login")
-        found = violations(signin)
-        signin.get_by_label("Username").fill("nobody")
-        signin.get_by_label("Password").fill("wrong")
-        signin.get_by_role("button", name="Log in").click()
-        expect(signin.get_by_text("Wrong username or password.")).to_be_visible()
-        found += violations(signin)
-    finally:
-        context.close()
+    with tabs_at_every_size(browser, None) as signin:
+        load(signin, f"{server.url}/console/login")
+        found = scan(signin, "sign-in")
+        for tab in signin:
+            # The tabs share one cookie jar: each loaded the form with its own pre-login
+            # cookie, and only the last one still matches; a reload makes it this tab's.
+            tab.reload()
+            tab.get_by_label("Username").fill("nobody")
+            tab.get_by_label("Password").fill("wrong")
+            tab.get_by_role("button", name="Log in").click()
+            expect(tab.get_by_text("Wrong username or password.")).to_be_visible()
+        found += scan(signin, "sign-in refused")
     assert not found, "\n".join(found)

@@ -15,19 +15,14 @@ from aiohttp import web
 from playwright.sync_api import Browser, Page, StorageState, expect
 
 from tests.conftest import World, unique
-from tests.console_helpers import chromium, console_page, log_in, screenshot
+from tests.console_helpers import console_page, log_in, module_fixtures, screenshot
 from tests.servers import ApicronProcess
 from tests.test_engine_crash import parse, wait_for
 from tests.test_gateway import Backend
 from tests.threaded_server import ThreadedServer
 
-
-@pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ApicronProcess]:
-    # The machine is shared: start-up may take longer than the default wait.
-    process = ApicronProcess(tmp_path_factory.mktemp("operate")).start(timeout=120)
-    yield process
-    process.stop()
+# The machine is shared: start-up may take longer than the default wait.
+server, browser, state = module_fixtures("operate", timeout=120)
 
 
 @pytest.fixture(scope="module")
@@ -35,19 +30,6 @@ def backend() -> Iterator[Backend]:
     b = Backend().start()
     yield b
     b.stop()
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    with chromium() as b:
-        yield b
-
-
-@pytest.fixture(scope="module")
-def state(browser: Browser, server: ApicronProcess) -> StorageState:
-    with console_page(browser) as p:
-        log_in(p, server)
-        return p.context.storage_state()
 
 
 @pytest.fixture
@@ -534,3 +516,141 @@ def test_a_test_call_redacts_the_apps_secret_wherever_the_answer_echoes_it(
         assert runs["app"]["secret"] not in page.content()
     finally:
         leaky.stop()
+
+
+# --- Issue 15, second look: path parameters, the real request, actions the service allows ---
+
+
+def readme_shaped_api(rest: World, app: dict[str, Any], backend: Backend) -> dict[str, Any]:
+    """Like the README's sync_orders: POST /…/orders/{region}/sync to /sync/{region}."""
+    marker = backend.path()
+    return rest.api(rest.group(app), method="POST", path=f"/{unique('p')}/orders/{{region}}/sync",
+                    backend_url=backend.url(f"{marker}/sync/{{region}}"))
+
+
+def test_a_test_call_fills_the_apis_path_parameters_and_checks_each_field(
+    page: Page, server: ApicronProcess, rest: World, backend: Backend,
+    runs: dict[str, dict[str, Any]],
+) -> None:
+    api = readme_shaped_api(rest, runs["app"], backend)
+    marker = api["backend_url"].split("/sync/")[0].rsplit("/", 1)[1]
+    page.goto(f"{server.url}/console/apis/{api['id']}/edit")
+    section = page.locator("#api-test-call")
+    # Every field wrong at once: each says what is wrong where it is.
+    section.get_by_label("{region}").fill("")
+    section.get_by_label("Query parameters").fill("full")
+    section.get_by_label("Headers").fill("Authorization: x")
+    section.get_by_label("Body", exact=True).fill("{not json")
+    section.get_by_role("button", name="Test call").click()
+    expect(page.locator('[id="trial-path-region-error"]')).to_contain_text("{region}")
+    expect(page.locator("#trial-query-error")).to_contain_text("name=value")
+    expect(page.locator("#trial-headers-error")).to_contain_text("reserved")
+    expect(page.locator("#trial-body-error")).to_contain_text("JSON")
+    assert not backend.to(marker)
+    # Filled in, the call goes through the gateway to the backend's filled path.
+    section = page.locator("#api-test-call")
+    section.get_by_label("{region}").fill("eu west")
+    section.get_by_label("Query parameters").fill("full=true")
+    section.get_by_label("Headers").fill("X-Tenant: acme")
+    section.get_by_label("Body", exact=True).fill('{"batch": 7}')
+    section.get_by_role("button", name="Test call").click()
+    expect(page.locator("#trial-status")).to_have_text("200 OK")
+    got = backend.one(marker)
+    assert got.target == f"/{marker.lstrip('/')}/sync/eu%20west?full=true"
+    assert got.header("X-Tenant") == ["acme"] and got.body == b'{"batch": 7}'
+    assert got.header("Content-Type") == ["application/json"]
+    expect(page.locator("#trial-result")).to_contain_text(
+        api["path"].replace("{region}", "eu%20west") + "?full=true")
+    assert runs["app"]["secret"] not in page.content()
+
+
+def test_the_task_page_shows_the_url_the_task_really_calls(
+    page: Page, server: ApicronProcess, rest: World, backend: Backend,
+    runs: dict[str, dict[str, Any]],
+) -> None:
+    api = readme_shaped_api(rest, runs["app"], backend)
+    task = rest.task(runs["app"], api, request={
+        "headers": [], "query": [{"name": "region", "value": "eu/west"},
+                                 {"name": "full", "value": "true"}], "body": None})
+    page.goto(f"{server.url}/console/tasks/{task['id']}")
+    gateway = rest.ok(rest.client.get("/v1/instance"))["gateway_url"].rstrip("/")
+    url = gateway + api["path"].replace("{region}", "eu%2Fwest")
+    expect(page.locator("#gateway-api-url")).to_have_text(url)
+    curl = page.locator("#curl").inner_text()
+    assert f"curl -X POST '{url}?full=true'" in curl, curl
+    assert "{region}" not in curl and "region=" not in curl
+    assert runs["app"]["secret"] not in page.content()
+    # What the engine sends is what the page shows.
+    rest.ok(rest.client.post(f"/v1/tasks/{task['id']}/run"), 202)
+    marker = api["backend_url"].split("/sync/")[0].rsplit("/", 1)[1]
+    wait_for(lambda: bool(backend.to(marker)), 60, "the run")
+    assert backend.one(marker).target.endswith("/sync/eu%2Fwest?full=true")
+
+
+def offered(scope: Any, name: str) -> bool:
+    """Whether ``scope`` offers the action ``name`` (an enabled button or link)."""
+    controls = scope.get_by_role("button", name=name, exact=True).or_(
+        scope.get_by_role("link", name=name, exact=True))
+    return any(c.is_enabled() for c in controls.all())
+
+
+# The actions each status allows, as the service decides (services.tasks): Start only
+# when it would start (never a COMPLETED one-off whose run_at has passed), Stop only
+# when STARTED, Edit and Delete unless STARTED; Run now, Clone and Backfill always.
+ALLOWED = {
+    "INITIALIZED": {"Start", "Edit", "Delete", "Run now", "Clone", "Backfill"},
+    "STARTED": {"Stop", "Run now", "Clone", "Backfill"},
+    "STOPPED": {"Start", "Edit", "Delete", "Run now", "Clone", "Backfill"},
+    "COMPLETED": {"Edit", "Delete", "Run now", "Clone", "Backfill"},
+}
+ACTIONS = ("Start", "Stop", "Edit", "Delete", "Run now", "Clone", "Backfill")
+
+
+def test_every_page_offers_only_the_actions_the_service_allows(
+    page: Page, browser: Browser, server: ApicronProcess, rest: World, backend: Backend,
+    runs: dict[str, dict[str, Any]],
+) -> None:
+    app, api = runs["app"], rest.api(rest.group(runs["app"]), backend_url=backend.url(
+        backend.path()))
+    prefix = unique("mx")
+    by_status = {s: rest.task(app, api, name=f"{prefix}-{s.lower()}") for s in ALLOWED}
+    rest.ok(rest.client.post(f"/v1/tasks/{by_status['STARTED']['id']}/start"))
+    rest.ok(rest.client.post(f"/v1/tasks/{by_status['STOPPED']['id']}/start"))
+    rest.ok(rest.client.post(f"/v1/tasks/{by_status['STOPPED']['id']}/stop"))
+    rest.ok(rest.client.delete(f"/v1/tasks/{by_status['COMPLETED']['id']}"), 204)
+    one_off = rest.task(app, api, name=f"{prefix}-completed", trigger_type="AT",
+                        cron_expression=None, timezone="UTC",
+                        run_at=(datetime.now(UTC) + timedelta(seconds=2)).isoformat())
+    by_status["COMPLETED"] = one_off
+    rest.ok(rest.client.post(f"/v1/tasks/{one_off['id']}/start"))
+    wait_for(lambda: rest.ok(rest.client.get(f"/v1/tasks/{one_off['id']}"))["status"]
+             == "COMPLETED", 60, "the one-off task to complete")
+    # The service refuses to start it: so no page may offer it.
+    assert rest.client.post(f"/v1/tasks/{one_off['id']}/start").status_code == 409
+    page.goto(f"{server.url}/console/tasks?q={prefix}")
+    for status, task in by_status.items():
+        row = page.locator(f'tr[data-task="{task["name"]}"]')
+        expect(row.locator("[data-status]")).to_have_attribute("data-status", status)
+        shown = {a for a in ACTIONS if offered(row, a)}
+        assert shown == ALLOWED[status] - {"Backfill"}, (status, "list", shown)
+        page.goto(f"{server.url}/console/tasks/{task['id']}")
+        shown = {a for a in ACTIONS if offered(page.locator("#task-actions"), a)}
+        assert shown == ALLOWED[status], (status, "task page", shown)
+        page.goto(f"{server.url}/console/tasks?q={prefix}")
+    # Bulk: a dry run never offers to start what would be refused.
+    page.goto(f"{server.url}/console/tasks/bulk")
+    page.get_by_label("Action").select_option("start")
+    page.get_by_label("Name starts with").fill(f"{prefix}-completed")
+    page.get_by_role("button", name="Show the tasks").click()
+    expect(page.locator("#bulk-summary")).to_contain_text("1 task(s) matched, 0 would start")
+    expect(page.locator("#bulk-confirm")).to_have_count(0)
+    # A viewer is offered none of the operator's actions, on either page.
+    password = "viewer-pass-123456"
+    viewer = rest.ok(rest.client.post("/v1/users", json={
+        "username": unique("viewer"), "password": password, "role": "viewer"}), 201)
+    with console_page(browser) as as_viewer:
+        log_in(as_viewer, server, viewer["username"], password)
+        for task in by_status.values():
+            as_viewer.goto(f"{server.url}/console/tasks/{task['id']}")
+            shown = {a for a in ACTIONS if offered(as_viewer.locator("#task-actions"), a)}
+            assert shown == set(), ("viewer", shown)

@@ -6,23 +6,18 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
-from playwright.sync_api import Page, expect
+from playwright.sync_api import Browser, Page, expect
 
 from tests.conftest import World, unique
-from tests.console_helpers import chromium, console_page, log_in
+from tests.console_helpers import console_page, log_in, module_fixtures
 from tests.servers import ApicronProcess
 
-
-@pytest.fixture(scope="module")
-def console_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ApicronProcess]:
-    process = ApicronProcess(tmp_path_factory.mktemp("console-organise")).start(timeout=90)
-    yield process
-    process.stop()
+console_server, browser, _state = module_fixtures("console-organise", server="console_server")
 
 
 @pytest.fixture(scope="module")
-def page(console_server: ApicronProcess) -> Iterator[Page]:
-    with chromium() as browser, console_page(browser) as p:
+def page(browser: Browser, console_server: ApicronProcess) -> Iterator[Page]:
+    with console_page(browser) as p:
         log_in(p, console_server)
         yield p
 

@@ -8,28 +8,11 @@ from collections.abc import Iterator
 import pytest
 from playwright.sync_api import Browser, Page, StorageState, expect
 
-from tests.console_helpers import chromium, console_page, log_in
+from tests.console_helpers import console_page, module_fixtures
 from tests.servers import ApicronProcess
 
-
-@pytest.fixture(scope="module")
-def console_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ApicronProcess]:
-    process = ApicronProcess(tmp_path_factory.mktemp("console-preview")).start()
-    yield process
-    process.stop()
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    with chromium() as b:
-        yield b
-
-
-@pytest.fixture(scope="module")
-def session_state(browser: Browser, console_server: ApicronProcess) -> StorageState:
-    with console_page(browser) as p:
-        log_in(p, console_server)
-        return p.context.storage_state()
+console_server, browser, session_state = module_fixtures(
+    "console-preview", server="console_server", state="session_state")
 
 
 @pytest.fixture

@@ -12,26 +12,22 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
-from playwright.sync_api import Page, expect
+from playwright.sync_api import Browser, Page, expect
 
 from tests.conftest import World, unique
-from tests.console_helpers import chromium, console_page, log_in, nav
+from tests.console_helpers import console_page, log_in, module_fixtures, nav
 from tests.servers import ApicronProcess
 
 ZONE = "Europe/Paris"
 WALL = "%Y-%m-%dT%H:%M:%S"
 
 
-@pytest.fixture(scope="module")
-def console_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ApicronProcess]:
-    process = ApicronProcess(tmp_path_factory.mktemp("console-power")).start(timeout=90)
-    yield process
-    process.stop()
+console_server, browser, _state = module_fixtures("console-power", server="console_server")
 
 
 @pytest.fixture(scope="module")
-def page(console_server: ApicronProcess) -> Iterator[Page]:
-    with chromium() as browser, console_page(browser) as p:
+def page(browser: Browser, console_server: ApicronProcess) -> Iterator[Page]:
+    with console_page(browser) as p:
         log_in(p, console_server)
         yield p
 

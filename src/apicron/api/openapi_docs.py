@@ -330,7 +330,8 @@ FIELDS |= {
     "failed": "How many tasks could not be changed (each says why).",
     "status_before": "The task's status before the action.",
     "BulkItem.status": "The task's status after the action (unchanged in a dry run).",
-    "outcome": "CHANGED, UNCHANGED (already so), WOULD_CHANGE (dry run) or FAILED.",
+    "outcome": "CHANGED, UNCHANGED (already so), WOULD_CHANGE (dry run) or FAILED (in a "
+               "dry run too: what the action would refuse, with its error).",
     "BulkItem.error_code": "Why it could not be changed (the error code), or null.",
 }
 

@@ -7,9 +7,13 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import APIRouter, Request
+from fastapi.responses import RedirectResponse
 
+from apicron.console import trial_form
+from apicron.console.edit_pages import loaded, save_edit
 from apicron.console.pages import _field_errors
-from apicron.console.web import PREFIX, Answer, Ctx, FormDep, SessionDep, back, refused, render
+from apicron.console.web import PREFIX, Answer, Ctx, FormDep, SessionDep, refused, render
+from apicron.domain import rules
 from apicron.domain.errors import ApicronError
 from apicron.domain.models import Api, ApiUpdate, PublishedApi
 from apicron.domain.validation import validate
@@ -49,7 +53,9 @@ def _page(request: Request, session: SessionDep, ctx: Context, api: Api,
         request, session, "api_form.html", http_status=status, nav="apis", values=values,
         errors=errors, groups=groups.list_groups(ctx, None, None, 0, 500).items,
         editing=api, published=published, changes=changes(values, published),
-        callers=trial_calls.caller_apps(ctx, api.id), **trial,
+        callers=trial_calls.caller_apps(ctx, api.id),
+        path_params=trial_calls.path_params(published.path) if published else [],
+        body_methods=rules.BODY_METHODS, **trial,
     )
 
 
@@ -57,11 +63,9 @@ def _page(request: Request, session: SessionDep, ctx: Context, api: Api,
 def edit_api_page(request: Request, session: SessionDep, ctx: Ctx, api_id: str) -> Answer:
     if away := refused(session, "APIS", f"{PREFIX}/apis"):
         return away
-    try:
-        api = apis.get_api(ctx, api_id)
-    except ApicronError as error:
-        session.flash("error", str(error))
-        return back(f"{PREFIX}/apis")
+    api = loaded(session, lambda: apis.get_api(ctx, api_id), f"{PREFIX}/apis")
+    if isinstance(api, RedirectResponse):
+        return api
     values = api.model_dump()
     values["publish"] = api.published
     return _page(request, session, ctx, api, values, {})
@@ -71,52 +75,51 @@ def edit_api_page(request: Request, session: SessionDep, ctx: Ctx, api_id: str) 
 def edit_api(
     request: Request, session: SessionDep, form: FormDep, ctx: Ctx, api_id: str
 ) -> Answer:
-    try:
-        api = apis.get_api(ctx, api_id)
-    except ApicronError as error:
-        session.flash("error", str(error))
-        return back(f"{PREFIX}/apis")
     values: dict[str, Any] = {f: form.get(f).strip() for f in EDITABLE}
     values["description"] = form.get("description")
     timeout = str(values["backend_timeout_ms"])
     values["backend_timeout_ms"] = int(timeout) if timeout.isdigit() else timeout
     values["publish"] = form.get("publish") == "on"
-    before = _published(ctx, api_id)
-    try:
+
+    def save(_: Api) -> str:
+        before = _published(ctx, api_id)
         saved = apis.update_api(ctx, api_id, validate(ApiUpdate, values))
-    except ApicronError as error:
+        what = "; ".join(f"{f}: {old} → {new}" for f, old, new in changes(saved, before))
+        if saved.published and before is not None:
+            return f"API {saved.name} republished" + (
+                f" ({what})." if what else ": nothing the gateway serves changed.")
+        if saved.published:
+            return f"API {saved.name} saved and published: the gateway serves it now."
+        return f"API {saved.name} saved as a draft" + (
+            f"; the gateway still serves the published version until you publish ({what})."
+            if what else ".")
+
+    def form_again(api: Api, error: ApicronError) -> Answer:
         return _page(request, session, ctx, api, {**values, "group_id": api.group_id},
                      _field_errors(error, set(EDITABLE)), error.status)
-    changed = changes(saved, before)
-    what = "; ".join(f"{f}: {old} → {new}" for f, old, new in changed)
-    if saved.published and before is not None:
-        session.flash("ok", f"API {saved.name} republished" + (f" ({what})." if what else
-                      ": nothing the gateway serves changed."))
-    elif saved.published:
-        session.flash("ok", f"API {saved.name} saved and published: the gateway serves it now.")
-    else:
-        session.flash("ok", f"API {saved.name} saved as a draft" + (
-            f"; the gateway still serves the published version until you publish ({what})."
-            if what else "."))
-    return back(f"{PREFIX}/apis")
+
+    return save_edit(session, f"{PREFIX}/apis", lambda: apis.get_api(ctx, api_id), save,
+                     form_again)
 
 
 @router.post("/apis/{api_id}/test-call")
 def test_call(
     request: Request, session: SessionDep, form: FormDep, ctx: Ctx, api_id: str
 ) -> Answer:
-    """One call through the gateway as the chosen app; the API page shows the answer."""
-    try:
-        api = apis.get_api(ctx, api_id)
-    except ApicronError as error:
-        session.flash("error", str(error))
-        return back(f"{PREFIX}/apis")
+    """One call through the gateway as the chosen app, its path parameters, query,
+    headers and body as filled in; the API page shows the answer, or each problem at its
+    field."""
+    api = loaded(session, lambda: apis.get_api(ctx, api_id), f"{PREFIX}/apis")
+    if isinstance(api, RedirectResponse):
+        return api
     values = api.model_dump()
     values["publish"] = api.published
-    app_id = form.get("app_id")
+    published = _published(ctx, api_id)
+    typed = trial_form.form_values(form, published.path if published else api.path)
     try:
-        trial = trial_calls.trial_call(ctx, api_id, app_id)
+        trial = trial_calls.trial_call(ctx, api_id, typed["app_id"],
+                                       trial_form.trial_request(typed))
     except ApicronError as error:
         return _page(request, session, ctx, api, values, {}, error.status,
-                     trial_error=str(error), trial_app=app_id)
-    return _page(request, session, ctx, api, values, {}, trial=trial, trial_app=app_id)
+                     trial_errors=trial_form.field_errors(error), trial_values=typed)
+    return _page(request, session, ctx, api, values, {}, trial=trial, trial_values=typed)

@@ -11,7 +11,16 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse
 
-from apicron.console.web import PREFIX, Answer, Ctx, FormDep, SessionDep, back, render
+from apicron.console.web import (
+    PREFIX,
+    Answer,
+    Ctx,
+    FormDep,
+    SessionDep,
+    back,
+    refused,
+    render,
+)
 from apicron.domain.backfill import BackfillRequest, BackfillResult
 from apicron.domain.errors import ApicronError
 from apicron.domain.validation import validate
@@ -48,6 +57,8 @@ def _page(request: Request, session: SessionDep, ctx: Ctx, task_id: str,
 
 @router.get("/tasks/{task_id}/backfill")
 def backfill_page(request: Request, session: SessionDep, ctx: Ctx, task_id: str) -> Answer:
+    if away := refused(session, "TASKS", f"{PREFIX}/tasks/{task_id}"):
+        return away
     return _page(request, session, ctx, task_id)
 
 

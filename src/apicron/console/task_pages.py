@@ -22,6 +22,7 @@ from apicron.console.task_form import (
     values_of,
     wall_time,
 )
+from apicron.console.task_offers import start_refusals
 from apicron.console.task_organise_pages import console_tag_filter
 from apicron.console.web import (
     PREFIX,
@@ -131,7 +132,7 @@ def _task_list(
         "tasks": result.items, "total": result.total, "q": q, "status": chosen or "",
         "app_id": app_id, "page": page, "pages": pages, "statuses": STATUSES,
         "app_names": _app_names(ctx), "api_names": api_names, "tag": tag,
-        "tag_error": tag_error,
+        "tag_error": tag_error, "start_refused": start_refusals(ctx, result.items),
     }
 
 

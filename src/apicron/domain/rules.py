@@ -11,10 +11,10 @@ import json
 import re
 import socket
 import unicodedata
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Protocol
-from urllib.parse import unquote, urlsplit
+from urllib.parse import quote, unquote, urlsplit
 
 from defusedxml import ElementTree as SafeElementTree
 
@@ -258,6 +258,14 @@ def split_path_params(
             field=field,
         )
     return values, remaining
+
+
+def fill_path(api_path: str, values: Mapping[str, str]) -> str:
+    """The API path with each ``{name}`` replaced by ``values[name]``, percent-encoded
+    whole (``safe=""``: a ``/`` in a value stays inside its segment), as the engine sends
+    it and as the console shows it. ``values`` must hold every name (see
+    :func:`split_path_params`); raises KeyError otherwise."""
+    return PATH_PARAM.sub(lambda m: quote(values[m.group(1)], safe=""), api_path)
 
 
 def route_key(method: str, path: str) -> str:

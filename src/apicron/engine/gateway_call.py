@@ -30,7 +30,7 @@ from apicron.alerts.success import assertion_failure
 from apicron.domain.alert_rules import ASSERTION_BODY_MAX, SuccessConditions
 from apicron.domain.errors import ApicronError
 from apicron.domain.models import PublishedApi, StoredNameValue, StoredRequest, StoredTask
-from apicron.domain.rules import PATH_PARAM, split_path_params
+from apicron.domain.rules import fill_path, split_path_params
 from apicron.engine.call_policy import with_task_timeout
 from apicron.engine.clock import EngineClock
 from apicron.engine.dispatch import EXCERPT_BYTES, CallOutcome
@@ -141,7 +141,7 @@ def _prepare(snapshot: GatewaySnapshot, task: StoredTask, now: datetime,
         path_values, query = split_path_params("request.query", api.path, given)
     except ApicronError as error:
         return CallOutcome(error_kind="CONFIG", error_msg=error.message)
-    raw_path = PATH_PARAM.sub(lambda m: quote(path_values[m.group(1)], safe=""), api.path)
+    raw_path = fill_path(api.path, path_values)
     query_string = urlencode(query, quote_via=quote)
     secret = snapshot.secret_of(app)
     headers: CIMultiDict[str] = CIMultiDict(

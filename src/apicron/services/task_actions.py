@@ -90,6 +90,12 @@ def _act(ctx: Context, action: Action, task: StoredTask, request: BulkAction) ->
 
     changes = _wanted(action, task)
     if request.dry_run:
+        refused = tasks.start_refusals(ctx, [task.id]).get(task.id) if (
+            changes and action == "start") else None
+        if refused is not None:
+            # Issue 15: a dry run answers what the start would (e.g. a COMPLETED one-off),
+            # never a WOULD_CHANGE the real run then refuses.
+            return item(task.status, "FAILED", refused)
         return item(task.status, "WOULD_CHANGE" if changes else "UNCHANGED")
     if not changes and not (action == "stop" and task.status == "STOPPED"
                             and request.note is not None):

@@ -12,6 +12,7 @@ starts again only once its run_at is changed to a future time.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
@@ -21,7 +22,7 @@ from apicron.alerts.success import check_success
 from apicron.domain import rules
 from apicron.domain.access import Permission
 from apicron.domain.alert_decisions import AlertFact
-from apicron.domain.errors import Conflict, InvalidInput, NotFound
+from apicron.domain.errors import ApicronError, Conflict, InvalidInput, NotFound
 from apicron.domain.misfire import stopped_before_fired
 from apicron.domain.models import (
     Instance,
@@ -360,6 +361,51 @@ def delete_task(ctx: Context, task_id: str) -> None:
         audit(q, ctx, "delete", "task", task_id, name=task.name, before=task)
 
 
+def _first_fire_on_start(ctx: Context, q: Queries, task: StoredTask, now: datetime) -> datetime:
+    """The first fire time a start at ``now`` gives ``task``; raises what ``start_task``
+    refuses it with (instance parameters off, API or grant gone, no fire time left)."""
+    require_task_params(q.get_instance(ctx.gateway_url))
+    _check_api(q, validate(TaskFields, _fields_of(task)))
+    # Resuming never back-fills the stopped period: the first fire is from now on.
+    next_fire = task_schedule(q, task).first_at_or_after(now)
+    if next_fire is None and task.trigger_type == "AT":
+        # Issue 18: a one-off task (COMPLETED, or never started in time) starts again
+        # only with a run_at ahead: its one occurrence is never made up for late.
+        raise Conflict(
+            f"the one-off task's run_at ({_rfc3339(task.run_at or now)}) has passed; "
+            "change run_at to a future time first",
+            field="run_at",
+            code="TASK_EXPIRED",
+        )
+    if next_fire is None:
+        raise Conflict(
+            "the task has no fire time left (its end_time has passed or its trigger "
+            "never matches again); change end_time or the trigger first",
+            field="end_time",
+            code="TASK_EXPIRED",
+        )
+    return next_fire
+
+
+def start_refusals(ctx: Context, task_ids: Sequence[str]) -> dict[str, ApicronError]:
+    """Why :func:`start_task` would refuse each of ``task_ids`` now, for those it would
+    refuse (a STARTED task is not refused: starting it changes nothing). Nothing is
+    written. The console offers Start only where this says nothing (issue 15)."""
+    ctx.require(Permission.TASKS)
+    now = ctx.now()
+    refused: dict[str, ApicronError] = {}
+    with ctx.store.read() as q:
+        for task_id in task_ids:
+            task = load_task(q, task_id)
+            if task.status == "STARTED":
+                continue
+            try:
+                _first_fire_on_start(ctx, q, task, now)
+            except ApicronError as error:
+                refused[task_id] = error
+    return refused
+
+
 def start_task(ctx: Context, task_id: str) -> Task:
     ctx.require(Permission.TASKS)
     now = ctx.now()
@@ -367,26 +413,7 @@ def start_task(ctx: Context, task_id: str) -> Task:
         task = load_task(q, task_id)
         if task.status == "STARTED":
             return present(q, task)
-        require_task_params(q.get_instance(ctx.gateway_url))
-        _check_api(q, validate(TaskFields, _fields_of(task)))
-        # Resuming never back-fills the stopped period: the first fire is from now on.
-        next_fire = task_schedule(q, task).first_at_or_after(now)
-        if next_fire is None and task.trigger_type == "AT":
-            # Issue 18: a one-off task (COMPLETED, or never started in time) starts again
-            # only with a run_at ahead: its one occurrence is never made up for late.
-            raise Conflict(
-                f"the one-off task's run_at ({_rfc3339(task.run_at or now)}) has passed; "
-                "change run_at to a future time first",
-                field="run_at",
-                code="TASK_EXPIRED",
-            )
-        if next_fire is None:
-            raise Conflict(
-                "the task has no fire time left (its end_time has passed or its trigger "
-                "never matches again); change end_time or the trigger first",
-                field="end_time",
-                code="TASK_EXPIRED",
-            )
+        next_fire = _first_fire_on_start(ctx, q, task, now)
         q.update_task(
             task_id,
             {"status": "STARTED", "next_fire_time": next_fire, "stop_reason": None,

@@ -12,14 +12,18 @@ secret is sent, never returned: it is masked in the request shown and replaced b
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from urllib.parse import quote, urlencode
 
 import httpx
 
+from apicron.domain import rules
 from apicron.domain.access import Permission
-from apicron.domain.errors import InvalidInput, NotFound
-from apicron.domain.rules import PATH_PARAM
-from apicron.gateway.snapshot import build_snapshot
+from apicron.domain.errors import InvalidInput, NotFound, Problem
+from apicron.domain.validation import check_all
+from apicron.domain.vocabulary import ContentType, choices
+from apicron.gateway.snapshot import AppCredential, GatewaySnapshot, build_snapshot
 from apicron.services.context import Context
 
 REDACTED = "[REDACTED]"
@@ -36,6 +40,32 @@ class CallerApp:
 
     id: str
     name: str
+
+
+@dataclass(frozen=True)
+class Pair:
+    """A query parameter or header as typed: ``name``, ``value``."""
+
+    name: str
+    value: str
+
+
+@dataclass(frozen=True)
+class TrialRequest:
+    """What the caller fills in for a test call: a value for each ``{name}`` of the API's
+    path (``path_params``), query parameters (a name may repeat), headers, and a body
+    (``body`` None: none) of ``content_type``. Checked by the task request's rules
+    (:mod:`apicron.domain.rules`), fields named ``path.<name>``, ``query``, ``headers``,
+    ``body``."""
+
+    path_params: Mapping[str, str] = field(default_factory=dict)
+    query: Sequence[Pair] = ()
+    headers: Sequence[Pair] = ()
+    body: str | None = None
+    content_type: str = "application/json"
+    unreadable: Sequence[Problem] = ()
+    """What the form that made this request could not read (a line that is no
+    ``name=value``): reported with the other problems, and nothing is sent."""
 
 
 @dataclass(frozen=True)
@@ -77,15 +107,53 @@ def _redacted(text: str, secret: str) -> str:
     return text.replace(secret, REDACTED) if secret else text
 
 
-def trial_call(ctx: Context, api_id: str, app_id: str) -> TrialCallResult:
-    """Call the published API ``api_id`` through the gateway as app ``app_id``.
+def path_params(api_path: str) -> list[str]:
+    """The ``{name}`` parameters of an API path, in order."""
+    return rules.PATH_PARAM.findall(api_path)
+
+
+def _check(api_path: str, method: str, request: TrialRequest) -> None:
+    """Every problem of ``request`` at once (InvalidInput with ``more``)."""
+    def path_value(name: str) -> None:
+        if not request.path_params.get(name):
+            raise InvalidInput(f"give a value for {{{name}}}: the API's path {api_path} has it",
+                               field=f"path.{name}")
+
+    def body() -> None:
+        if request.body is None:
+            return
+        rules.check_body_allowed("body", method)
+        if request.content_type not in choices(ContentType):
+            raise InvalidInput(f"content type must be one of {', '.join(choices(ContentType))}",
+                               field="body")
+        if any(h.name.lower() == "content-type" for h in request.headers):
+            raise InvalidInput("Content-Type is set by the body's content type when a body is "
+                               "given", field="headers")
+        rules.check_body_content("body", request.content_type, request.body)
+
+    def unreadable() -> None:
+        if request.unreadable:
+            first, *more = request.unreadable
+            raise InvalidInput(first.rule, field=first.field, more=more)
+
+    check_all(unreadable, *(lambda n=name: path_value(n) for name in path_params(api_path)),
+              lambda: rules.check_query("query", request.query),
+              lambda: rules.check_headers("headers", request.headers), body)
+
+
+def trial_call(ctx: Context, api_id: str, app_id: str,
+               request: TrialRequest | None = None) -> TrialCallResult:
+    """Call the published API ``api_id`` through the gateway as app ``app_id``, its path
+    parameters filled as the engine fills a task's (:func:`apicron.domain.rules.fill_path`).
 
     Raises :class:`NotFound` when the API is not published, :class:`InvalidInput`
-    (field ``app_id``) when the app may not call it, or (field ``api_id``) when its path
-    has parameters (a test call sends none). A refusal by the gateway or a failing
-    backend is an answer, not an error.
+    (field ``app_id``) when the app may not call it, or naming each field of ``request``
+    that breaks a rule (a missing path parameter, a reserved header, a body the method
+    does not take or its content type does not parse). A refusal by the gateway or a
+    failing backend is an answer, not an error.
     """
     ctx.require(Permission.APIS)
+    request = request or TrialRequest()
     snapshot = build_snapshot(ctx, 0)
     api = snapshot.apis_by_id.get(api_id)
     if api is None:
@@ -93,17 +161,28 @@ def trial_call(ctx: Context, api_id: str, app_id: str) -> TrialCallResult:
     app = snapshot.apps_by_id.get(app_id)
     if app is None or not snapshot.may_call(app.app_id, api):
         raise InvalidInput("choose an app that owns this API or is granted it", field="app_id")
-    if PATH_PARAM.search(api.path):
-        raise InvalidInput("a test call sends no path parameters: this API's path has some",
-                           field="api_id")
+    _check(api.path, api.method, request)
+    return _send(snapshot, ctx.gateway_url, api.method, api.path, app, request)
+
+
+def _send(snapshot: GatewaySnapshot, gateway_url: str, method: str, api_path: str,
+          app: AppCredential, request: TrialRequest) -> TrialCallResult:
+    key, name = app.key, app.name
     secret = snapshot.secret_of(app)
-    url = ctx.gateway_url.rstrip("/") + api.path
-    sent = [("X-HW-ID", app.key), ("X-HW-AppKey", secret)]
-    shown = [("X-HW-ID", app.key), ("X-HW-AppKey", SECRET_SHOWN)]
+    # Encoded as the engine encodes a task's call (apicron.engine.gateway_call).
+    query = urlencode([(p.name, p.value) for p in request.query], quote_via=quote)
+    url = gateway_url.rstrip("/") + rules.fill_path(api_path, request.path_params) + (
+        f"?{query}" if query else "")
+    own = [(h.name, h.value) for h in request.headers]
+    if request.body is not None:
+        own.append(("Content-Type", request.content_type))
+    sent = [*own, ("X-HW-ID", key), ("X-HW-AppKey", secret)]
+    shown = [*own, ("X-HW-ID", key), ("X-HW-AppKey", SECRET_SHOWN)]
+    content = None if request.body is None else request.body.encode()
     started = time.perf_counter()
     try:
         with httpx.Client(timeout=TIMEOUT_S, follow_redirects=False, trust_env=False) as client, \
-                client.stream(api.method, url, headers=sent) as answer:
+                client.stream(method, url, headers=sent, content=content) as answer:
             data = b""
             for chunk in answer.iter_bytes():
                 data += chunk
@@ -112,16 +191,16 @@ def trial_call(ctx: Context, api_id: str, app_id: str) -> TrialCallResult:
             elapsed = (time.perf_counter() - started) * 1000
     except httpx.HTTPError as error:
         return TrialCallResult(
-            api.method, url, app.name, shown, None, "", [], "", False,
+            method, url, name, shown, None, "", [], "", False,
             (time.perf_counter() - started) * 1000,
             _redacted(f"no answer from the gateway: {type(error).__name__}: {error}", secret),
         )
     text = _redacted(data.decode("utf-8", "replace"), secret)
     cut = text.encode()[:BODY_SHOWN_BYTES].decode("utf-8", "ignore")
     return TrialCallResult(
-        api.method, url, app.name, shown, answer.status_code, answer.reason_phrase,
+        method, url, name, shown, answer.status_code, answer.reason_phrase,
         # Raw: the names as the gateway spelled them (httpx's view lower-cases them).
-        [(name.decode("latin-1"), _redacted(value.decode("latin-1"), secret))
-         for name, value in answer.headers.raw],
+        [(n.decode("latin-1"), _redacted(v.decode("latin-1"), secret))
+         for n, v in answer.headers.raw],
         cut, len(cut) < len(text), elapsed, None,
     )
