@@ -53,6 +53,9 @@ class Backend:
         """Seconds to hold requests whose path starts with a key (else ``delay``)."""
         self.url = ""
         self._runner: web.AppRunner | None = None
+        self.hold_first = 0
+        """The first this many requests wait for :attr:`gate` (then answer as usual)."""
+        self.gate = asyncio.Event()
 
     async def _handle(self, request: web.Request) -> web.StreamResponse:
         self.received.append(
@@ -65,6 +68,8 @@ class Backend:
                 "at": time.monotonic(),
             }
         )
+        if len(self.received) <= self.hold_first:
+            await self.gate.wait()
         delay = next((d for p, d in self.delays.items() if request.path.startswith(p)),
                      self.delay)
         if delay:
