@@ -16,6 +16,7 @@ from datetime import datetime, timedelta
 from apicron.domain.models import Execution
 from apicron.services import executions
 from tests.engine_harness import START, Harness, scenario
+from tests.test_overlap_multinode import two_nodes
 
 EVERY_5_S = "0/5 * * * * ?"
 
@@ -141,3 +142,24 @@ async def test_stable_jitter_longer_than_the_interval_coalesces_nothing(h: Harne
     history = [e for e in every_row(h, task_id) if e.status not in ("PENDING", "RUNNING")]
     assert history and all(e.status == "SUCCEEDED" for e in history), statuses(history)
     assert len(h.backend.received) == len(history)
+
+
+async def _across_two_nodes(a: Harness, b: Harness) -> None:
+    """08:00:15 planned by A (its clock at 08:00:14); B, its clock at 08:00:46, plans the
+    rest: of them all only 08:00:45 runs, once, whichever node decides 08:00:15."""
+    task_id = a.task(a.api(), cron_expression=EVERY_5_S, effective_time=at(15))
+    await a.advance(14)
+    assert [e.status for e in every_row(a, task_id)] == ["PENDING"]
+    b.clock.advance(timedelta(seconds=46))
+    await b.settle()
+    await a.advance(32)  # A reaches 08:00:46 too
+    await b.settle()
+    history = every_row(a, task_id)
+    assert statuses(history[:7]) == (
+        [(at(s), "MISSED") for s in (15, 20, 25, 30, 35, 40)] + [(at(45), "SUCCEEDED")])
+    assert received_times(a) == ["2027-03-01T08:00:45Z"]
+    for missed in history[:6]:
+        assert "08:00:45" in (missed.error_msg or ""), missed.error_msg
+
+
+test_occurrences_due_together_on_two_nodes_run_once = two_nodes(_across_two_nodes)
