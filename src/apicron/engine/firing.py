@@ -5,8 +5,10 @@ one small transaction: PENDING → RUNNING (a stop that discarded them wins), th
 rule decided (SKIP: recorded SKIPPED while the previous execution still runs), and an
 occurrence found past the misfire grace (held through an outage, a freeze, an overload,
 or adopted after a restart) decided by its misfire policy: RUN_ONCE runs it late unless a
-later occurrence of the task supersedes it, SKIP records it MISSED. What the fence
-started is handed to the dispatcher, never more than there are free call slots.
+later occurrence of the task supersedes it, SKIP records it MISSED. Within the grace, of
+occurrences of a task due together only the latest runs; the earlier ones are recorded
+MISSED saying which one ran instead (apicron.engine.coalescing). What the fence started is
+handed to the dispatcher, never more than there are free call slots.
 """
 
 from __future__ import annotations
