@@ -53,6 +53,9 @@ class Backend:
         """Seconds to hold requests whose path starts with a key (else ``delay``)."""
         self.url = ""
         self._runner: web.AppRunner | None = None
+        self.hold_first = 0
+        """The first this many requests wait for :attr:`gate` (then answer as usual)."""
+        self.gate = asyncio.Event()
 
     async def _handle(self, request: web.Request) -> web.StreamResponse:
         self.received.append(
@@ -65,6 +68,8 @@ class Backend:
                 "at": time.monotonic(),
             }
         )
+        if len(self.received) <= self.hold_first:
+            await self.gate.wait()
         delay = next((d for p, d in self.delays.items() if request.path.startswith(p)),
                      self.delay)
         if delay:
@@ -103,6 +108,9 @@ class Harness:
         self._run: asyncio.Task[None] | None = None
         self._session_cm: Any = None
         self.session: aiohttp.ClientSession | None = None
+        self.gave_up: list[str] = []
+        """Each time :meth:`settle` stopped waiting at its limit, what was still pending
+        (added to the error of a test that fails, by :func:`scenario`)."""
 
     async def __aenter__(self) -> Harness:
         await self.backend.start()
@@ -197,6 +205,9 @@ class Harness:
             # engine for nothing).
             while engine.running and engine.passes < target and time.monotonic() < deadline:  # noqa: ASYNC110
                 await asyncio.sleep(0.005)
+            if engine.running and engine.passes < target:
+                self._gave_up(limit, f"no engine pass completed after the wake-up "
+                                     f"(passes {engine.passes}, begun {engine.passes_begun})")
 
         def busy() -> bool:
             engine = self.engine
@@ -212,6 +223,17 @@ class Harness:
                 if not busy():
                     return
             await asyncio.sleep(0.01)
+        engine = self.engine
+        if engine is not None:
+            self._gave_up(limit, f"{engine.dispatcher.calls_in_flight} calls in flight, "
+                                 f"{engine.results_pending} results not written")
+
+    def _gave_up(self, limit: float, pending: str) -> None:
+        """Said, not raised: a test may hold calls on purpose (a slow backend), and on a
+        loaded machine a settle can run out while the test still passes. A test that
+        fails gets these lines with its error (:func:`scenario`)."""
+        self.gave_up.append(f"settle gave up after {limit} s at {self.clock.now().isoformat()}"
+                            f" (driven clock): {pending}")
 
     async def eventually(self, check: Callable[[], bool], limit: float = 5.0) -> None:
         deadline = time.monotonic() + limit
@@ -231,7 +253,13 @@ def scenario(fn: Callable[[Harness], Awaitable[None]]) -> Callable[[Path, str | 
     def test(tmp_path: Path, database_url: str | None) -> None:
         async def main() -> None:
             async with Harness(tmp_path, database_url) as h:
-                await fn(h)
+                try:
+                    await fn(h)
+                except BaseException as exc:
+                    # Why a condition was not reached: what the engine still had pending.
+                    for line in h.gave_up:
+                        exc.add_note(line)
+                    raise
 
         asyncio.run(main())
 

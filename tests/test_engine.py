@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import json
 from datetime import datetime, timedelta
+from functools import partial
 from pathlib import Path
 
 import pytest
@@ -169,13 +170,26 @@ async def test_app_secret_off_fails_the_fire_with_auth(h: Harness) -> None:
     assert "X-HW-ID" in (execution.error_msg or "") or "sign" in (execution.error_msg or "")
 
 
+def received(h: Harness, calls: int) -> bool:
+    return len(h.backend.received) == calls
+
+
+def decided(h: Harness, task_id: str, second: int) -> bool:
+    """The occurrence at START + ``second`` has been fenced (it left PENDING)."""
+    return any(e.scheduled_at == START + timedelta(seconds=second) and e.status != "PENDING"
+               for e in h.history(task_id))
+
+
 @scenario
 async def test_overlap_skip_records_skipped_while_the_previous_runs(h: Harness) -> None:
     h.backend.delay = 1.5
     task_id = h.task(h.api(timeout_ms=5000))
-    for _ in range(3):
+    # Each second is looked at before the next comes (else the two are due together, and
+    # only the latest runs: apicron.engine.coalescing).
+    await h.eventually(lambda: len(h.backend.received) == 1, limit=30)
+    for n in range(1, 3):
         h.clock.advance(timedelta(seconds=1))
-        await asyncio.sleep(0.3)
+        await h.eventually(partial(decided, h, task_id, n), limit=30)
     await h.settle(limit=5)
     history = h.history(task_id)
     skipped = [e for e in history if e.status == "SKIPPED"]
@@ -187,9 +201,10 @@ async def test_overlap_skip_records_skipped_while_the_previous_runs(h: Harness) 
 async def test_overlap_allow_runs_concurrently(h: Harness) -> None:
     h.backend.delay = 1.0
     task_id = h.task(h.api(timeout_ms=5000), overlap_policy="ALLOW")
-    for _ in range(2):
+    await h.eventually(lambda: len(h.backend.received) == 1, limit=30)
+    for n in range(2, 4):
         h.clock.advance(timedelta(seconds=1))
-        await asyncio.sleep(0.2)
+        await h.eventually(partial(received, h, n), limit=30)
     await h.settle(limit=5)
     assert {e.status for e in h.history(task_id)} == {"SUCCEEDED"}
 

@@ -10,7 +10,7 @@ leaves a row that says which (issue 13: a true reason, never a guess).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 
 
 def describe_delay(seconds: float) -> str:
@@ -55,6 +55,34 @@ class Circumstances:
         """The note of the missed occurrence RUN_ONCE runs late."""
         return (f"run {describe_delay((now - at).total_seconds())} late: {self.cause(at, now)} "
                 "(misfire policy RUN_ONCE runs the latest missed occurrence once)")
+
+
+    def coalesced(self, at: datetime, now: datetime, ran_at: datetime) -> str:
+        """The error message of an occurrence recorded MISSED because a later occurrence
+        of its task, ``ran_at``, was due too when it was found: of occurrences due together
+        only the latest runs (APScheduler 3's default ``coalesce=True``; Kubernetes CronJob
+        starts one Job however many schedules it missed)."""
+        return (f"not run: {self.cause(at, now)}; when it was found "
+                f"{describe_delay((now - at).total_seconds())} late, the occurrence at "
+                f"{rfc3339(ran_at)} was due too and ran instead (of the occurrences due "
+                "together only the latest runs)")
+
+    def found_late(self, at: datetime, now: datetime, *, coalesced: bool) -> str:
+        """The note of an occurrence run late within the grace (``coalesced``: earlier
+        occurrences due with it were recorded MISSED)."""
+        notes = []
+        if (now - at).total_seconds() >= 1:
+            notes.append(f"run {describe_delay((now - at).total_seconds())} late: "
+                         f"{self.cause(at, now)}")
+        if coalesced:
+            notes.append("the earlier occurrences due with it were recorded MISSED (of the "
+                         "occurrences due together only the latest runs)")
+        return "; ".join(notes)
+
+
+def rfc3339(at: datetime) -> str:
+    """``2027-03-01T08:00:45Z`` (UTC, whole seconds unless it has a fraction)."""
+    return at.astimezone(UTC).isoformat().replace("+00:00", "Z")
 
 
 def stopped_before_fired(at: datetime, now: datetime) -> str:

@@ -5,8 +5,10 @@ one small transaction: PENDING → RUNNING (a stop that discarded them wins), th
 rule decided (SKIP: recorded SKIPPED while the previous execution still runs), and an
 occurrence found past the misfire grace (held through an outage, a freeze, an overload,
 or adopted after a restart) decided by its misfire policy: RUN_ONCE runs it late unless a
-later occurrence of the task supersedes it, SKIP records it MISSED. What the fence
-started is handed to the dispatcher, never more than there are free call slots.
+later occurrence of the task supersedes it, SKIP records it MISSED. Within the grace, of
+occurrences of a task due together only the latest runs; the earlier ones are recorded
+MISSED saying which one ran instead (apicron.engine.coalescing). What the fence started is
+handed to the dispatcher, never more than there are free call slots.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ from apicron.domain.misfire import Circumstances
 from apicron.engine import metrics
 from apicron.engine.cancellation import OverlapCancel, cancel_message
 from apicron.engine.clock import EngineClock
+from apicron.engine.coalescing import MIN_INTERVAL, coalescible, superseded_in_store
 from apicron.engine.database import EngineDatabase
 from apicron.engine.dispatch import Dispatcher, PlannedExecution
 from apicron.engine.one_off import end_one_off_tasks
@@ -213,16 +216,23 @@ class Firing:
             return (p.trigger == "SCHEDULE" and p.first_attempt == 1 and not p.buffered
                     and p.fire_at < grace_line)
 
-        # The misfire rule before the overlap rule: of several overdue occurrences of one
-        # task only the latest may run; the others are MISSED (not SKIPPED: nothing of
-        # them was running).
+        # The misfire rule before the overlap rule: of several occurrences of one task due
+        # together only the latest may run; the others are MISSED (not SKIPPED: nothing of
+        # them was running). Past the grace, the misfire policy says why; within it, the
+        # message says which one ran instead (apicron.engine.coalescing).
         latest: dict[str, datetime] = {}
-        for p in filter(overdue, due):
+        for p in filter(coalescible, due):
             latest[p.task.id] = max(latest.get(p.task.id, p.scheduled_at), p.scheduled_at)
         superseded_here = {
             p.id: circumstances.missed(p.scheduled_at, now, p.task.misfire_policy)
-            for p in due if overdue(p) and p.scheduled_at < latest[p.task.id]
+            if overdue(p) else circumstances.coalesced(p.fire_at, now, latest[p.task.id])
+            for p in due if coalescible(p) and p.scheduled_at < latest[p.task.id]
         }
+        # The latest here of each task, within the grace: a later occurrence due too may
+        # be written down elsewhere, or not planned yet (asked of the store in the fence).
+        held_latest = [p for p in due if coalescible(p) and not overdue(p)
+                       and p.id not in superseded_here]
+        coalesced_tasks = {p.task.id for p in due if p.id in superseded_here}
         skip: list[PlannedExecution] = []
         go: list[PlannedExecution] = []
         seen: set[str] = set()
@@ -259,6 +269,15 @@ class Firing:
         # nodes' are asked of the store, and results are left to the writer.
         def fence(q: Queries) -> tuple[set[str], dict[str, str], Recorded]:
             missed = self._decide_stale(q, stale, now, circumstances) | superseded_here
+            later = superseded_in_store(q, held_latest, now)
+            for item in held_latest:
+                if item.id in later:
+                    missed[item.id] = circumstances.coalesced(item.fire_at, now,
+                                                              later[item.id])
+            # MISSED, not SKIPPED or waiting: a later occurrence runs instead.
+            skip[:] = [p for p in skip if p.id not in missed]
+            crowded[:] = [p for p in crowded if p.id not in missed]
+            go[:] = [p for p in go if p.id not in missed]
             others = q.tasks_with_running(
                 [p.task.id for p in go
                  if p.task.overlap_policy != "ALLOW" and p.trigger not in OVERLAP_EXEMPT],
@@ -272,6 +291,16 @@ class Firing:
                     continue
                 go.remove(item)
                 if item.task.overlap_policy == "BUFFER_ONE":
+                    behind = hold.get(item.task.id)
+                    if (behind is not None and behind[1] is None
+                            and self._active_tasks[item.task.id] <= 0):
+                        # A later occurrence was set to wait for this one, which does not
+                        # run now after all: this one, first in line, waits for the other
+                        # node's execution; the later one is refused (not left waiting for
+                        # a local execution that never comes).
+                        del hold[item.task.id]
+                        if behind[0].id not in missed:
+                            crowded.append(behind[0])
                     buffer_or_skip(item, now + RECHECK)
                 else:
                     skip.append(item)
@@ -292,6 +321,14 @@ class Firing:
             started = q.mark_running(fresh, node, now, lease)
             q.set_notes({p.id: circumstances.late(p.fire_at, now) for p in stale
                          if p.id in started and p.note is None})
+            # Run late within the grace (found a second or more after its time, or the
+            # latest of several due together): the row says so.
+            q.set_notes({p.id: circumstances.found_late(
+                             p.fire_at, now, coalesced=p.task.id in coalesced_tasks)
+                         for p in held_latest
+                         if p.id in started and p.note is None and (
+                             p.task.id in coalesced_tasks
+                             or now - p.fire_at >= MIN_INTERVAL)})
             q.set_notes({p.id: BUFFERED_NOTE for p in go if p.buffered and p.id in started}
                         | {i: n for i, n in remote_notes.items() if i in started})
             if skipped or missed:
@@ -310,8 +347,10 @@ class Firing:
                 self._left(item)
             else:  # still PENDING under this node's lease: it waits in memory
                 self._buffer.hold(item, recheck_at)
-        for execution_id in superseded_here:
-            self._known.discard(execution_id)
+        waiting = {item.id for item, _ in hold.values()}
+        for item in due:
+            if item.id in missed and item.id not in waiting:
+                self._left(item)
         launched = 0
         for item in go:
             if item.id in started:

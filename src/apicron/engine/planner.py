@@ -32,6 +32,7 @@ from apicron.domain.models import StoredTask
 from apicron.domain.schedules import schedule_of
 from apicron.engine import metrics
 from apicron.engine.calendar_outcomes import calendar_note, calendar_skips, join_notes
+from apicron.engine.coalescing import MIN_INTERVAL, due_together
 from apicron.engine.dispatch import PlannedExecution
 from apicron.engine.one_off import end_one_off_tasks
 from apicron.engine.planning import plan_task
@@ -154,14 +155,30 @@ class Planner:
                 created_at=now, finished_at=now,
                 error_msg=circumstances.missed(at, now, task.misfire_policy),
             ))
+        # Issue 18: fired at the planned time; the scheduled time stays its identity.
+        planned_times = {at: planned_time(at, task.id, task.jitter_s, task.jitter_mode)
+                         for at in plan.run if at not in skipped}
+        # Of the occurrences due already, only the latest runs (apicron.engine.coalescing).
+        superseded, latest_due = due_together(planned_times.items(), now)
         for at in plan.run:
             if at in skipped:
                 result.rows.append(skipped[at].row(task.id, now))
                 continue
-            note = join_notes(circumstances.late(at, now) if at == plan.late else None,
-                              calendar_note(schedule, at))
-            # Issue 18: fired at the planned time; the scheduled time stays its identity.
-            planned_at = planned_time(at, task.id, task.jitter_s, task.jitter_mode)
+            planned_at = planned_times[at]
+            if at in superseded:
+                result.rows.append(NewExecution(
+                    id=new_id(), task_id=task.id, scheduled_at=at, status="MISSED",
+                    created_at=now, finished_at=now,
+                    error_msg=circumstances.coalesced(planned_at, now, superseded[at]),
+                ))
+                metrics.MISSED.inc()
+                continue
+            late = None
+            if at == plan.late:
+                late = circumstances.late(at, now)
+            elif at == latest_due and (superseded or now - planned_at >= MIN_INTERVAL):
+                late = circumstances.found_late(planned_at, now, coalesced=bool(superseded))
+            note = join_notes(late, calendar_note(schedule, at))
             execution = PlannedExecution(new_id(), task, at, "SCHEDULE", note=note,
                                          planned_at=planned_at)
             result.rows.append(NewExecution(

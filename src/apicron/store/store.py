@@ -35,6 +35,7 @@ from apicron.store.alert_queries import AlertQueries, _rules
 from apicron.store.audit_queries import AuditQueries
 from apicron.store.backfill_queries import BackfillQueries
 from apicron.store.calendar_queries import CalendarQueries
+from apicron.store.coalescing_queries import CoalescingQueries
 from apicron.store.database import WRITE_OPTION
 from apicron.store.execution_queries import ExecutionQueries
 from apicron.store.node_queries import NodeQueries
@@ -102,7 +103,7 @@ _API_COLUMNS = (*apis.c, api_groups.c.app_id)
 
 class Queries(
     ExecutionQueries, NodeQueries, AlertQueries, AccountQueries, AuditQueries, OneOffQueries,
-    CalendarQueries, BackfillQueries, OverviewQueries,
+    CalendarQueries, BackfillQueries, OverviewQueries, CoalescingQueries,
 ):
     def __init__(self, connection: Connection):
         self.connection = connection
