@@ -46,8 +46,9 @@ class PlannedExecution:
     sequence_id: str | None = None
     """Issue 18: a SEQUENTIAL backfill's id; its executions run one at a time."""
     buffered: bool = False
-    """It waited for the task's previous execution (overlap policy BUFFER_ONE): late by
-    design, so the misfire rule does not judge it."""
+    """It waited for the task's previous execution (overlap policy BUFFER_ONE, or SKIP
+    looking again at another node's execution): late by design, so the misfire rule does
+    not judge it."""
 
 
 @dataclass(frozen=True)

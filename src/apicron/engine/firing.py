@@ -35,7 +35,10 @@ from apicron.engine.overlap import (
     ALREADY_BUFFERED,
     BUFFERED_NOTE,
     RECHECK,
+    REMOTE_LOOK,
     REMOTE_PREVIOUS_NOTE,
+    REMOTE_SETTLE,
+    REMOTE_WAITED_NOTE,
     Buffer,
 )
 from apicron.engine.settings import EngineSettings
@@ -302,6 +305,12 @@ class Firing:
                         if behind[0].id not in missed:
                             crowded.append(behind[0])
                     buffer_or_skip(item, now + RECHECK)
+                elif (now - item.fire_at < REMOTE_SETTLE and not self._buffer.holds(
+                        item.task.id) and item.task.id not in hold):
+                    # SKIP: that node may have finished and not written it yet
+                    # (apicron.engine.overlap.REMOTE_SETTLE): look again shortly.
+                    hold[item.task.id] = (
+                        item, min(now + REMOTE_LOOK, item.fire_at + REMOTE_SETTLE))
                 else:
                     skip.append(item)
             for item in [p for p in go if p.id in missed]:
@@ -329,7 +338,9 @@ class Firing:
                          if p.id in started and p.note is None and (
                              p.task.id in coalesced_tasks
                              or now - p.fire_at >= MIN_INTERVAL)})
-            q.set_notes({p.id: BUFFERED_NOTE for p in go if p.buffered and p.id in started}
+            q.set_notes({p.id: BUFFERED_NOTE if p.task.overlap_policy == "BUFFER_ONE"
+                         else REMOTE_WAITED_NOTE
+                         for p in go if p.buffered and p.id in started}
                         | {i: n for i, n in remote_notes.items() if i in started})
             if skipped or missed:
                 end_one_off_tasks(q, now)
