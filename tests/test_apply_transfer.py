@@ -136,6 +136,14 @@ def test_an_export_with_a_completed_one_off_task_applies_to_another_instance(
     assert again.returncode == 0, again.stderr
     assert again.stdout == "no changes\n", again.stdout
     assert by_name(fresh_server, "/v1/tasks", n["once"])["status"] == "COMPLETED"
+    # The file that made it ('started: true') applies again to no change, and says why.
+    (tmp_path / "source.yaml").write_text(source_file(n, run_at).replace(
+        "effective_time: '2019-01-01T00:00:00Z'\n", ""))
+    original = apicron(fresh_server, "apply", "-f", "source.yaml", cwd=tmp_path)
+    assert original.returncode == 0, original.stderr
+    assert original.stdout == "no changes\n", original.stdout
+    assert f"Task {n['once']!r}: left COMPLETED: a one-off task that has run" in (
+        original.stderr)
 
     # On another instance, the dry run and the real run say the same, and both succeed.
     dry = apicron(server, "apply", "-f", "export.yaml", "--dry-run", cwd=tmp_path)

@@ -121,16 +121,19 @@ def desired_fields(spec: TaskSpec, zone: str) -> dict[str, Any]:
     return jsonable
 
 
-def _check_trigger(spec: TaskSpec, zone: str) -> None:
+def _check_trigger(spec: TaskSpec, zone: str, current: Task | None = None) -> None:
     """The trigger checked with the triggers' own rules (the server's), so a bad cron
-    expression is found before anything changes; InvalidInput names the field."""
+    expression is found before anything changes; InvalidInput names the field. An
+    ``effective_time`` left out is the task's own (``current``), else now."""
     interval = spec.interval_value
     if spec.trigger_type == "CALENDAR" and interval is None:
         interval = 1
     build_trigger(
         trigger_type=spec.trigger_type, cron_expression=spec.cron_expression,
         interval_unit=spec.interval_unit, interval_value=interval,
-        effective_time=_utc(spec.effective_time, zone) or whole_seconds(datetime.now(UTC)),
+        effective_time=(_utc(spec.effective_time, zone)
+                        or (current.effective_time if current is not None else None)
+                        or whole_seconds(datetime.now(UTC))),
         timezone=zone, end_time=_utc(spec.end_time, zone),
         run_at=_utc(spec.run_at, zone),
     )
@@ -185,7 +188,7 @@ class TaskKind(Kind[TaskSpec, Task]):
                 return None
         zone = spec.timezone or self._zone_of(spec.name, planning)
         try:
-            _check_trigger(spec, zone)
+            _check_trigger(spec, zone, planning.world.objects.get("Task", {}).get(spec.name))
         except ApicronError as exc:
             planning.refuse(declared.document, exc.message)
             return None
@@ -233,6 +236,12 @@ class TaskKind(Kind[TaskSpec, Task]):
             return []
         stop = running and (bool(changed) or not keep_running)
         start = restart or (spec.started is True and not running)
+        if start and not changed and current.status == "COMPLETED":
+            # A one-off task that has run did what 'started: true' asked: the file that
+            # created it applies again to no change, and says why it is not started.
+            planning.note(declared.document, "left COMPLETED: a one-off task that has run is "
+                          "not started again; change run_at to a future time to run it again")
+            start = False
         if restart:
             details.append("restarted: stopped, updated, started again")
         elif start:
