@@ -15,7 +15,10 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import pytest
 
+from apicron.client import Client
+from apicron.declarative import ApplyFailed, load_world, make_plan, read_documents, run_plan
 from tests.servers import ADMIN_TOKEN, ApicronProcess
 
 # Three tasks over two apps, two APIs and a grant, written the way export writes them.
@@ -282,6 +285,21 @@ def test_prune_deletes_what_the_files_no_longer_list_after_a_confirmation(
         refused.stderr)
     assert state(fresh_server) == after
 
+    # An app that still owns a group and tasks the file does not prune: the server would
+    # refuse its deletion part-way, so the plan refuses it before anything changes.
+    (tmp_path / "resources.yaml").write_text("kind: App\nname: reporting\n")
+    for options in (("--dry-run",), ("--yes",)):
+        kept = apicron(fresh_server, "apply", "-f", "resources.yaml", "--prune", *options,
+                       cwd=tmp_path)
+        assert kept.returncode == 1 and kept.stdout == ""
+        assert kept.stderr.splitlines() == [
+            "apicron: error: App 'billing' (not in the files): cannot be deleted: integration "
+            "app 'billing' owns 1 API group(s) and 2 scheduled task(s); delete or move them "
+            "first",
+            "nothing was changed",
+        ]
+    assert state(fresh_server) == after
+
 
 def test_every_problem_names_the_file_the_document_and_the_field(
     fresh_server: ApicronProcess, tmp_path: Path
@@ -333,23 +351,42 @@ def test_every_problem_names_the_file_the_document_and_the_field(
 def test_a_refusal_while_applying_names_the_document_and_what_was_done(
     fresh_server: ApicronProcess, tmp_path: Path
 ) -> None:
-    # Without the grant, reporting may not call billing's API: only the server knows that.
+    # Without the grant, reporting may not call billing's API: the plan knows the server's
+    # rule, so the dry run and the apply refuse it before anything changes.
     grant_doc = "---\nkind: Grant\napp: reporting\napis:\n- orders/sync_orders\n"
     without = RESOURCES.replace(grant_doc, "")
     (tmp_path / "resources.yaml").write_text(without)
-    result = apicron(fresh_server, "apply", "-f", "resources.yaml", cwd=tmp_path)
-    assert result.returncode == 1
-    assert "+ Task nightly_sync" in result.stdout  # what was done is printed as it is done
-    assert "7 of 8 change(s) were made before this one, none after it" in result.stderr
-    assert result.stderr.splitlines()[-1].startswith(
-        "apicron: error: resources.yaml: document 8 "
-        f"(line {line_of(without, 'weekly_cleanup')}), Task 'weekly_cleanup': api_id: "
-        "integration app 'reporting' holds no grant for API 'sync_orders'"
-    )
-    assert result.stderr.splitlines()[-1].endswith("(HTTP 400)")
+    for options in (("--dry-run",), ()):
+        result = apicron(fresh_server, "apply", "-f", "resources.yaml", *options,
+                         cwd=tmp_path)
+        assert result.returncode == 1 and result.stdout == ""
+        assert result.stderr.splitlines() == [
+            "apicron: error: resources.yaml: document 8 "
+            f"(line {line_of(without, 'weekly_cleanup')}), Task 'weekly_cleanup': api: "
+            "integration app 'reporting' holds no grant for API 'sync_orders', which belongs "
+            "to another app; grant it first (POST /v1/app-auths)",
+            "nothing was changed",
+        ]
+    assert all(items == [] for items in state(fresh_server).values())
+
+    # A change the plan cannot foresee (someone creates 'reporting' between the plan and
+    # its steps): the steps before it were made, the refused one and those after were not.
+    (tmp_path / "resources.yaml").write_text(RESOURCES)
+    client = Client(fresh_server.url, ADMIN_TOKEN)
+    world = load_world(client)
+    plan = make_plan(read_documents([str(tmp_path / "resources.yaml")]), world)
+    with fresh_server.client() as rest:
+        assert rest.post("/v1/apps", json={"name": "reporting"}).status_code == 201
+    with client, pytest.raises(ApplyFailed) as refused:
+        run_plan(plan, client, world)
+    assert (refused.value.step.kind, refused.value.step.key, refused.value.done) == (
+        "App", "reporting", 1)
+    assert [s.key for s in refused.value.not_made] == [s.key for s in plan.steps[2:]]
+    assert refused.value.error.status == 409
+    assert [a["name"] for a in state(fresh_server)["/v1/apps"]] == ["billing", "reporting"]
     # Applying the whole file then finishes the job.
     done = applied(fresh_server, tmp_path, RESOURCES)
-    assert done.splitlines()[-1] == "applied: 2 created, 0 changed, 0 deleted"
+    assert done.splitlines()[-1] == "applied: 7 created, 0 changed, 0 deleted"
 
 
 def test_groups_do_not_move_between_apps_and_apis_follow_published(

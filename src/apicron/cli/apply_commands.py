@@ -60,6 +60,7 @@ def apply(
         read_documents,
         run_plan,
     )
+    from apicron.declarative.kinds.base import SYMBOLS
 
     try:
         documents = read_documents(files)
@@ -71,6 +72,8 @@ def apply(
             typer.echo(f"apicron: error: {problem}", err=True)
         note("nothing was changed")
         sys.exit(1)
+    for left in plan.notes:
+        note(str(left))  # the same in dry and real runs: what apply leaves alone, and why
     if dry_run:
         for step in plan.steps:
             _echo(step)
@@ -88,8 +91,13 @@ def apply(
     try:
         run_plan(plan, client, world, report=_echo)
     except ApplyFailed as exc:
-        note(f"{exc.done} of {len(plan.steps)} change(s) were made before this one, none "
-             "after it; fix it and apply again")
+        # Every document was checked before the first change; a refusal now comes from
+        # something only the server could see (a concurrent change): say what is done.
+        note(f"{exc.done} of {len(plan.steps)} change(s) were made before this one (printed "
+             f"above), {len(exc.not_made) + 1} were not:")
+        for step in [exc.step, *exc.not_made]:
+            note(f"  not made: {SYMBOLS[step.action]} {step.kind} {step.key}")
+        note("fix the cause and apply again: what was made is not made twice")
         fail(f"{exc.step.where}: {error_line(exc.error)}")
     if plan.steps:
         typer.echo(f"applied: {plan.count('create')} created, {plan.count('update')} changed, "

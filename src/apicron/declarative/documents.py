@@ -17,6 +17,10 @@ import yaml
 
 from apicron.domain.errors import ApicronError, InvalidInput
 
+# The kinds apply knows, in the order it applies them (apicron.declarative.kinds.KINDS, which
+# imports this module; tests/test_apply_checks.py keeps the two equal).
+KIND_NAMES = ("App", "Group", "Api", "Grant", "Channel", "Calendar", "Task", "User")
+
 
 @dataclass(frozen=True)
 class Document:
@@ -112,8 +116,7 @@ def _parse(source: str, text: str) -> list[tuple[Document | None, Problem | None
         elif not isinstance(data, dict):
             found.append((None, Problem(where, "a document must be a mapping with a 'kind'")))
         elif not isinstance(data.get("kind"), str):
-            found.append((None, Problem(where, "kind: is required (App, Group, Api, Grant, "
-                                               "Task, User)")))
+            found.append((None, Problem(where, f"kind: is required ({', '.join(KIND_NAMES)})")))
         else:
             found.append((Document(source, index, line, data), None))
     return found

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from dataclasses import field as dataclass_field
 from typing import Any
 
 from apicron.client import Client
@@ -21,12 +22,13 @@ from apicron.declarative.documents import (
 )
 from apicron.declarative.kinds import BY_NAME, KINDS
 from apicron.declarative.kinds.base import Declared, Kind, Planning, Step, World
+from apicron.declarative.preflight import check_prune, check_roles, check_routes
 from apicron.domain.errors import ApicronError
 
 
 def load_world(client: Client) -> World:
     """The instance's objects of every kind, by key, with their ids."""
-    world = World(client.get_instance())
+    world = World(client.get_instance(), me=client.get_me())
     for kind in KINDS:
         objects = kind.fetch(client, world)
         world.objects[kind.name] = objects
@@ -37,7 +39,11 @@ def load_world(client: Client) -> World:
 
 @dataclass(frozen=True)
 class Plan:
+    """The steps in order, and ``notes``: documents left alone on purpose, and why (e.g. an
+    expired task the instance does not have), said in dry and real runs alike."""
+
     steps: list[Step]
+    notes: list[Problem] = dataclass_field(default_factory=list)
 
     def count(self, action: str) -> int:
         return sum(1 for step in self.steps if step.action == action)
@@ -87,6 +93,8 @@ def make_plan(
         resolved[kind.name] = _resolved(kind, parsed[kind.name], planning)
         declared[kind.name] = {d.key for d in resolved[kind.name]} | refused[kind.name]
 
+    planning.specs = {name: {d.key: d.spec for d in items} for name, items in resolved.items()}
+    check_routes(resolved.get("Api", []), planning)
     steps: list[Step] = []
     for kind in KINDS:
         current = world.objects.get(kind.name, {})
@@ -100,9 +108,11 @@ def make_plan(
             for key, record in world.objects.get(kind.name, {}).items():
                 if key not in declared[kind.name]:
                     steps.extend(kind.removal(key, record, planning))
+    check_prune(steps, planning)
+    check_roles(steps, planning)
     if planning.problems:
         raise ResourceFileError(planning.problems)
-    return Plan(steps)
+    return Plan(steps, planning.notes)
 
 
 def _refuse_pruned_references(
@@ -137,15 +147,20 @@ def _resolved(kind: Kind[Any, Any], items: list[Declared[Any]], planning: Planni
 
 
 class ApplyFailed(ApicronError):
-    """A step the server refused; the steps before it were made (``done``), none after."""
+    """A step the server refused although the plan checked it (a concurrent change, or a
+    rule only the server can check); the steps before it were made (``done``), none after
+    (``not_made``)."""
 
     status = 400
     code = "APPLY_FAILED"
 
-    def __init__(self, step: Step, error: ApicronError, done: int):
+    def __init__(self, step: Step, error: ApicronError, done: int,
+                 not_made: Sequence[Step] = ()):
         self.step = step
         self.error = error
         self.done = done
+        #: The steps after the refused one, none of which was made.
+        self.not_made = list(not_made)
         super().__init__(f"{step.where}: {error.message}")
 
 
@@ -160,6 +175,6 @@ def run_plan(plan: Plan, client: Client, world: World,
         try:
             step.run(client, world)
         except ApicronError as exc:
-            raise ApplyFailed(step, exc, done) from exc
+            raise ApplyFailed(step, exc, done, plan.steps[done + 1:]) from exc
         report(step)
 

@@ -3,19 +3,14 @@
 from __future__ import annotations
 
 from apicron.domain.access import Permission
-from apicron.domain.errors import InvalidInput
 from apicron.domain.models import Instance, InstanceUpdate
+from apicron.domain.task_prerequisites import PARAM_REASONS as PARAM_REASONS
+from apicron.domain.task_prerequisites import require_task_params as require_task_params
 from apicron.services.audit import audit
 from apicron.services.channels import check_channels_exist
 from apicron.services.context import Context
 from apicron.store.rows import InstanceChanges
 from apicron.triggers import load_zone
-
-# Why each parameter matters to a scheduled task, for the refusal message.
-PARAM_REASONS = {
-    "app_route": "scheduled tasks call their API by the gateway's IP address",
-    "app_secret": "scheduled tasks authenticate with their app's key and secret",
-}
 
 
 def get_instance(ctx: Context) -> Instance:
@@ -63,15 +58,3 @@ def _flat(instance: Instance) -> dict[str, object]:
     return {"name": instance.name, "timezone": instance.timezone,
             **{f"params.{k}": v for k, v in instance.params.model_dump().items()},
             "default_alerts": None if rules is None else rules.model_dump(mode="json")}
-
-
-def require_task_params(instance: Instance) -> None:
-    """Seed prerequisite: both parameters on, or no task may be created or started."""
-    for param, reason in PARAM_REASONS.items():
-        if not getattr(instance.params, param):
-            raise InvalidInput(
-                f"instance parameter {param} is off, and {reason}; turn it on with "
-                f'PUT /v1/instance {{"params": {{"{param}": true}}}}',
-                field=f"instance.params.{param}",
-                code="INSTANCE_PARAM_OFF",
-            )

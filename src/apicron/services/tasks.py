@@ -13,7 +13,6 @@ starts again only once its run_at is changed to a future time.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -35,6 +34,8 @@ from apicron.domain.models import (
     TaskUpdate,
 )
 from apicron.domain.schedules import latest_occurrences, schedule_of
+from apicron.domain.task_prerequisites import api_not_published, check_callable_by
+from apicron.domain.task_timing import check_fires_again, rfc3339
 from apicron.domain.validation import check_all, validate
 from apicron.services.audit import audit
 from apicron.services.calendars import check_calendars_exist, task_schedule
@@ -129,52 +130,9 @@ def _normalise(fields: TaskFields, instance: Instance, now: datetime) -> TaskFie
     )
 
 
-def _check_fires_again(fields: TaskFields, now: datetime, wall: datetime | None) -> None:
-    """A task must have a fire time left, or it is refused here rather than at Start.
-
-    Issue 13 §4: a task whose end_time had passed was accepted and shown a Start button,
-    and only ``start`` said it had nothing left to fire. Issue 18: a one-off task whose
-    run_at has passed is refused the same way, naming run_at (not recorded MISSED: nothing
-    was ever scheduled).
-    """
-    check_run_at_ahead(fields.trigger_type, fields.run_at, now)
-    schedule = schedule_of(fields, effective_wall=wall)
-    end = fields.end_time
-    if end is not None and end <= now:
-        raise InvalidInput(
-            f"is in the past ({_rfc3339(end)}); a task never fires after its end_time: "
-            "set a later one, or none",
-            field="end_time",
-        )
-    if schedule.first_at_or_after(now) is not None:
-        return
-    unbounded = replace(schedule, end_time=None).first_at_or_after(now)
-    if end is not None and unbounded is not None:
-        raise InvalidInput(
-            f"leaves no fire time from now on: the next one would be {_rfc3339(unbounded)}, "
-            f"after end_time {_rfc3339(end)}",
-            field="end_time",
-        )
-    field = "cron_expression" if fields.trigger_type == "CRON" else "effective_time"
-    raise InvalidInput(
-        f"never fires again after now ({_rfc3339(now)}); check the year, day and month fields",
-        field=field,
-    )
-
-
-def check_run_at_ahead(trigger_type: str, run_at: datetime | None, now: datetime) -> None:
-    """Issue 18: a one-off task saved or started with ``run_at`` in the past is refused
-    (InvalidInput naming ``run_at``); ``run_at`` in whole seconds, ``now`` the clock."""
-    if trigger_type == "AT" and run_at is not None and run_at < rules.whole_seconds(now):
-        raise InvalidInput(
-            f"is in the past ({_rfc3339(run_at)}, now {_rfc3339(now)}); a one-off task fires "
-            "once, at run_at: set a later time",
-            field="run_at",
-        )
-
-
-def _rfc3339(moment: datetime) -> str:
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+# The saving rules live in the domain, so that ``apicron apply --dry-run`` checks them too.
+_check_fires_again = check_fires_again
+_rfc3339 = rfc3339
 
 
 def _check_api(q: Queries, fields: TaskFields) -> PublishedApi:
@@ -187,10 +145,7 @@ def _check_api(q: Queries, fields: TaskFields) -> PublishedApi:
         draft = q.get_api(fields.api_id)
         if draft is None:
             raise InvalidInput(f"no API with id {fields.api_id!r}", field="api_id")
-        raise InvalidInput(
-            f"API {draft.name!r} is not published; publish it first", field="api_id",
-            code="API_NOT_PUBLISHED",
-        )
+        raise api_not_published(draft.name)
     check_callable(q, fields.app_id, app.name, api)
     rules.split_path_params("request.query", api.path, fields.request.query)
     if fields.request.body is not None:
@@ -203,23 +158,11 @@ def check_callable(q: Queries, app_id: str, app_name: str, api: PublishedApi) ->
 
     Checked on create, update and start here, and again by the engine at every fire.
     """
-    if api.app_id == app_id:
-        return
-    if api.auth_type != "APP":
-        raise InvalidInput(
-            f"API {api.name!r} belongs to another integration app and uses NONE "
-            "authentication; a task can only call another app's API when it uses APP "
-            "authentication",
-            field="api_id",
-            code="API_NOT_CALLABLE",
-        )
-    if not q.has_grant(app_id, api.id):
-        raise InvalidInput(
-            f"integration app {app_name!r} holds no grant for API {api.name!r}, which "
-            "belongs to another app; grant it first (POST /v1/app-auths)",
-            field="api_id",
-            code="API_NOT_GRANTED",
-        )
+    # An API a task may not call, lazily: has_grant is asked only for another app's API.
+    same = api.app_id == app_id
+    check_callable_by(app_name=app_name, api_name=api.name, same_app=same,
+                      auth_type=api.auth_type,
+                      granted=same or api.auth_type != "APP" or q.has_grant(app_id, api.id))
 
 
 def _row(fields: TaskFields) -> TaskSpecColumns:

@@ -23,9 +23,10 @@ import json
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any, ClassVar, Generic, Literal, TypeVar
 
-from apicron.client import Client, Instance
+from apicron.client import Client, Instance, Me
 from apicron.declarative.documents import Document, Problem
 from apicron.domain.errors import InvalidInput
 
@@ -43,6 +44,8 @@ class World:
 
     instance: Instance
     objects: dict[str, dict[str, Any]] = field(default_factory=dict)
+    #: Who applies (``GET /v1/me``), for the role checks of the plan; None: not known.
+    me: Me | None = None
     ids: dict[str, dict[str, str]] = field(default_factory=dict)
     keys: dict[str, dict[str, str]] = field(default_factory=dict)
 
@@ -96,6 +99,13 @@ class Planning:
     declared: dict[str, set[str]]
     restart: bool = False
     problems: list[Problem] = field(default_factory=list)
+    #: Each kind's resolved specs by key (filled once every kind is resolved), so that a
+    #: kind can check what the files say of the objects it names.
+    specs: dict[str, dict[str, Any]] = field(default_factory=dict)
+    #: Documents apply leaves alone on purpose, and why (shown in dry and real runs alike).
+    notes: list[Problem] = field(default_factory=list)
+    #: The clock the time rules are checked against (the server checks again on write).
+    now: datetime = field(default_factory=lambda: datetime.now(UTC))
 
     def exists(self, kind: str, key: str) -> bool:
         """Whether the files declare it or the instance has it."""
@@ -104,6 +114,10 @@ class Planning:
     def refuse(self, document: Document | str, message: str) -> None:
         where = document.where() if isinstance(document, Document) else document
         self.problems.append(Problem(where, message))
+
+    def note(self, document: Document, message: str) -> None:
+        """A document apply leaves alone on purpose: said, not an error."""
+        self.notes.append(Problem(document.where(), message))
 
 
 class Kind(ABC, Generic[S, R]):
