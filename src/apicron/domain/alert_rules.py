@@ -182,9 +182,12 @@ class AlertRules(_Input):
     @field_validator("channel_ids")
     @classmethod
     def _distinct(cls, ids: list[str]) -> list[str]:
-        for index, channel_id in enumerate(ids):
-            if not channel_id.strip():
-                raise ValueError(f"item {index} is empty; give a channel id")
-            if channel_id in ids[:index]:
-                raise ValueError(f"channel {channel_id!r} is named twice")
+        said = [f"item {index} is empty; give a channel id"
+                for index, channel_id in enumerate(ids) if not channel_id.strip()]
+        said += [f"channel {channel_id!r} is named twice (item {index})"
+                 for index, channel_id in enumerate(ids)
+                 if channel_id.strip() and channel_id in ids[:index]]
+        if said:
+            # One message naming every bad item, so that one answer is enough to fix them.
+            raise ValueError("; ".join(said))
         return ids
