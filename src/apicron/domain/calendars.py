@@ -28,6 +28,7 @@ from typing import Annotated
 
 from pydantic import AfterValidator, Field, StrictStr, model_validator
 
+from apicron.domain.impossible_dates import impossible
 from apicron.domain.models import (
     Description,
     Input,
@@ -59,7 +60,8 @@ def _day(text: str) -> date:
     try:
         day = date.fromisoformat(text)
     except ValueError:
-        raise ValueError(f"{ENTRY_RULE}: {text!r} is not a date of the calendar") from None
+        reason = impossible(text) or f"{text!r} is not a date of the calendar"
+        raise ValueError(reason) from None
     if not FIRST_YEAR <= day.year <= LAST_YEAR:
         raise ValueError(f"must be a date between {FIRST_YEAR} and {LAST_YEAR} (got {text!r})")
     return day

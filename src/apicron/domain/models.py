@@ -31,6 +31,7 @@ from pydantic import (
 from apicron.domain import request_variables, rules
 from apicron.domain.alert_rules import AlertRules, SuccessConditions
 from apicron.domain.call_policy import check_backoff
+from apicron.domain.impossible_dates import impossible
 from apicron.domain.problem_list import Problems
 from apicron.domain.tags import check_tags
 from apicron.domain.validation import DATETIME_RULE, reported_to_pydantic
@@ -76,6 +77,9 @@ def _text_datetime(value: Any) -> Any:
     if isinstance(value, datetime):
         return value
     if isinstance(value, str) and _DATE_TEXT.match(value.strip()):
+        # Say which part cannot exist (2027-02-30, month 13, 25:00) rather than the format.
+        if (reason := impossible(value)) is not None:
+            raise ValueError(reason)
         return value
     raise ValueError(f"{DATETIME_RULE} (got {value!r:.40})")
 
