@@ -103,3 +103,30 @@ def test_rest_names_every_problem_of_a_task_and_a_calendar(
     assert answer.status_code == 400, answer.text
     assert {e["field"] for e in answer.json()["errors"]} == {
         "exclude_dates[0]", "holidays.subdivision"}, answer.text
+
+
+def test_every_bad_status_code_part_is_named_at_once() -> None:
+    from apicron.domain.alert_rules import parse_status_codes
+
+    with pytest.raises(InvalidInput) as caught:
+        parse_status_codes("success.status_codes", "200-299,abc,700,304-300")
+    message = caught.value.message
+    assert "'abc'" in message and "'700'" in message and "'304-300'" in message, message
+
+
+def test_the_cli_names_every_bad_header_query_and_tag_option_at_once(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    from apicron.cli.tag_inputs import parse_tags
+    from apicron.cli.task_inputs import parse_headers, parse_query
+
+    cases: list[tuple[Any, list[str], str, str]] = [
+        (parse_headers, ["no-colon", "X-Ok: 1", ": empty"], "no-colon", ": empty"),
+        (parse_query, ["noequals", "a=1", "=v"], "noequals", "=v"),
+        (lambda v: parse_tags("--tag", v), ["env", "a=b", "=x"], "env", "=x"),
+    ]
+    for parse, values, first, second in cases:
+        with pytest.raises(SystemExit):
+            parse(values)
+        said = capsys.readouterr().err
+        assert repr(first) in said and repr(second) in said, said
