@@ -173,7 +173,7 @@ def reported_to_pydantic() -> Iterator[None]:
         if error.field is None:
             raise
         first, *rest = error.problems
-        context = {"field": first.field, "rule": first.rule}
+        context: dict[str, object] = {"field": first.field, "rule": first.rule}
         if rest:
-            context["more"] = [(p.field, p.rule) for p in rest]  # type: ignore[assignment]
+            context["more"] = [(p.field, p.rule) for p in rest]
         raise PydanticCustomError(_OUR_RULE, "{field}: {rule}", context) from None
