@@ -130,3 +130,16 @@ def test_the_cli_names_every_bad_header_query_and_tag_option_at_once(
             parse(values)
         said = capsys.readouterr().err
         assert repr(first) in said and repr(second) in said, said
+
+
+def test_a_grant_names_every_bad_api_and_stores_none(
+    client: httpx.Client, world: World
+) -> None:
+    _owner, api = world.setup()
+    other = world.app()
+    answer = client.post("/v1/app-auths", json={
+        "app_id": other["id"], "api_ids": [api["id"], "nope1", "nope2"]})
+    assert answer.status_code == 400, answer.text
+    assert [e["field"] for e in answer.json()["errors"]] == ["api_ids[1]", "api_ids[2]"]
+    held = client.get("/v1/app-auths", params={"app_id": other["id"]}).json()
+    assert held["total"] == 0, held
