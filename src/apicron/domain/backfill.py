@@ -42,6 +42,8 @@ class BackfillRequest(Input):
 
 
 class BackfillOccurrence(Record):
+    """One occurrence of a backfill's range and what the backfill does with it."""
+
     scheduled_at: datetime = Field(description="the occurrence's scheduled time")
     action: BackfillAction = Field(
         description="RUN: queued (on a dry run: would be); SKIP_SUCCEEDED: left alone, it "
