@@ -143,3 +143,14 @@ def test_a_grant_names_every_bad_api_and_stores_none(
     assert [e["field"] for e in answer.json()["errors"]] == ["api_ids[1]", "api_ids[2]"]
     held = client.get("/v1/app-auths", params={"app_id": other["id"]}).json()
     assert held["total"] == 0, held
+
+
+def test_every_missing_path_parameter_is_named_at_once() -> None:
+    from apicron.domain.models import NameValue
+    from apicron.domain.rules import split_path_params
+
+    with pytest.raises(InvalidInput) as caught:
+        split_path_params("request.query", "/orders/{region}/{day}/sync",
+                          [NameValue(name="full", value="1")])
+    assert "{region}, {day}" in caught.value.message, caught.value.message
+    assert "parameters named 'region', 'day'" in caught.value.message

@@ -253,9 +253,13 @@ def split_path_params(
             remaining.append((param.name, param.value))
     missing = [n for n in names if n not in values]
     if missing:
+        # Every missing one, so that one answer is enough to fix them.
+        needed = ", ".join("{" + n + "}" for n in missing)
+        named = ", ".join(repr(n) for n in missing)
+        parameters = "parameters" if len(missing) > 1 else "a parameter"
         raise InvalidInput(
-            f"the API path {api_path} needs a value for {{{missing[0]}}}: add a parameter "
-            f"named {missing[0]!r}",
+            f"the API path {api_path} needs a value for {needed}: add {parameters} "
+            f"named {named}",
             field=field,
         )
     return values, remaining
