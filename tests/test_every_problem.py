@@ -154,3 +154,12 @@ def test_every_missing_path_parameter_is_named_at_once() -> None:
                           [NameValue(name="full", value="1")])
     assert "{region}, {day}" in caught.value.message, caught.value.message
     assert "parameters named 'region', 'day'" in caught.value.message
+
+
+def test_every_unstorable_string_is_named_at_once_and_the_answer_is_bounded() -> None:
+    error = _refused(TaskRequest, {"headers": [{"name": "X-A\0", "value": "b\udc80"}],
+                                   "query": [{"name": "q", "value": "\0"}]})
+    assert _fields(error) == ["headers[0].name", "headers[0].value", "query[0].value"], (
+        error.message)
+    many = _refused(TaskRequest, {"query": [{"name": "q", "value": "\0"}] * 5000})
+    assert len(many.problems) == 100

@@ -75,3 +75,15 @@ def test_rest_bodies_and_queries_and_the_cli_say_it(
     result = cli(server, "task", "backfill", task["id"], "--from", "2027-02-30T00:00:00Z",
                  "--to", "2027-03-01T00:00:00Z")
     assert result.returncode != 0 and FEB_30 in result.stderr, result.stderr
+
+
+def test_a_task_body_says_it_and_changes_nothing(client: httpx.Client, world: World) -> None:
+    app, api = world.setup()
+    before = world.snapshot()
+    answer = client.post("/v1/tasks", json=world.task_body(
+        app, api, effective_time="2027-13-01T00:00:00Z"))
+    assert answer.status_code == 400 and answer.json()["errors"] == [{
+        "field": "effective_time",
+        "message": "2027-13-01 is not a date: there is no month 13 (months are 01-12)"}], (
+        answer.text)
+    assert world.snapshot() == before

@@ -7,7 +7,6 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from urllib.parse import urlencode
 
-from apicron.domain.impossible_dates import impossible
 from apicron.triggers import load_zone
 
 STATUSES = ("SUCCEEDED", "FAILED", "RUNNING", "PENDING", "MISSED", "SKIPPED")
@@ -60,13 +59,13 @@ def read_filter(
     if from_date:
         day = _day(from_date)
         if day is None:
-            errors["from"] = impossible(from_date) or DATE_RULE
+            errors["from"] = DATE_RULE
         else:
             start = datetime.combine(day, time(), tz)
     if to_date:
         day = _day(to_date)
         if day is None:
-            errors["to"] = impossible(to_date) or DATE_RULE
+            errors["to"] = DATE_RULE
         else:
             end = datetime.combine(day + timedelta(days=1), time(), tz)
     if start is not None and end is not None and end <= start:

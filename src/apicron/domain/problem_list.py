@@ -24,6 +24,7 @@ class Problems:
 
     def __init__(self) -> None:
         self.found: list[Problem] = []
+        self._seen: set[Problem] = set()  # found, for a constant-time "already noted"
         self._code: str | None = None
 
     @contextmanager
@@ -36,12 +37,16 @@ class Problems:
                 raise
             if self._code is None:
                 self._code = error.code
-            self.found.extend(p for p in error.problems if p not in self.found)
+            for problem in error.problems:
+                self._note(problem)
 
     def add(self, field: str, rule: str) -> None:
         """Note one problem found without raising."""
-        problem = Problem(field, rule)
-        if problem not in self.found:
+        self._note(Problem(field, rule))
+
+    def _note(self, problem: Problem) -> None:
+        if problem not in self._seen:
+            self._seen.add(problem)
             self.found.append(problem)
 
     def raise_any(self) -> None:

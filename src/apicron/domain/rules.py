@@ -54,6 +54,10 @@ FORBIDDEN_NETWORKS = (
 _UNSTORABLE = re.compile(r"[\x00\ud800-\udfff]")
 
 
+# How many unstorable strings one answer names (REST lists at most 100 problems anyway).
+MAX_STORABLE_PROBLEMS = 100
+
+
 def check_storable_text(field: str, value: object) -> None:
     """Every string in a decoded JSON value, keys included, is text a database can store.
 
@@ -61,24 +65,22 @@ def check_storable_text(field: str, value: object) -> None:
     reader allows (about a thousand levels) must not exhaust Python's recursion limit here.
     """
     pending: list[tuple[str, object]] = [(field, value)]
+    problems = Problems()  # every such string at once
     while pending:
         path, item = pending.pop()
         if isinstance(item, str):
             found = _UNSTORABLE.search(item)
             if found is not None:
                 what = "a NUL character" if found[0] == "\0" else "a lone surrogate"
-                raise InvalidInput(
-                    f"contains {what} ({found[0]!r}), which is not text that can be stored",
-                    field=path or "body",
-                )
+                problems.add(path or "body", f"contains {what} ({found[0]!r}), which is not "
+                                             "text that can be stored")
         elif isinstance(item, dict):
             children: list[tuple[str, object]] = []
             for key, child in item.items():
                 if isinstance(key, str) and _UNSTORABLE.search(key):
-                    raise InvalidInput(
-                        "has a field name with a NUL character or a lone surrogate",
-                        field=path or "body",
-                    )
+                    problems.add(path or "body",
+                                 "has a field name with a NUL character or a lone surrogate")
+                    continue
                 children.append((f"{path}.{key}" if path else str(key), child))
             pending.extend(reversed(children))
         elif isinstance(item, list | tuple):
@@ -87,6 +89,9 @@ def check_storable_text(field: str, value: object) -> None:
                     list(enumerate(item))
                 )
             )
+        if len(problems.found) >= MAX_STORABLE_PROBLEMS:
+            break  # enough to act on; a huge body must not cost a huge answer
+    problems.raise_any()
 
 
 def check_name(field: str, value: str) -> str:
