@@ -13,6 +13,7 @@ from functools import lru_cache
 
 import holidays
 
+from apicron.domain.calendars import register_holiday_check
 from apicron.domain.errors import InvalidInput
 
 _LANGUAGE = "en_US"
@@ -38,6 +39,9 @@ def check_holiday_source(country: str, subdivision: str | None, field: str = "ho
             f"{subdivision!r}); " + (f"known: {shown}" if known else f"{country} has none"),
             field=f"{field}.subdivision",
         )
+
+
+register_holiday_check(check_holiday_source)
 
 
 @lru_cache(maxsize=512)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Annotated
 
 import typer
@@ -50,6 +51,10 @@ def task_backfill(
     span = (f": {result.first:%Y-%m-%dT%H:%M:%SZ} .. {result.last:%Y-%m-%dT%H:%M:%SZ}"
             if result.first and result.last else "")
     typer.echo(f"{verb} {result.queued} {result.mode} executions{span}")
+    if result.dry_run:
+        # What it would do with each occurrence: a dry run has no execution to look up.
+        for occurrence in result.occurrences:
+            typer.echo(_planned(occurrence.action, occurrence.scheduled_at))
     if result.skipped_succeeded:
         typer.echo(f"left alone {result.skipped_succeeded} occurrences that already "
                    "succeeded (--rerun-succeeded runs them too)")
@@ -58,6 +63,17 @@ def task_backfill(
                    "still to run")
     if not result.dry_run and result.queued:
         note(f"follow them with: apicron task runs {task} --from {start} --to {end}")
+
+
+_LEFT_ALONE = {"SKIP_SUCCEEDED": "(already SUCCEEDED)",
+               "SKIP_IN_PROGRESS": "(an execution of it is still to run)"}
+
+
+def _planned(action: str, at: datetime) -> str:
+    """One line of a dry run: ``would run   2026-…Z`` or ``left alone  2026-…Z  (why)``."""
+    if action == "RUN":
+        return f"  would run   {at:%Y-%m-%dT%H:%M:%SZ}"
+    return f"  left alone  {at:%Y-%m-%dT%H:%M:%SZ}  {_LEFT_ALONE.get(action, action)}"
 
 
 @execution_cli.command("show")

@@ -27,9 +27,12 @@ def parse_tags(option: str, values: list[str] | None) -> dict[str, str] | None:
     if values is None:
         return None
     tags: dict[str, str] = {}
+    bad = [repr(text) for text in values if not text.partition("=")[1] or
+           not text.partition("=")[0]]
+    if bad:  # every one at once
+        usage(option, f"{', '.join(bad)} {'is' if len(bad) == 1 else 'are'} not KEY=VALUE "
+                      "(e.g. env=prod)")
     for text in values:
-        key, sep, value = text.partition("=")
-        if not sep or not key:
-            usage(option, f"{text!r} is not KEY=VALUE (e.g. env=prod)")
+        key, _, value = text.partition("=")
         tags[key] = value
     return tags

@@ -22,22 +22,30 @@ CONTENT_TYPES = choices(ContentType)
 
 
 def parse_headers(values: list[str]) -> list[Json]:
-    headers = []
+    """``--header 'Name: value'`` options; a usage error naming every one that does not
+    read (all at once)."""
+    headers, bad = [], []
     for value in values:
         name, colon, rest = value.partition(":")
         if not colon or not name.strip():
-            usage("--header", f"expected 'Name: value' (got {value!r})")
+            bad.append(repr(value))
         headers.append({"name": name.strip(), "value": rest.strip()})
+    if bad:
+        usage("--header", f"expected 'Name: value' (got {', '.join(bad)})")
     return headers
 
 
 def parse_query(values: list[str]) -> list[Json]:
-    query = []
+    """``--query name=value`` options; a usage error naming every one that does not read
+    (all at once)."""
+    query, bad = [], []
     for value in values:
         name, equals, rest = value.partition("=")
         if not equals or not name:
-            usage("--query", f"expected 'name=value' (got {value!r})")
+            bad.append(repr(value))
         query.append({"name": name, "value": rest})
+    if bad:
+        usage("--query", f"expected 'name=value' (got {', '.join(bad)})")
     return query
 
 

@@ -22,6 +22,7 @@ from apicron.console.web import (
 from apicron.domain.access import ROLES
 from apicron.domain.accounts import MeUpdate, TokenCreate, UserCreate, UserUpdate
 from apicron.domain.errors import ApicronError, Conflict, InvalidInput
+from apicron.domain.impossible_dates import impossible
 from apicron.domain.validation import validate
 from apicron.services import audit, tokens, users
 
@@ -212,7 +213,8 @@ def _moment(text: str, field: str) -> datetime | None:
     try:
         moment = datetime.fromisoformat(text)
     except ValueError:
-        raise InvalidInput(f"{AUDIT_TIME_RULE}, got {text!r}", field=field) from None
+        reason = impossible(text) or f"{AUDIT_TIME_RULE}, got {text!r}"
+        raise InvalidInput(reason, field=field) from None
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 

@@ -56,24 +56,24 @@ def parse_status_codes(field: str, text: str) -> tuple[tuple[int, int], ...]:
     ranges: list[tuple[int, int]] = []
     if not text.strip():
         raise InvalidInput("must list at least one status code, e.g. 200-299,304", field=field)
+    said: list[str] = []  # every bad part, so that one answer is enough to fix them
     for part in text.split(","):
         low_text, dash, high_text = part.strip().partition("-")
         try:
             low = int(low_text.strip())
             high = int(high_text.strip()) if dash else low
         except ValueError:
-            raise InvalidInput(
-                f"{part.strip()!r:.40} is not a status code or a range low-high "
-                "(write e.g. 200-299,304)",
-                field=field,
-            ) from None
+            said.append(f"{part.strip()!r:.40} is not a status code or a range low-high "
+                        "(write e.g. 200-299,304)")
+            continue
         if not (100 <= low <= 599 and 100 <= high <= 599):
-            raise InvalidInput(f"status codes are 100-599 (got {part.strip()!r:.40})",
-                               field=field)
-        if low > high:
-            raise InvalidInput(f"the range {part.strip()!r:.40} ends before it starts",
-                               field=field)
-        ranges.append((low, high))
+            said.append(f"status codes are 100-599 (got {part.strip()!r:.40})")
+        elif low > high:
+            said.append(f"the range {part.strip()!r:.40} ends before it starts")
+        else:
+            ranges.append((low, high))
+    if said:
+        raise InvalidInput("; ".join(said), field=field)
     return tuple(ranges)
 
 
@@ -182,9 +182,12 @@ class AlertRules(_Input):
     @field_validator("channel_ids")
     @classmethod
     def _distinct(cls, ids: list[str]) -> list[str]:
-        for index, channel_id in enumerate(ids):
-            if not channel_id.strip():
-                raise ValueError(f"item {index} is empty; give a channel id")
-            if channel_id in ids[:index]:
-                raise ValueError(f"channel {channel_id!r} is named twice")
+        said = [f"item {index} is empty; give a channel id"
+                for index, channel_id in enumerate(ids) if not channel_id.strip()]
+        said += [f"channel {channel_id!r} is named twice (item {index})"
+                 for index, channel_id in enumerate(ids)
+                 if channel_id.strip() and channel_id in ids[:index]]
+        if said:
+            # One message naming every bad item, so that one answer is enough to fix them.
+            raise ValueError("; ".join(said))
         return ids

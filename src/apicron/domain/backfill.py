@@ -17,6 +17,9 @@ from apicron.domain.models import AwareTextDatetime, Input, Record
 
 MAX_BACKFILL = 1000
 BackfillMode = Literal["SEQUENTIAL", "PARALLEL"]
+# What a backfill does with one occurrence (the words of skipped_succeeded and
+# skipped_in_progress): run it, or leave it alone.
+BackfillAction = Literal["RUN", "SKIP_SUCCEEDED", "SKIP_IN_PROGRESS"]
 
 
 class BackfillRequest(Input):
@@ -38,6 +41,19 @@ class BackfillRequest(Input):
         default=False, description="only answer what would be queued; nothing is stored")
 
 
+class BackfillOccurrence(Record):
+    """One occurrence of a backfill's range and what the backfill does with it."""
+
+    scheduled_at: datetime = Field(description="the occurrence's scheduled time")
+    action: BackfillAction = Field(
+        description="RUN: queued (on a dry run: would be); SKIP_SUCCEEDED: left alone, it "
+                    "already has a SUCCEEDED execution; SKIP_IN_PROGRESS: left alone, an "
+                    "execution of it is still to run")
+    execution_id: str | None = Field(
+        description="RUN on a real backfill: the execution queued; otherwise null (a dry "
+                    "run stores nothing, so there is no id to look up)")
+
+
 class BackfillResult(Record):
     task_id: str = Field(description="The task backfilled.")
     mode: BackfillMode = Field(description="SEQUENTIAL or PARALLEL, as asked.")
@@ -51,5 +67,12 @@ class BackfillResult(Record):
         description="occurrences left alone: an execution of theirs is still to run "
                     "(PENDING or RUNNING)")
     sequence_id: str | None = Field(
-        description="SEQUENTIAL: the id the queued executions share, else null")
-    execution_ids: list[str] = Field(description="the executions queued, in time order")
+        description="SEQUENTIAL: the id the queued executions share, else null (also on "
+                    "a dry run)")
+    execution_ids: list[str] = Field(
+        description="the executions queued, in time order ([] on a dry run: nothing is "
+                    "stored)")
+    occurrences: list[BackfillOccurrence] = Field(
+        default_factory=list,
+        description="every occurrence in [from, to), in time order, with what the backfill "
+                    "does (or, on a dry run, would do) with it")

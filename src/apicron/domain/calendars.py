@@ -22,17 +22,20 @@ subdivision exist is the server's to check (:mod:`apicron.calendars.holiday_sour
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from datetime import date, datetime
 from typing import Annotated
 
-from pydantic import AfterValidator, Field, StrictStr
+from pydantic import AfterValidator, Field, StrictStr, model_validator
 
+from apicron.domain.impossible_dates import impossible
 from apicron.domain.models import (
     Description,
     Input,
     Name,
     Record,
 )
+from apicron.domain.validation import reported_to_pydantic
 from apicron.domain.vocabulary import CalendarPolicy, Weekday, choices
 
 WEEKDAYS: tuple[Weekday, ...] = choices(Weekday)
@@ -57,7 +60,8 @@ def _day(text: str) -> date:
     try:
         day = date.fromisoformat(text)
     except ValueError:
-        raise ValueError(f"{ENTRY_RULE}: {text!r} is not a date of the calendar") from None
+        reason = impossible(text) or f"{text!r} is not a date of the calendar"
+        raise ValueError(reason) from None
     if not FIRST_YEAR <= day.year <= LAST_YEAR:
         raise ValueError(f"must be a date between {FIRST_YEAR} and {LAST_YEAR} (got {text!r})")
     return day
@@ -110,6 +114,27 @@ class HolidaySource(Input):
     subdivision: StrictStr | None = Field(
         default=None, description="a subdivision code of the country, or null",
         examples=["BY"])
+
+    @model_validator(mode="after")
+    def _known(self) -> HolidaySource:
+        # Checked with the other fields, so that a calendar's problems come in one answer.
+        if _holiday_check is not None:
+            with reported_to_pydantic():
+                _holiday_check(self.country, self.subdivision)
+        return self
+
+
+# Whether the ``holidays`` library knows a country and subdivision; the library is a server
+# dependency, so the server registers the check (apicron.calendars.holiday_source) and a
+# client-only install checks the shape alone (the server says the rest).
+_holiday_check: Callable[[str, str | None], None] | None = None
+
+
+def register_holiday_check(check: Callable[[str, str | None], None]) -> None:
+    """Make ``check(country, subdivision)`` (raising InvalidInput naming
+    ``holidays.country`` or ``holidays.subdivision``) part of validating a HolidaySource."""
+    global _holiday_check
+    _holiday_check = check
 
 
 class CalendarCreate(Input):

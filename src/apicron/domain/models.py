@@ -31,7 +31,8 @@ from pydantic import (
 from apicron.domain import request_variables, rules
 from apicron.domain.alert_rules import AlertRules, SuccessConditions
 from apicron.domain.call_policy import check_backoff
-from apicron.domain.errors import InvalidInput
+from apicron.domain.impossible_dates import impossible
+from apicron.domain.problem_list import Problems
 from apicron.domain.tags import check_tags
 from apicron.domain.validation import DATETIME_RULE, reported_to_pydantic
 from apicron.domain.vocabulary import (
@@ -76,6 +77,9 @@ def _text_datetime(value: Any) -> Any:
     if isinstance(value, datetime):
         return value
     if isinstance(value, str) and _DATE_TEXT.match(value.strip()):
+        # Say which part cannot exist (2027-02-30, month 13, 25:00) rather than the format.
+        if (reason := impossible(value)) is not None:
+            raise ValueError(reason)
         return value
     raise ValueError(f"{DATETIME_RULE} (got {value!r:.40})")
 
@@ -151,9 +155,10 @@ MAX_TASK_CALENDARS = 10
 
 
 def _distinct(values: list[str]) -> list[str]:
-    for index, value in enumerate(values):
-        if value in values[:index]:
-            raise ValueError(f"names calendar {value!r} twice (calendar_ids[{index}])")
+    twice = [f"names calendar {value!r} twice (calendar_ids[{index}])"
+             for index, value in enumerate(values) if value in values[:index]]
+    if twice:
+        raise ValueError("; ".join(twice))
     return values
 
 
@@ -414,25 +419,33 @@ class TaskRequest(Input):
 
     @model_validator(mode="after")
     def _rules(self) -> TaskRequest:
+        # Every part is checked, so that a request hears of all its problems at once.
+        problems = Problems()
         with reported_to_pydantic():
-            rules.check_headers("request.headers", self.headers)
-            rules.check_query("request.query", self.query)
+            with problems.check():
+                rules.check_headers("request.headers", self.headers)
+            with problems.check():
+                rules.check_query("request.query", self.query)
             if self.body is not None:
                 if any(h.name.lower() == "content-type" for h in self.headers):
-                    raise InvalidInput(
+                    problems.add(
+                        "request.headers",
                         "Content-Type is set by request.body.content_type when a body is given",
-                        field="request.headers",
                     )
-                rules.check_body_content(
-                    "request.body.content", self.body.content_type,
-                    # Issue 18: placeholders stand for values of their type while the
-                    # syntax is checked, so a JSON body stays JSON once they are filled.
-                    request_variables.sample(
-                        self.body.content, "request.body.content", self.body.content_type
-                    ),
-                )
-            request_variables.check_values("request.headers", self.headers)
-            request_variables.check_values("request.query", self.query)
+                with problems.check():
+                    rules.check_body_content(
+                        "request.body.content", self.body.content_type,
+                        # Issue 18: placeholders stand for values of their type while the
+                        # syntax is checked, so a JSON body stays JSON once they are filled.
+                        request_variables.sample(
+                            self.body.content, "request.body.content", self.body.content_type
+                        ),
+                    )
+            with problems.check():
+                request_variables.check_values("request.headers", self.headers)
+            with problems.check():
+                request_variables.check_values("request.query", self.query)
+            problems.raise_any()
         return self
 
 

@@ -44,6 +44,7 @@ from datetime import datetime, timedelta
 from xml.sax.saxutils import escape as xml_escape
 
 from apicron.domain.errors import InvalidInput
+from apicron.domain.problem_list import Problems
 from apicron.domain.rules import NameValue
 
 PLACEHOLDERS: tuple[str, ...] = (
@@ -117,27 +118,30 @@ def parse(text: str, field: str, *, content_type: str | None = None,
     parts: list[str | Slot] = []
     position = 0
     literal_from = 0
+    unknown: list[str] = []
+    unclosed: int | None = None
     while (start := text.find("{{", position)) >= 0:
         end = text.find("}}", start + 2)
         if end < 0:
-            if strict:
-                raise InvalidInput(
-                    f"'{{{{' at character {start + 1} is not closed by '}}}}' "
-                    f"(placeholders: {_KNOWN})", field=field,
-                )
+            unclosed = start
             break
         name = text[start + 2 : end].strip()
         if name not in PLACEHOLDERS:
-            if strict:
-                raise InvalidInput(
-                    f"unknown placeholder {text[start:end + 2]!r:.80}; the placeholders are "
-                    f"{_KNOWN}", field=field,
-                )
+            unknown.append(f"{text[start:end + 2]!r:.80}")
             position = start + 2
             continue
         parts.append(text[literal_from:start])
         parts.append(Slot(name, _escape_at(start, content_type, strings)))
         position = literal_from = end + 2
+    if strict and (unknown or unclosed is not None):
+        # Every mistake of the text in one message, so that one answer is enough to fix it.
+        said = []
+        if unknown:
+            said.append(f"unknown placeholder{'s' if len(unknown) > 1 else ''} "
+                        + ", ".join(unknown))
+        if unclosed is not None:
+            said.append(f"'{{{{' at character {unclosed + 1} is not closed by '}}}}'")
+        raise InvalidInput("; ".join(said) + f" (the placeholders are {_KNOWN})", field=field)
     if not any(isinstance(p, Slot) for p in parts):
         return None
     parts.append(text[literal_from:])
@@ -162,9 +166,12 @@ def sample(text: str, field: str, content_type: str) -> str:
 
 def check_values(field: str, items: Sequence[NameValue]) -> None:
     """Check the placeholders of each ``{name, value}`` in ``items`` (headers or query);
-    the error names ``<field>.<name>``."""
+    the error names ``<field>.<name>`` of every item with a bad placeholder."""
+    problems = Problems()
     for item in items:
-        parse(item.value, f"{field}.{item.name}")
+        with problems.check():
+            parse(item.value, f"{field}.{item.name}")
+    problems.raise_any()
 
 
 # --- the values of one attempt ------------------------------------------------------------

@@ -19,6 +19,7 @@ from urllib.parse import quote, unquote, urlsplit
 from defusedxml import ElementTree as SafeElementTree
 
 from apicron.domain.errors import InvalidInput, TooLarge
+from apicron.domain.problem_list import Problems
 
 NAME_PATTERN = re.compile(r"[A-Za-z][A-Za-z0-9_-]{2,63}")
 DESCRIPTION_MAX = 255
@@ -53,6 +54,10 @@ FORBIDDEN_NETWORKS = (
 _UNSTORABLE = re.compile(r"[\x00\ud800-\udfff]")
 
 
+# How many unstorable strings one answer names (REST lists at most 100 problems anyway).
+MAX_STORABLE_PROBLEMS = 100
+
+
 def check_storable_text(field: str, value: object) -> None:
     """Every string in a decoded JSON value, keys included, is text a database can store.
 
@@ -60,24 +65,22 @@ def check_storable_text(field: str, value: object) -> None:
     reader allows (about a thousand levels) must not exhaust Python's recursion limit here.
     """
     pending: list[tuple[str, object]] = [(field, value)]
+    problems = Problems()  # every such string at once
     while pending:
         path, item = pending.pop()
         if isinstance(item, str):
             found = _UNSTORABLE.search(item)
             if found is not None:
                 what = "a NUL character" if found[0] == "\0" else "a lone surrogate"
-                raise InvalidInput(
-                    f"contains {what} ({found[0]!r}), which is not text that can be stored",
-                    field=path or "body",
-                )
+                problems.add(path or "body", f"contains {what} ({found[0]!r}), which is not "
+                                             "text that can be stored")
         elif isinstance(item, dict):
             children: list[tuple[str, object]] = []
             for key, child in item.items():
                 if isinstance(key, str) and _UNSTORABLE.search(key):
-                    raise InvalidInput(
-                        "has a field name with a NUL character or a lone surrogate",
-                        field=path or "body",
-                    )
+                    problems.add(path or "body",
+                                 "has a field name with a NUL character or a lone surrogate")
+                    continue
                 children.append((f"{path}.{key}" if path else str(key), child))
             pending.extend(reversed(children))
         elif isinstance(item, list | tuple):
@@ -86,6 +89,9 @@ def check_storable_text(field: str, value: object) -> None:
                     list(enumerate(item))
                 )
             )
+        if len(problems.found) >= MAX_STORABLE_PROBLEMS:
+            break  # enough to act on; a huge body must not cost a huge answer
+    problems.raise_any()
 
 
 def check_name(field: str, value: str) -> str:
@@ -115,50 +121,50 @@ class NameValue(Protocol):
 
 
 def check_headers(field: str, headers: Sequence[NameValue]) -> None:
+    """Every header's name and value; InvalidInput naming each bad one (all at once)."""
     if len(headers) > MAX_PARAMS:
         raise InvalidInput(f"at most {MAX_PARAMS} headers (got {len(headers)})", field=field)
     seen: set[str] = set()
+    problems = Problems()
     for i, header in enumerate(headers):
         where = f"{field}[{i}]"
+        lower = header.name.lower()
         if not HTTP_TOKEN.fullmatch(header.name) or len(header.name) > MAX_PARAM_NAME:
-            raise InvalidInput(
+            problems.add(
+                f"{where}.name",
                 f"{header.name!r:.80} is not a valid header name (an HTTP token: letters, "
                 "digits and !#$%&'*+-.^_`|~, at most 256)",
-                field=f"{where}.name",
             )
-        lower = header.name.lower()
-        if lower in RESERVED_HEADERS or lower.startswith(RESERVED_HEADER_PREFIX):
-            raise InvalidInput(
+        elif lower in RESERVED_HEADERS or lower.startswith(RESERVED_HEADER_PREFIX):
+            problems.add(
+                f"{where}.name",
                 f"{header.name!r} is reserved: apicron sets it itself "
                 "(reserved: Host, Content-Length, Authorization, X-HW-ID, X-HW-AppKey, "
                 "Transfer-Encoding, Connection, X-Apicron-*)",
-                field=f"{where}.name",
             )
-        if lower in seen:
-            raise InvalidInput(f"header {header.name!r} is given twice", field=f"{where}.name")
+        elif lower in seen:
+            problems.add(f"{where}.name", f"header {header.name!r} is given twice")
         seen.add(lower)
         if any(c in header.value for c in "\r\n\0"):
-            raise InvalidInput(
-                "must not contain CR, LF or NUL characters (header injection)",
-                field=f"{where}.value",
-            )
-        if len(header.value) > MAX_PARAM_VALUE:
-            raise InvalidInput(
-                f"must be at most {MAX_PARAM_VALUE} characters", field=f"{where}.value"
-            )
+            problems.add(f"{where}.value",
+                         "must not contain CR, LF or NUL characters (header injection)")
+        elif len(header.value) > MAX_PARAM_VALUE:
+            problems.add(f"{where}.value", f"must be at most {MAX_PARAM_VALUE} characters")
+    problems.raise_any()
 
 
 def check_query(field: str, query: Sequence[NameValue]) -> None:
-    """Query parameters may repeat a name (seed: Parameters), so only shape is checked."""
+    """Query parameters may repeat a name (seed: Parameters), so only shape is checked;
+    InvalidInput naming each bad one (all at once)."""
     if len(query) > MAX_PARAMS:
         raise InvalidInput(f"at most {MAX_PARAMS} parameters (got {len(query)})", field=field)
+    problems = Problems()
     for i, param in enumerate(query):
         if not param.name or len(param.name) > MAX_PARAM_NAME:
-            raise InvalidInput("must be 1-256 characters", field=f"{field}[{i}].name")
+            problems.add(f"{field}[{i}].name", "must be 1-256 characters")
         if len(param.value) > MAX_PARAM_VALUE:
-            raise InvalidInput(
-                f"must be at most {MAX_PARAM_VALUE} characters", field=f"{field}[{i}].value"
-            )
+            problems.add(f"{field}[{i}].value", f"must be at most {MAX_PARAM_VALUE} characters")
+    problems.raise_any()
 
 
 def check_body_content(field: str, content_type: str, content: str) -> None:
@@ -252,9 +258,13 @@ def split_path_params(
             remaining.append((param.name, param.value))
     missing = [n for n in names if n not in values]
     if missing:
+        # Every missing one, so that one answer is enough to fix them.
+        needed = ", ".join("{" + n + "}" for n in missing)
+        named = ", ".join(repr(n) for n in missing)
+        parameters = "parameters" if len(missing) > 1 else "a parameter"
         raise InvalidInput(
-            f"the API path {api_path} needs a value for {{{missing[0]}}}: add a parameter "
-            f"named {missing[0]!r}",
+            f"the API path {api_path} needs a value for {needed}: add {parameters} "
+            f"named {named}",
             field=field,
         )
     return values, remaining

@@ -13,6 +13,7 @@ import re
 from collections.abc import Mapping, Sequence
 
 from apicron.domain.errors import InvalidInput
+from apicron.domain.problem_list import Problems
 
 MAX_TAGS = 20
 KEY_MAX = 63
@@ -32,8 +33,11 @@ def check_tags(field: str, tags: Mapping[str, str]) -> dict[str, str]:
     """
     if len(tags) > MAX_TAGS:
         raise InvalidInput(f"at most {MAX_TAGS} tags (got {len(tags)})", field=field)
+    problems = Problems()
     for key, value in tags.items():
-        check_tag(f"{field}.{key}", key, value)
+        with problems.check():
+            check_tag(f"{field}.{key}", key, value)
+    problems.raise_any()
     return dict(tags)
 
 
@@ -53,15 +57,17 @@ def parse_tag_filters(field: str, filters: Sequence[str]) -> dict[str, str]:
     could never be a tag, or one key asked for with two values.
     """
     wanted: dict[str, str] = {}
+    problems = Problems()
     for text in filters:
         key, sep, value = text.partition("=")
         if not sep:
-            raise InvalidInput(f"{text!r} is not KEY=VALUE (e.g. env=prod)", field=field)
-        check_tag(field, key, value)
+            problems.add(field, f"{text!r} is not KEY=VALUE (e.g. env=prod)")
+            continue
+        with problems.check():
+            check_tag(field, key, value)
         if wanted.get(key, value) != value:
-            raise InvalidInput(
-                f"asks for {key!r} to be both {wanted[key]!r} and {value!r}; no task can match",
-                field=field,
-            )
-        wanted[key] = value
+            problems.add(field, f"asks for {key!r} to be both {wanted[key]!r} and {value!r}; "
+                                "no task can match")
+        wanted.setdefault(key, value)
+    problems.raise_any()
     return wanted

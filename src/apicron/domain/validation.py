@@ -112,12 +112,13 @@ def problems_of(errors: Sequence[Mapping[str, Any]]) -> list[Problem]:
         if error.get("type") == _OUR_RULE:
             context = error.get("ctx") or {}
             field = str(context.get("field") or field_path(error.get("loc", ())))
-            problem = Problem(field, str(context.get("rule", "is invalid")))
+            problems = [Problem(field, str(context.get("rule", "is invalid")))]
+            # The other problems of the same rule (a list checked past its first bad item).
+            problems += [Problem(str(f), str(r)) for f, r in context.get("more") or ()]
         else:
             field = field_path(error.get("loc", ()))
-            problem = Problem(field, _rule(error, field))
-        if problem not in found:
-            found.append(problem)
+            problems = [Problem(field, _rule(error, field))]
+        found += [p for p in problems if p not in found]
     return found
 
 
@@ -164,12 +165,15 @@ def validate(model: type[M], data: Any) -> M:
 def reported_to_pydantic() -> Iterator[None]:
     """Inside a pydantic validator: a rule's InvalidInput becomes an error pydantic collects
     with the others (so a request hears of every broken rule at once), still naming the
-    rule's own field. Anything else (TooLarge: 413) still stops validation at once."""
+    rule's own field, and every further problem it names (``more``). Anything else
+    (TooLarge: 413) still stops validation at once."""
     try:
         yield
     except InvalidInput as error:
-        if error.field is None or len(error.problems) > 1:
+        if error.field is None:
             raise
-        raise PydanticCustomError(
-            _OUR_RULE, "{field}: {rule}", {"field": error.field, "rule": error.rule}
-        ) from None
+        first, *rest = error.problems
+        context: dict[str, object] = {"field": first.field, "rule": first.rule}
+        if rest:
+            context["more"] = [(p.field, p.rule) for p in rest]
+        raise PydanticCustomError(_OUR_RULE, "{field}: {rule}", context) from None

@@ -19,7 +19,12 @@ from __future__ import annotations
 from datetime import datetime
 
 from apicron.domain.access import Permission
-from apicron.domain.backfill import MAX_BACKFILL, BackfillRequest, BackfillResult
+from apicron.domain.backfill import (
+    MAX_BACKFILL,
+    BackfillOccurrence,
+    BackfillRequest,
+    BackfillResult,
+)
 from apicron.domain.errors import Conflict, InvalidInput, NotFound
 from apicron.domain.models import Execution, StoredTask
 from apicron.domain.schedules import schedule_of
@@ -103,15 +108,31 @@ def backfill_task(ctx: Context, task_id: str, spec: BackfillRequest) -> Backfill
                     "mode": spec.mode, "rerun_succeeded": spec.rerun_succeeded,
                     "queued": len(queued)}},
             })
+    # A dry run stored nothing: its rows' ids name no execution, so none is answered.
+    ids = {} if spec.dry_run else {r.scheduled_at: r.id for r in queued}
     return BackfillResult(
         task_id=task.id, mode=spec.mode, dry_run=spec.dry_run, queued=len(queued),
         first=queued[0].scheduled_at if queued else None,
         last=queued[-1].scheduled_at if queued else None,
         skipped_succeeded=len(succeeded) if not spec.rerun_succeeded else 0,
         skipped_in_progress=len(in_progress),
-        sequence_id=sequence_id if queued else None,
-        execution_ids=[r.id for r in queued],
+        sequence_id=sequence_id if queued and not spec.dry_run else None,
+        execution_ids=list(ids.values()),
+        occurrences=_occurrences(times, {r.scheduled_at for r in queued}, set(in_progress),
+                                 ids),
     )
+
+
+def _occurrences(times: list[datetime], queued: set[datetime], in_progress: set[datetime],
+                 ids: dict[datetime, str]) -> list[BackfillOccurrence]:
+    """Each occurrence with its action: queued ones RUN, the others were left alone as
+    in progress or (the only other reason) already SUCCEEDED."""
+    return [BackfillOccurrence(
+        scheduled_at=at,
+        action="RUN" if at in queued else
+        "SKIP_IN_PROGRESS" if at in in_progress else "SKIP_SUCCEEDED",
+        execution_id=ids.get(at),
+    ) for at in times]
 
 
 def replay_execution(ctx: Context, execution_id: str) -> Execution:

@@ -23,6 +23,7 @@ from apicron.domain.calendars import (
 )
 from apicron.domain.errors import Conflict, InvalidInput, NotFound
 from apicron.domain.models import Page, StoredTask, TaskFields
+from apicron.domain.problem_list import Problems
 from apicron.domain.schedules import schedule_of
 from apicron.services.audit import audit
 from apicron.services.context import Context, new_id
@@ -144,10 +145,12 @@ def check_calendars_exist(q: Queries, calendar_ids: Sequence[str]) -> None:
     """Every id in a task's ``calendar_ids`` names a calendar (400 naming
     ``calendar_ids[i]``)."""
     found = q.calendars_by_id(calendar_ids)
+    problems = Problems()
     for index, calendar_id in enumerate(calendar_ids):
         if calendar_id not in found:
-            raise InvalidInput(f"no calendar with id {calendar_id!r} (see GET /v1/calendars)",
-                               field=f"calendar_ids[{index}]")
+            problems.add(f"calendar_ids[{index}]",
+                         f"no calendar with id {calendar_id!r} (see GET /v1/calendars)")
+    problems.raise_any()
 
 
 def calendars_of(q: Queries, calendar_ids: Sequence[str]) -> list[Calendar]:

@@ -29,6 +29,7 @@ from apicron.domain.alerting import (
 )
 from apicron.domain.errors import Conflict, InvalidInput, NotFound
 from apicron.domain.models import Page
+from apicron.domain.problem_list import Problems
 from apicron.gateway.proxy import backend_session
 from apicron.services.audit import REDACTED, audit, changes_between
 from apicron.services.context import Context, new_id
@@ -51,10 +52,12 @@ def check_channels_exist(q: Queries, rules: AlertRules | None, field: str) -> No
     if rules is None:
         return
     kinds = q.channel_kinds(rules.channel_ids)
+    problems = Problems()
     for index, channel_id in enumerate(rules.channel_ids):
         if channel_id not in kinds:
-            raise InvalidInput(f"no channel with id {channel_id!r} (see GET /v1/channels)",
-                               field=f"{field}.channel_ids[{index}]")
+            problems.add(f"{field}.channel_ids[{index}]",
+                         f"no channel with id {channel_id!r} (see GET /v1/channels)")
+    problems.raise_any()
 
 
 def _check_apprise(url: str) -> None:

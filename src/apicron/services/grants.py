@@ -5,6 +5,7 @@ from __future__ import annotations
 from apicron.domain.access import Permission
 from apicron.domain.errors import InvalidInput, NotFound
 from apicron.domain.models import Grant, GrantCreate, GrantItems, Page
+from apicron.domain.problem_list import Problems
 from apicron.services.audit import audit
 from apicron.services.context import Context, new_id
 
@@ -19,21 +20,24 @@ def create_grants(ctx: Context, spec: GrantCreate) -> GrantItems:
         app = q.get_app(spec.app_id)
         if app is None:
             raise InvalidInput(f"no integration app with id {spec.app_id!r}", field="app_id")
+        # Every bad id is named at once; any problem rolls the whole request back.
+        problems = Problems()
         for i, api_id in enumerate(spec.api_ids):
             api = q.get_api(api_id)
             field = f"api_ids[{i}]"
             if api is None:
-                raise InvalidInput(f"no API with id {api_id!r}", field=field)
+                problems.add(field, f"no API with id {api_id!r}")
+                continue
             if api.auth_type != "APP":
-                raise InvalidInput(
-                    f"API {api.name!r} uses NONE authentication; only APP-auth APIs are granted",
-                    field=field,
-                )
+                problems.add(field, f"API {api.name!r} uses NONE authentication; only "
+                                    "APP-auth APIs are granted")
+                continue
             if api.app_id == app.id:
-                raise InvalidInput(
-                    f"app {app.name!r} owns API {api.name!r} already (through its group)",
-                    field=field,
-                )
+                problems.add(field, f"app {app.name!r} owns API {api.name!r} already "
+                                    "(through its group)")
+                continue
+            if problems.found:
+                continue  # nothing will be stored: no need to look further than the checks
             existing = q.find_grant(app.id, api_id)
             if existing is None:
                 grant_id = new_id()
@@ -46,6 +50,7 @@ def create_grants(ctx: Context, spec: GrantCreate) -> GrantItems:
                       after=existing)
             assert existing is not None
             granted.append(existing)
+        problems.raise_any()
     return GrantItems(items=granted)
 
 

@@ -40,6 +40,7 @@ from pydantic_settings import (
 )
 
 from apicron.domain.errors import ConfigurationError
+from apicron.settings.generated import generated_file
 from apicron.settings.model import ENV_PREFIX, LINE, RULE, Settings, secret_of
 
 CONFIG_VARIABLE = "APICRON_CONFIG"
@@ -55,6 +56,7 @@ class SourceKind(StrEnum):
     ENV = "env"
     SECRET_FILE = "secret file"  # noqa: S105 - a kind of source, not a password
     CONFIG_FILE = "config file"
+    GENERATED = "generated"  # at first start, into a file of the data directory
     DEFAULT = "default"
 
 
@@ -295,7 +297,13 @@ def shown_settings(resolved: ResolvedSettings) -> list[ShownSetting]:
     for name in setting_names():
         value = getattr(resolved.settings, name)
         mark = secret_of(name)
-        if value is None or value == ():
+        origin = resolved.origins[name]
+        generated = (generated_file(name, resolved.settings.data_dir)
+                     if value is None else None)
+        if generated is not None and mark is not None and mark.show is not None:
+            # Set, by apicron itself: shown like any other secret, with its file.
+            shown, origin = mark.show(""), Origin(SourceKind.GENERATED, str(generated))
+        elif value is None or value == ():
             shown = "-"
         elif mark is not None and mark.show is not None:
             shown = mark.show(str(value))
@@ -305,7 +313,7 @@ def shown_settings(resolved: ResolvedSettings) -> list[ShownSetting]:
             shown = f"{value:g}"
         else:
             shown = str(value)
-        rows.append(ShownSetting(name, env_name(name), shown, resolved.origins[name]))
+        rows.append(ShownSetting(name, env_name(name), shown, origin))
     return rows
 
 
