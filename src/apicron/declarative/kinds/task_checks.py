@@ -33,7 +33,7 @@ from apicron.triggers import load_zone
 from apicron.triggers.zones import wall_to_utc
 
 if TYPE_CHECKING:
-    from apicron.declarative.kinds.tasks import TaskSpec
+    from apicron.declarative.kinds.task_spec import TaskSpec
 
 PENDING_ID = "-"
 

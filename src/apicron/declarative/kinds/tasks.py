@@ -21,7 +21,6 @@ from datetime import UTC, datetime
 from typing import Any, ClassVar
 from zoneinfo import ZoneInfo
 
-from pydantic import Field
 from pydantic_core import PydanticUndefined, to_jsonable_python
 
 from apicron.client import Client, Task, TaskCreate, TaskUpdate
@@ -44,6 +43,7 @@ from apicron.declarative.kinds.task_checks import (
     normalised,
 )
 from apicron.declarative.kinds.task_checks import utc_in_zone as _utc
+from apicron.declarative.kinds.task_spec import TaskSpec
 from apicron.domain.errors import ApicronError, InvalidInput
 from apicron.domain.models import TaskFields
 from apicron.domain.rules import whole_seconds
@@ -60,16 +60,6 @@ TIMES = ("effective_time", "end_time", "run_at")
 # Issue 18: the calendars a task follows are given by name (``calendars``), not by id.
 FIELDS = tuple(f for f in TaskCreate.model_fields
                if f not in ("name", "app_id", "api_id", "calendar_ids"))
-
-
-class TaskSpec(TaskCreate):
-    app: str
-    api: str
-    started: bool | None = None
-    expired: bool | None = None
-    calendars: list[str] = Field(default_factory=list)
-    #: ``alerts.channels``: the alert channels by name (None: the file gave ids, or none).
-    alert_channels: list[str] | None = None
 
 
 def _by_name(alerts: dict[str, Any], names: list[str]) -> dict[str, Any]:
