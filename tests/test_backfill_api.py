@@ -115,6 +115,28 @@ def test_a_bad_backfill_is_a_400_naming_the_field(
     assert items["total"] == 0
 
 
+@pytest.mark.parametrize("dry_run", [True, False])
+def test_a_range_before_the_task_took_effect_is_refused_not_found_empty(
+    client: httpx.Client, world: World, backend: Recorder, dry_run: bool
+) -> None:
+    """A new user's trial: a task created today, backfilled over last night, answered
+    "would queue 0" without a word about its effective_time."""
+    task = _task(world, backend)  # took effect 72 h ago
+    took_effect = _hour_now() - 72 * HOUR
+    answer = client.post(f"/v1/tasks/{task['id']}/backfill", json={
+        "from": _rfc(took_effect - 24 * HOUR), "to": _rfc(took_effect + 2 * HOUR),
+        "dry_run": dry_run})
+    assert answer.status_code == 400, answer.text
+    assert answer.json()["field"] == "from", answer.text
+    assert f"effective_time ({_rfc(took_effect)})" in answer.json()["error_msg"]
+    assert client.get(f"/v1/tasks/{task['id']}/executions").json()["total"] == 0
+    # From the effective time on, the same range's occurrences are there.
+    answer = client.post(f"/v1/tasks/{task['id']}/backfill", json={
+        "from": _rfc(took_effect), "to": _rfc(took_effect + 2 * HOUR), "dry_run": True})
+    assert answer.status_code == 202, answer.text
+    assert len(answer.json()["occurrences"]) == 2, answer.text
+
+
 def test_unknown_ids_are_404(client: httpx.Client) -> None:
     assert client.post("/v1/tasks/nope/backfill", json={
         "from": "2026-01-01T00:00:00Z", "to": "2026-01-02T00:00:00Z"}).status_code == 404

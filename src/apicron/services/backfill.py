@@ -59,13 +59,34 @@ def backfill_occurrences(task: StoredTask, start: datetime, end: datetime) -> li
     return times
 
 
+def _check_in_effect(task: StoredTask, spec: BackfillRequest) -> None:
+    """Refuse a range that starts before the task took effect, or at or after it ended:
+    the task has no occurrences there, and a backfill that quietly finds none there (a new
+    user's trial: a task created today, backfilled over last night, "would queue 0") looks
+    like one that worked. Raises :class:`InvalidInput` naming ``from``."""
+    if spec.start < task.effective_time:
+        took_effect = _rfc3339(task.effective_time)
+        raise InvalidInput(
+            f"is before the task's effective_time ({took_effect}): the task has no "
+            f"occurrences before it. Backfill from {took_effect} on, or move the task's "
+            "effective_time earlier first (stop it, update effective_time, start it again)",
+            field="from",
+        )
+    if task.end_time is not None and spec.start >= task.end_time:
+        raise InvalidInput(
+            f"is at or after the task's end_time ({_rfc3339(task.end_time)}): the task has "
+            "no occurrences after it", field="from",
+        )
+
+
 def backfill_task(ctx: Context, task_id: str, spec: BackfillRequest) -> BackfillResult:
     """Queue one BACKFILL execution per occurrence of the task in [from, to).
 
     Occurrences with a SUCCEEDED execution (any trigger but MANUAL) are left alone unless
     ``rerun_succeeded``; those with an execution still to run (PENDING, RUNNING) always
     are. Works in any task state, like a manual run. Raises :class:`InvalidInput` (``to``
-    not after ``from``, in the future, or more than :data:`MAX_BACKFILL` occurrences),
+    not after ``from``, in the future, or more than :data:`MAX_BACKFILL` occurrences;
+    ``from`` before the task's effective_time or at or after its end_time),
     :class:`NotFound`.
     """
     ctx.require(Permission.TASKS)
@@ -81,6 +102,7 @@ def backfill_task(ctx: Context, task_id: str, spec: BackfillRequest) -> Backfill
     transaction = ctx.store.read() if spec.dry_run else ctx.scheduling()
     with transaction as q:
         task = load_task(q, task_id)
+        _check_in_effect(task, spec)
         times = backfill_occurrences(task, spec.start, spec.end)
         statuses = q.occurrence_statuses(task.id, times)
         in_progress = [t for t in times if statuses.get(t, set()) & _UNFINISHED]
