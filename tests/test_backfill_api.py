@@ -185,6 +185,12 @@ def test_the_cli_backfills_with_a_dry_run_and_replays(
     assert words.returncode == 0, words.stderr
     assert "queued 3 PARALLEL executions" in words.stdout
     runs = _wait_finished(client, task["id"], 3)
+    # `task runs` says how each came to run (its note) without --attempts or --json.
+    table = cli(server, "task", "runs", task["name"])
+    assert table.returncode == 0, table.stderr
+    header, *lines = table.stdout.splitlines()
+    assert header.split()[-1] == "MESSAGE"
+    assert sum("backfill PARALLEL of" in line for line in lines) == 3, table.stdout
     replayed = ok(server, "execution", "replay", runs[-1]["id"])
     assert (replayed["trigger"], replayed["replay_of"]) == ("REPLAY", runs[-1]["id"])
     refused = cli(server, "task", "backfill", task["name"], "--from", _rfc(end),

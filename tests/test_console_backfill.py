@@ -65,6 +65,8 @@ def test_a_backfill_is_checked_then_confirmed_and_an_execution_replayed(
     rows = page.locator('#history-rows tr[data-status="SUCCEEDED"]')
     expect(rows).to_have_count(3, timeout=15_000)
     expect(rows.first).to_contain_text("Backfill")
+    # How a run came to run as it did (its note) shows under its status, as in the CLI.
+    expect(rows.first.locator("[data-note]")).to_contain_text("backfill SEQUENTIAL of")
 
     first = rows.first.get_attribute("data-execution")
     assert first is not None

@@ -615,7 +615,9 @@ def task_run(task: TaskArg) -> None:
     show(client.run_task(resolve(client, TASKS, task, "TASK").id))
 
 
-RUN_COLUMNS = ["scheduled_at", "trigger", "status", "tries", "http", "error", "id"]
+# MESSAGE: why a run did not run or failed (error_msg), else how it came to run as it did
+# (note: "run 20 s late: apicron was not running at its time", a backfill's range).
+RUN_COLUMNS = ["scheduled_at", "trigger", "status", "tries", "http", "error", "id", "message"]
 # With --attempts: each execution's attempts below it, every value under the column that
 # means the same thing for both rows; what only attempts have gets its own column.
 ATTEMPT_COLUMNS = [
@@ -635,7 +637,7 @@ def _run_row(execution: Execution) -> dict[str, Any]:
         "http": last.http_status if last else None,
         "error": execution.error_kind,
         "duration": duration,
-        "message": execution.error_msg,
+        "message": execution.error_msg or execution.note,
     }
 
 
