@@ -75,6 +75,13 @@ def test_a_backfill_is_checked_then_confirmed_and_an_execution_replayed(
     expect(page.locator('#history-rows tr[data-status="SUCCEEDED"]')).to_have_count(
         4, timeout=15_000)
     expect(page.locator("#history-rows")).to_contain_text(f"replay of {first[:8]}")
+    # The trigger filter offers backfills and replays too (it had Schedule and Manual).
+    page.locator("#f-trigger").select_option("REPLAY")
+    page.locator("#f-trigger").evaluate("e => e.form.requestSubmit()")
+    expect(page.locator("#history-rows tr")).to_have_count(1)
+    page.locator("#f-trigger").select_option("BACKFILL")
+    page.locator("#f-trigger").evaluate("e => e.form.requestSubmit()")
+    expect(page.locator("#history-rows tr")).to_have_count(3)
 
     # A range in the future is refused on the form, naming the field.
     page.goto(f"{console_server.url}/console/tasks/{task['id']}/backfill")

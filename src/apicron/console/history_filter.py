@@ -7,10 +7,12 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from urllib.parse import urlencode
 
+from apicron.domain.vocabulary import ExecutionTrigger, choices
 from apicron.triggers import load_zone
 
 STATUSES = ("SUCCEEDED", "FAILED", "RUNNING", "PENDING", "MISSED", "SKIPPED")
-TRIGGERS = ("SCHEDULE", "MANUAL")
+# Every way an execution comes to be (BACKFILL and REPLAY were missing: a new user's trial).
+TRIGGERS: tuple[str, ...] = choices(ExecutionTrigger)
 PAGE_SIZE = 20
 MAX_PAGE = 1_000_000
 DATE_RULE = "must be a date as YYYY-MM-DD"
