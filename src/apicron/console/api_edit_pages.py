@@ -9,9 +9,9 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse
 
-from apicron.console import trial_form
 from apicron.console.edit_pages import loaded, save_edit
 from apicron.console.pages import _field_errors
+from apicron.console.trial_form import field_errors, form_values, trial_request
 from apicron.console.web import PREFIX, Answer, Ctx, FormDep, SessionDep, refused, render
 from apicron.domain import rules
 from apicron.domain.errors import ApicronError
@@ -115,11 +115,11 @@ def test_call(
     values = api.model_dump()
     values["publish"] = api.published
     published = _published(ctx, api_id)
-    typed = trial_form.form_values(form, published.path if published else api.path)
+    typed = form_values(form, published.path if published else api.path)
     try:
         trial = trial_calls.trial_call(ctx, api_id, typed["app_id"],
-                                       trial_form.trial_request(typed))
+                                       trial_request(typed))
     except ApicronError as error:
         return _page(request, session, ctx, api, values, {}, error.status,
-                     trial_errors=trial_form.field_errors(error), trial_values=typed)
+                     trial_errors=field_errors(error), trial_values=typed)
     return _page(request, session, ctx, api, values, {}, trial=trial, trial_values=typed)
