@@ -44,6 +44,11 @@ class Circumstances:
             return "the database was unreachable at its time"
         return f"the engine was behind schedule by {describe_delay((now - at).total_seconds())}"
 
+    def was_down(self, at: datetime, now: datetime) -> bool:
+        """Whether apicron was not running, or its database unreachable, at ``at``."""
+        return at < self.engine_started or (
+            self.outage_from is not None and self.outage_from <= at <= (self.outage_until or now))
+
     def missed(self, at: datetime, now: datetime, policy: str) -> str:
         """The error message of an occurrence recorded MISSED under ``policy``."""
         if policy == "SKIP":

@@ -27,7 +27,12 @@ from apicron.domain.misfire import Circumstances
 from apicron.engine import metrics
 from apicron.engine.cancellation import OverlapCancel, cancel_message
 from apicron.engine.clock import EngineClock
-from apicron.engine.coalescing import MIN_INTERVAL, coalescible, superseded_in_store
+from apicron.engine.coalescing import (
+    MIN_INTERVAL,
+    coalescible,
+    may_coalesce,
+    superseded_in_store,
+)
 from apicron.engine.database import EngineDatabase
 from apicron.engine.dispatch import Dispatcher, PlannedExecution
 from apicron.engine.one_off import end_one_off_tasks
@@ -230,6 +235,7 @@ class Firing:
             p.id: circumstances.missed(p.scheduled_at, now, p.task.misfire_policy)
             if overdue(p) else circumstances.coalesced(p.fire_at, now, latest[p.task.id])
             for p in due if coalescible(p) and p.scheduled_at < latest[p.task.id]
+            and (overdue(p) or may_coalesce(p.fire_at, now, circumstances))
         }
         # The latest here of each task, within the grace: a later occurrence due too may
         # be written down elsewhere, or not planned yet (asked of the store in the fence).
@@ -272,7 +278,8 @@ class Firing:
         # nodes' are asked of the store, and results are left to the writer.
         def fence(q: Queries) -> tuple[set[str], dict[str, str], Recorded]:
             missed = self._decide_stale(q, stale, now, circumstances) | superseded_here
-            later = superseded_in_store(q, held_latest, now)
+            later = superseded_in_store(
+                q, [p for p in held_latest if may_coalesce(p.fire_at, now, circumstances)], now)
             for item in held_latest:
                 if item.id in later:
                     missed[item.id] = circumstances.coalesced(item.fire_at, now,

@@ -32,7 +32,7 @@ from apicron.domain.models import StoredTask
 from apicron.domain.schedules import schedule_of
 from apicron.engine import metrics
 from apicron.engine.calendar_outcomes import calendar_note, calendar_skips, join_notes
-from apicron.engine.coalescing import MIN_INTERVAL, due_together
+from apicron.engine.coalescing import MIN_INTERVAL, due_together, may_coalesce
 from apicron.engine.dispatch import PlannedExecution
 from apicron.engine.one_off import end_one_off_tasks
 from apicron.engine.planning import plan_task
@@ -160,6 +160,8 @@ class Planner:
                          for at in plan.run if at not in skipped}
         # Of the occurrences due already, only the latest runs (apicron.engine.coalescing).
         superseded, latest_due = due_together(planned_times.items(), now)
+        superseded = {at: later for at, later in superseded.items()
+                      if may_coalesce(planned_times[at], now, circumstances)}
         for at in plan.run:
             if at in skipped:
                 result.rows.append(skipped[at].row(task.id, now))
