@@ -180,3 +180,28 @@ async def _across_two_nodes(a: Harness, b: Harness) -> None:
 
 
 test_occurrences_due_together_on_two_nodes_run_once = two_nodes(_across_two_nodes)
+
+
+async def _taken_over(a: Harness, b: Harness) -> None:
+    """A plans 08:00:15 and stops at 08:00:14, handing it back; B, its clock at 08:00:46,
+    takes it over with 08:00:20 … 08:00:45 due too. Only 08:00:45 runs, and 08:00:15 says
+    the engine that held it stopped, not that B was behind schedule: CI's kill -9 test had
+    60 taken-over occurrences saying "the engine was behind schedule by 14 s"."""
+    task_id = a.task(a.api(), cron_expression=EVERY_5_S, effective_time=at(15))
+    await a.advance(14)
+    assert [e.status for e in every_row(a, task_id)] == ["PENDING"]
+    await a.stop_engine()
+    b.clock.advance(timedelta(seconds=46))
+    await b.settle()
+    history = every_row(b, task_id)
+    assert statuses(history[:7]) == (
+        [(at(s), "MISSED") for s in (15, 20, 25, 30, 35, 40)] + [(at(45), "SUCCEEDED")])
+    assert received_times(a) == ["2027-03-01T08:00:45Z"]
+    taken = history[0].error_msg or ""
+    assert taken.startswith("not run: the engine that held it stopped before firing it"), taken
+    assert "08:00:45" in taken and "ran instead" in taken, taken
+    for missed in history[1:6]:  # B planned these itself: it was behind (its clock jumped)
+        assert "the engine was behind schedule by" in (missed.error_msg or ""), missed.error_msg
+
+
+test_an_occurrence_taken_over_says_its_engine_stopped = two_nodes(_taken_over)

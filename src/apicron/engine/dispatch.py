@@ -49,6 +49,10 @@ class PlannedExecution:
     """It waited for the task's previous execution (overlap policy BUFFER_ONE, or SKIP
     looking again at another node's execution): late by design, so the misfire rule does
     not judge it."""
+    adopted: bool = False
+    """Taken from the queue: the engine that planned it stopped before firing it (its
+    lease expired, or it handed it back). Said in the row when it runs late or not at
+    all (:attr:`apicron.domain.misfire.Circumstances.adopted`)."""
 
 
 @dataclass(frozen=True)

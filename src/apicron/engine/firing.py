@@ -14,6 +14,7 @@ handed to the dispatcher, never more than there are free call slots.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import heapq
 import itertools
 import logging
@@ -217,6 +218,12 @@ class Firing:
 
     async def _fence_and_launch(self, due: list[PlannedExecution], now: datetime) -> None:
         circumstances = self._circumstances()
+        adopted = dataclasses.replace(circumstances, adopted=True)
+
+        def told(p: PlannedExecution) -> Circumstances:
+            # Why an occurrence is late: for one taken over, its engine stopped.
+            return adopted if p.adopted else circumstances
+
         grace_line = now - self._s.grace
 
         def overdue(p: PlannedExecution) -> bool:
@@ -232,10 +239,10 @@ class Firing:
         for p in filter(coalescible, due):
             latest[p.task.id] = max(latest.get(p.task.id, p.scheduled_at), p.scheduled_at)
         superseded_here = {
-            p.id: circumstances.missed(p.scheduled_at, now, p.task.misfire_policy)
-            if overdue(p) else circumstances.coalesced(p.fire_at, now, latest[p.task.id])
+            p.id: told(p).missed(p.scheduled_at, now, p.task.misfire_policy)
+            if overdue(p) else told(p).coalesced(p.fire_at, now, latest[p.task.id])
             for p in due if coalescible(p) and p.scheduled_at < latest[p.task.id]
-            and (overdue(p) or may_coalesce(p.fire_at, now, circumstances))
+            and (overdue(p) or may_coalesce(p.fire_at, now, told(p)))
         }
         # The latest here of each task, within the grace: a later occurrence due too may
         # be written down elsewhere, or not planned yet (asked of the store in the fence).
@@ -277,13 +284,12 @@ class Firing:
         # own running executions are known in memory (_active_tasks), so only other
         # nodes' are asked of the store, and results are left to the writer.
         def fence(q: Queries) -> tuple[set[str], dict[str, str], Recorded]:
-            missed = self._decide_stale(q, stale, now, circumstances) | superseded_here
+            missed = self._decide_stale(q, stale, now, told) | superseded_here
             later = superseded_in_store(
-                q, [p for p in held_latest if may_coalesce(p.fire_at, now, circumstances)], now)
+                q, [p for p in held_latest if may_coalesce(p.fire_at, now, told(p))], now)
             for item in held_latest:
                 if item.id in later:
-                    missed[item.id] = circumstances.coalesced(item.fire_at, now,
-                                                              later[item.id])
+                    missed[item.id] = told(item).coalesced(item.fire_at, now, later[item.id])
             # MISSED, not SKIPPED or waiting: a later occurrence runs instead.
             skip[:] = [p for p in skip if p.id not in missed]
             crowded[:] = [p for p in crowded if p.id not in missed]
@@ -335,11 +341,11 @@ class Firing:
             ], now)
             fresh = [p.id for p in go if p.first_attempt == 1]
             started = q.mark_running(fresh, node, now, lease)
-            q.set_notes({p.id: circumstances.late(p.fire_at, now) for p in stale
+            q.set_notes({p.id: told(p).late(p.fire_at, now) for p in stale
                          if p.id in started and p.note is None})
             # Run late within the grace (found a second or more after its time, or the
             # latest of several due together): the row says so.
-            q.set_notes({p.id: circumstances.found_late(
+            q.set_notes({p.id: told(p).found_late(
                              p.fire_at, now, coalesced=p.task.id in coalesced_tasks)
                          for p in held_latest
                          if p.id in started and p.note is None and (
@@ -384,7 +390,8 @@ class Firing:
 
     @staticmethod
     def _decide_stale(
-        q: Queries, stale: list[PlannedExecution], now: datetime, circumstances: Circumstances
+        q: Queries, stale: list[PlannedExecution], now: datetime,
+        told: Callable[[PlannedExecution], Circumstances],
     ) -> dict[str, str]:
         """Occurrences past the grace that will not run, with why (DESIGN.md, Misfire:
         the grace only decides what is a misfire, not whether RUN_ONCE runs)."""
@@ -400,7 +407,7 @@ class Firing:
                     and (p.task.id, p.scheduled_at) not in superseded
                     and latest[p.task.id] == p.scheduled_at)
             if not runs:
-                missed[p.id] = circumstances.missed(p.scheduled_at, now, p.task.misfire_policy)
+                missed[p.id] = told(p).missed(p.scheduled_at, now, p.task.misfire_policy)
         return missed
 
     def _launch(self, item: PlannedExecution) -> None:

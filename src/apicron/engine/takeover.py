@@ -84,7 +84,8 @@ class Takeover:
             # policy (RUN_ONCE: it runs late unless a later occurrence supersedes it).
             self._firing.schedule(PlannedExecution(row.id, task, row.scheduled_at, row.trigger,
                                                    note=row.note, planned_at=row.planned_at,
-                                                   sequence_id=row.sequence_id))
+                                                   sequence_id=row.sequence_id,
+                                                   adopted=row.trigger == "SCHEDULE"))
             return
         # RUNNING: its engine died during an attempt whose outcome nobody recorded.
         number = row.attempts + 1
