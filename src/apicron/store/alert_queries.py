@@ -29,6 +29,7 @@ from apicron.store.records import (
     ClaimedAlertEvent,
     NewAlertEvent,
     TaskAlertTarget,
+    row_values,
 )
 from apicron.store.tables import alert_events, alert_states, channels, executions, instance, tasks
 
@@ -156,7 +157,7 @@ class AlertQueries:
 
     def save_alert_states(self, states: Sequence[AlertState], now: datetime) -> None:
         for state in states:
-            values = dataclasses.asdict(state)
+            values = row_values(state)
             task_id = values.pop("task_id")
             self.connection.execute(
                 update(alert_states).where(alert_states.c.task_id == task_id)
@@ -260,7 +261,7 @@ class AlertQueries:
     def insert_alert_events(self, rows: Sequence[NewAlertEvent]) -> None:
         if rows:
             self.connection.execute(insert(alert_events), [
-                {**dataclasses.asdict(r), "status": "PENDING", "attempts": 0,
+                {**row_values(r), "status": "PENDING", "attempts": 0,
                  "next_attempt_at": r.created_at}
                 for r in rows
             ])

@@ -30,6 +30,7 @@ from apicron.store.records import (
     QueuedExecution,
     TaskAdvance,
     UnreadableTask,
+    row_values,
 )
 from apicron.store.tables import attempts, executions, tasks
 
@@ -146,7 +147,7 @@ class ExecutionQueries:
         """
         if not rows:
             return set()
-        values = [{**dataclasses.asdict(r), "attempts": 0, "started_at": None,
+        values = [{**row_values(r), "attempts": 0, "started_at": None,
                    "error_kind": None} for r in rows]
         # One statement for any number of rows (executemany with RETURNING): SQLAlchemy
         # batches it and compiles it once, where a multi-row VALUES would recompile for
@@ -377,7 +378,7 @@ class ExecutionQueries:
         took the execution over) is kept, not doubled."""
         if rows:
             statement = _INSERT_ATTEMPTS.get(self.connection.dialect.name, insert(attempts))
-            self.connection.execute(statement, [dataclasses.asdict(r) for r in rows])
+            self.connection.execute(statement, [row_values(r) for r in rows])
 
     def update_executions(
         self, changes: Sequence[ExecutionChange], *, held_by: str | None = None
