@@ -153,9 +153,9 @@ def coalesced_into_a_run(
         instead = by_occurrence.get((row[1], named))
         if instead is None:
             return named > max(row[2], stop_asked)
-        return instead[2] > row[2] and (
+        return bool(instead[2] > row[2] and (
             instead[3] == "SUCCEEDED" or instead[0] in missed_by_stop
-            or ran(instead, depth + 1))
+            or ran(instead, depth + 1)))
 
     return {row[0] for row in rows if ran(row)}
 
