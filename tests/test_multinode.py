@@ -152,7 +152,7 @@ def coalesced_into_a_run(
         named = parse(found.group(1))
         instead = by_occurrence.get((row[1], named))
         if instead is None:
-            return named > max(row[2], stop_asked)
+            return bool(named > max(row[2], stop_asked))
         return bool(instead[2] > row[2] and (
             instead[3] == "SUCCEEDED" or instead[0] in missed_by_stop
             or ran(instead, depth + 1)))
