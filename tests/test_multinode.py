@@ -131,6 +131,12 @@ def settle(cluster: Cluster, timeout: float = 60) -> None:
 _RAN_INSTEAD = re.compile(r"the occurrence at (\S+) was due too and ran instead")
 
 
+def ran_instead(row: tuple[Any, ...]) -> datetime | None:
+    """The later occurrence a coalesced MISSED row says ran instead (None: it names none)."""
+    found = _RAN_INSTEAD.search(row[6] or "") if row[3] == "MISSED" else None
+    return None if found is None else parse(found.group(1))
+
+
 def coalesced_into_a_run(
     rows: list[tuple[Any, ...]], missed_by_stop: set[str], stop_asked: datetime
 ) -> set[str]:
@@ -146,10 +152,9 @@ def coalesced_into_a_run(
     by_occurrence = {(row[1], row[2]): row for row in rows}
 
     def ran(row: tuple[Any, ...], depth: int = 0) -> bool:
-        found = _RAN_INSTEAD.search(row[6] or "") if row[3] == "MISSED" else None
-        if found is None or depth > 60:
+        named = ran_instead(row)
+        if named is None or depth > 60:
             return False
-        named = parse(found.group(1))
         instead = by_occurrence.get((row[1], named))
         if instead is None:
             return bool(named > max(row[2], stop_asked))
@@ -163,10 +168,9 @@ def coalesced_into_a_run(
 def named_run(rows: list[tuple[Any, ...]], row: tuple[Any, ...]) -> str:
     """What became of the later occurrence a MISSED row says ran instead (for a failure's
     message)."""
-    found = _RAN_INSTEAD.search(row[6] or "")
-    if found is None:
+    at = ran_instead(row)
+    if at is None:
         return "names none"
-    at = parse(found.group(1))
     instead = [r for r in rows if r[1] == row[1] and r[2] == at]
     return f"{at}: " + (f"{instead[0][3]} {instead[0][6]}" if instead else "no row")
 

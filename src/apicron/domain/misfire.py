@@ -43,9 +43,7 @@ class Circumstances:
         """Why the occurrence due ``at`` was not fired at its time, seen at ``now``."""
         if at < self.engine_started:
             return "apicron was not running at its time"
-        if self.outage_from is not None and self.outage_from <= at <= (
-            self.outage_until or now
-        ):
+        if self._in_outage(at, now):
             return "the database was unreachable at its time"
         if self.adopted:
             return ("the engine that held it stopped before firing it (another engine took "
@@ -55,8 +53,11 @@ class Circumstances:
     def was_down(self, at: datetime, now: datetime) -> bool:
         """Whether apicron was not running, or its database unreachable, at ``at`` (or, for
         an occurrence taken over, the engine that held it had stopped)."""
-        return self.adopted or at < self.engine_started or (
-            self.outage_from is not None and self.outage_from <= at <= (self.outage_until or now))
+        return self.adopted or at < self.engine_started or self._in_outage(at, now)
+
+    def _in_outage(self, at: datetime, now: datetime) -> bool:
+        return self.outage_from is not None and self.outage_from <= at <= (
+            self.outage_until or now)
 
     def missed(self, at: datetime, now: datetime, policy: str) -> str:
         """The error message of an occurrence recorded MISSED under ``policy``."""
