@@ -35,15 +35,17 @@ GOAL_S = 2.5
 
 def _collect(bench: Bench, kind: str, tasks: int, at: float, pid: int,
              limit: float) -> dict[str, Any]:
-    """Receipts of the burst at ``at``: until all came, or none came for a while (the
-    peer dropped the rest)."""
+    """Receipts of the burst at ``at``: until all came, or none came for a while after
+    the first (the peer dropped the rest), or ``limit`` s passed."""
     settle = 1.0 if tasks < 1000 else 3.0
     sleep_until(at)
     bench.wait_for(tasks, settle=settle, limit=limit)
     rss = rss_mb(pid)
     got = occurrences(bench, bench.records(), kinds={kind}, window=(at, at + 1))
     all_s = got.last_receipt - at if got.delivered else math.nan
+    first_s = got.first_receipt - at if got.delivered else math.nan
     return {**got.figures(tasks), "dropped": tasks - got.delivered, "all_delivered_s": all_s,
+            "first_delivered_s": first_s,
             "calls_per_s": got.delivered / all_s if got.delivered else math.nan,
             "rss_mb": rss}
 
@@ -162,18 +164,18 @@ def run(bench: Bench) -> dict[str, Any]:
 
     def line(name: str, r: dict[str, Any]) -> list[object]:
         if "skipped" in r:
-            return [name, r["skipped"]] + [""] * 7
+            return [name, r["skipped"]] + [""] * 8
         if "wrk" in r:
-            return [name, "", "", "", r["all_delivered_s"], r["calls_per_s"], "", "",
+            return [name, "", "", "", "", r["all_delivered_s"], r["calls_per_s"], "", "",
                     ratio(r["all_delivered_s"], ours["all_delivered_s"])]
-        return [name, r["delivered"], r["dropped"], r["duplicates"], r["all_delivered_s"],
-                r["calls_per_s"], r["p50_ms"] / 1000, r["rss_mb"],
+        return [name, r["delivered"], r["dropped"], r["duplicates"], r["first_delivered_s"],
+                r["all_delivered_s"], r["calls_per_s"], r["p50_ms"] / 1000, r["rss_mb"],
                 ratio(r["all_delivered_s"], ours["all_delivered_s"])]
 
     table = print_table(
         f"burst: {tasks:,} tasks due in one second",
-        ["scheduler", "delivered", "dropped", "dup", "all delivered s", "calls/s", "p50 s",
-         "RSS MB", "time ratio"],
+        ["scheduler", "delivered", "dropped", "dup", "first s", "all delivered s", "calls/s",
+         "p50 s", "RSS MB", "time ratio"],
         [line(name, r) for name, r in rows.items()],
         ["time ratio = peer's time / apicron's (above 1: apicron is faster); wrk rows: "
          f"{tasks:,} / the rate wrk sustained (256 connections); Node.js peer: "
