@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import gc
 import logging
 import signal
 import sys
@@ -18,6 +17,7 @@ import uvicorn
 
 from apicron.alerts.sender import AlertSender, SenderSettings
 from apicron.api.app import create_api_app
+from apicron.collector import settle_collector
 from apicron.crypto import TOKEN_FILE, ensure_private_dir, load_admin_token, load_secret_box
 from apicron.domain.errors import ConfigurationError
 from apicron.domain.vocabulary import NodeRole, choices
@@ -229,9 +229,9 @@ async def _serve(runtime: Runtime, role: str = "all") -> int:
                 stack.push_async_callback(ops.close)
                 listening.append(f"ops http://{settings.ops_host}:{ops.port}")
             # Everything loaded so far lives as long as the process: keep it out of the
-            # garbage collector's full passes, which otherwise stall every call in flight
-            # for tens of milliseconds (measured: p99 under load, bench/gateway_latency).
-            gc.freeze()
+            # garbage collector's passes, and space them out, which otherwise stall every
+            # call in flight (measured: p99 under load, apicron.collector).
+            settle_collector()
             log.info(
                 "apicron node %s listening (role %s): %s, database %s",
                 runtime.ctx.node_id, role, ", ".join(listening) or "nothing",

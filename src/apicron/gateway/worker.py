@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import gc
 import logging
 import os
 import signal
@@ -29,6 +28,7 @@ import sys
 import threading
 from typing import TextIO
 
+from apicron.collector import settle_collector
 from apicron.crypto import load_secret_box
 from apicron.domain.errors import ConfigurationError
 from apicron.gateway.listener import Gateway
@@ -78,7 +78,7 @@ async def _serve(settings: Settings, ctx: Context, slot: int, channel: TextIO) -
         gateway = Gateway(ctx, outbound=settings.outbound_policy, worker=slot)
         await gateway.start(settings.gateway_host, settings.gateway_port,
                             gateway_context(settings), reuse_port=True)
-        gc.freeze()  # as serve does: no full collection pass stalls the calls in flight
+        settle_collector()  # as serve does: no collection pass stalls the calls in flight
         try:
             channel.write(f"ready {os.getpid()}\n")
             channel.flush()
