@@ -8,11 +8,11 @@ ones walk the tens of thousands of objects the engine holds (claimed tasks, plan
 executions, the gateway snapshot).
 
 Measured (``bench`` lateness load, 10,000 tasks, ~167 due each second, 30 s, this 2-core
-VM, three runs each): p99 lateness 163–192 ms with the defaults, 108–111 ms with the
+VM, three runs each): p99 lateness 163–192 ms with the defaults, 108–117 ms with the
 thresholds below, 106 ms with the collector off; p50 66–71 against 62 ms; the same RSS
-(~160 MB) and less CPU. Garbage cycles are still collected, 70 times less often: what
-start-up built is frozen out of every pass (``gc.freeze``, as Instagram's and gunicorn's
-prefork servers do), so a full pass walks only what the process made since.
+(~160 MB) and less CPU. Garbage cycles are still collected, 70 times less often; what
+start-up built is frozen out of every pass (``gc.freeze``), so a full pass walks only what
+the process made since.
 """
 
 from __future__ import annotations

@@ -22,32 +22,24 @@ def schedule_of(
     assert task.effective_time is not None and task.timezone is not None
     if effective_wall is None and isinstance(task, StoredTask):
         effective_wall = task.effective_wall
-    return _built(task.trigger_type, task.cron_expression, task.interval_unit,
-                  task.interval_value, task.effective_time, task.timezone, task.end_time,
-                  effective_wall, task.run_at)
-
-
-@lru_cache(maxsize=8192)
-def _built(
-    trigger_type: str, cron_expression: str | None, interval_unit: str | None,
-    interval_value: int | None, effective_time: datetime, timezone: str,
-    end_time: datetime | None, effective_wall: datetime | None, run_at: datetime | None,
-) -> Schedule:
-    # The engine builds a task's schedule at every claim: for an every-second task, every
-    # second. Building one validates it (its first fire is looked for), ~60 µs, always
-    # with the same answer for the same fields (a Schedule is frozen). An error is
-    # raised, never cached.
-    return build_trigger(
-        trigger_type=trigger_type,
-        cron_expression=cron_expression,
-        interval_unit=interval_unit,
-        interval_value=interval_value,
-        effective_time=effective_time,
-        timezone=timezone,
-        end_time=end_time,
+    return _cached_build(
+        trigger_type=task.trigger_type,
+        cron_expression=task.cron_expression,
+        interval_unit=task.interval_unit,
+        interval_value=task.interval_value,
+        effective_time=task.effective_time,
+        timezone=task.timezone,
+        end_time=task.end_time,
         effective_wall=effective_wall,
-        run_at=run_at,
+        run_at=task.run_at,
     )
+
+
+# The engine builds a task's schedule at every claim: for an every-second task, every
+# second. Building one validates it (its first fire is looked for), ~60 µs, always with
+# the same answer for the same fields (a Schedule is frozen); an error is raised, never
+# cached.
+_cached_build = lru_cache(maxsize=8192)(build_trigger)
 
 
 def occurrences(
